@@ -1,0 +1,60 @@
+package db
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// Open creates a connection pool for url and checks that it can connect.
+// application names the service in pg_stat_activity.
+func Open(ctx context.Context, databaseURL, application string) (*pgxpool.Pool, error) {
+	cfg, err := pgxpool.ParseConfig(databaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("parse database URL: %s", Redact(databaseURL))
+	}
+	cfg.ConnConfig.RuntimeParams["application_name"] = application
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("open database %s: %w", Redact(databaseURL), err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("connect to database %s: %w", Redact(databaseURL), err)
+	}
+	return pool, nil
+}
+
+// Redact hides the password of a database URL for logs and error messages.
+func Redact(databaseURL string) string {
+	u, err := url.Parse(databaseURL)
+	if err != nil || u.User == nil {
+		if strings.Contains(databaseURL, "@") {
+			return "[redacted]"
+		}
+		return databaseURL
+	}
+	if _, ok := u.User.Password(); ok {
+		u.User = url.UserPassword(u.User.Username(), "redacted")
+	}
+	return u.String()
+}
+
+// DatabaseRevision returns the latest applied migration version, or
+// "development" when none is recorded. It runs as an anonymous request.
+func DatabaseRevision(ctx context.Context, pool *pgxpool.Pool) (string, error) {
+	var rev string
+	err := Read(ctx, pool, Anonymous(), func(b *pgx.Batch) {
+		b.Queue(`SELECT coalesce(huey.database_revision(), 'development')`).QueryRow(func(r pgx.Row) error {
+			return r.Scan(&rev)
+		})
+	})
+	if err != nil {
+		return "", fmt.Errorf("read database revision: %w", err)
+	}
+	return rev, nil
+}

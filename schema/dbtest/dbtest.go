@@ -1,0 +1,310 @@
+// Package dbtest is the test harness for everything that touches Postgres.
+//
+// Each test package calls Main from its TestMain. When TEST_DATABASE_URL is
+// unset, Main starts (or joins) one private cluster shared by every test
+// process of the `go test` run, using the same launcher as `make run`
+// (schema/pglocal); the last process to leave stops it. Its data directory is
+// kept between runs, so a warm run reuses both the cluster and the migrated
+// template database. When Postgres cannot be started the tests fail loudly;
+// they never skip.
+//
+// NewDB gives a test its own database, cloned from a template migrated once
+// (pgtestdb), so tests run in parallel and nothing is truncated. Tx gives a
+// test a transaction that is rolled back at cleanup.
+package dbtest
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx" for pgtestdb and Atlas
+	"github.com/peterldowns/pgtestdb"
+
+	"github.com/wriveted/huey-api/schema"
+	"github.com/wriveted/huey-api/schema/pglocal"
+)
+
+// Roles the migrations create (DECISIONS.md §2) and that tests log in as.
+const (
+	RoleAPI     = "huey_api"
+	RoleOwner   = "huey_owner"
+	RoleStaffRO = "huey_staff_ro"
+	RoleStaffRW = "huey_staff_rw"
+)
+
+// server describes the Postgres server the harness uses.
+type server struct {
+	host, port       string
+	user, password   string // a superuser
+	rolePassword     string // shared by the login roles in tests
+	migratorPassword string
+	release          func()
+}
+
+// The harness state is set once by Main and read by every test.
+var (
+	current  *server   //nolint:gochecknoglobals // set once in TestMain
+	rolesSet sync.Once //nolint:gochecknoglobals
+	rolesErr error     //nolint:gochecknoglobals
+)
+
+// Main sets up the database server, runs the tests and tears down. Use it as
+// `func TestMain(m *testing.M) { os.Exit(dbtest.Main(m)) }`.
+func Main(m *testing.M) int {
+	srv, err := setup()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "dbtest: cannot provide a database for the tests:", err)
+		return 1
+	}
+	current = srv
+	code := m.Run()
+	srv.release()
+	return code
+}
+
+func setup() (*server, error) {
+	if raw := os.Getenv("TEST_DATABASE_URL"); raw != "" {
+		u, err := url.Parse(raw)
+		if err != nil || u.User == nil {
+			return nil, errors.New("TEST_DATABASE_URL must be a postgres:// URL with a superuser and password")
+		}
+		pw, _ := u.User.Password()
+		return newServer(u.Hostname(), u.Port(), u.User.Username(), pw, func() {}), nil
+	}
+	root, err := moduleRoot()
+	if err != nil {
+		return nil, err
+	}
+	dir, _, err := pglocal.ResolveDir(filepath.Join(root, ".data", "test-postgres"))
+	if err != nil {
+		return nil, err
+	}
+	c, release, err := joinShared(dir)
+	if err != nil {
+		return nil, err
+	}
+	return newServer("127.0.0.1", fmt.Sprint(c.Port), "postgres", c.Password, release), nil
+}
+
+func newServer(host, port, user, password string, release func()) *server {
+	derive := func(what string) string {
+		sum := sha256.Sum256([]byte(password + "/" + what))
+		return hex.EncodeToString(sum[:16])
+	}
+	if port == "" {
+		port = "5432"
+	}
+	return &server{host: host, port: port, user: user, password: password,
+		rolePassword: derive("roles"), migratorPassword: derive("migrator"), release: release}
+}
+
+// joinShared starts the shared test cluster unless another test process
+// already did, and registers this process as a user of it. The returned
+// release stops the cluster when no other process is using it.
+func joinShared(dir string) (*pglocal.Cluster, func(), error) {
+	startLock, err := lockFile(filepath.Join(dir, "start.lock"), syscall.LOCK_EX)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer startLock.Close()
+	c, err := pglocal.Start(pglocal.Options{Dir: dir})
+	if err != nil {
+		return nil, nil, err
+	}
+	users, err := lockFile(filepath.Join(dir, "users.lock"), syscall.LOCK_SH)
+	if err != nil {
+		return nil, nil, err
+	}
+	release := func() {
+		sl, err := lockFile(filepath.Join(dir, "start.lock"), syscall.LOCK_EX)
+		if err != nil {
+			return
+		}
+		defer sl.Close()
+		_ = syscall.Flock(int(users.Fd()), syscall.LOCK_UN)
+		// Whoever can take the users lock exclusively is the last one out.
+		if syscall.Flock(int(users.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) == nil {
+			_ = c.Stop()
+		}
+		users.Close()
+	}
+	return c, release, nil
+}
+
+func lockFile(path string, how int) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600) // #nosec G304 -- our own lock file
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	if err := syscall.Flock(int(f.Fd()), how); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("lock %s: %w", path, err)
+	}
+	return f, nil
+}
+
+func moduleRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("go.mod not found above the test's directory")
+		}
+		dir = parent
+	}
+}
+
+func mustServer(t testing.TB) *server {
+	t.Helper()
+	if current == nil {
+		t.Fatal("dbtest: the package's TestMain must call dbtest.Main")
+	}
+	return current
+}
+
+// migrator builds the template database with our migrations, as a
+// non-superuser owner with CREATEROLE — what a managed Postgres gives us.
+type migrator struct{}
+
+func (migrator) Hash() (string, error) {
+	dir := schema.Dir()
+	sum, err := dir.Checksum()
+	if err != nil {
+		return "", err
+	}
+	return sum.Sum(), nil
+}
+
+func (migrator) Migrate(ctx context.Context, db *sql.DB, _ pgtestdb.Config) error {
+	_, err := schema.Migrate(ctx, db, schema.Dir(), schema.MigrateOptions{})
+	return err
+}
+
+// DB is one test's private database.
+type DB struct {
+	srv  *server
+	Name string
+}
+
+// NewDB returns a fresh, fully migrated database for t, dropped at cleanup
+// (kept when the test fails, for inspection).
+func NewDB(t testing.TB) *DB {
+	t.Helper()
+	srv := mustServer(t)
+	conf := pgtestdb.Config{
+		DriverName: "pgx",
+		Host:       srv.host, Port: srv.port,
+		User: srv.user, Password: srv.password,
+		Database: "postgres", Options: "sslmode=disable",
+		TestRole: &pgtestdb.Role{
+			Username:     "huey_test_migrator",
+			Password:     srv.migratorPassword,
+			Capabilities: "NOSUPERUSER CREATEROLE CREATEDB NOBYPASSRLS",
+		},
+		ForceTerminateConnections: true,
+	}
+	inst := pgtestdb.Custom(t, conf, migrator{})
+	d := &DB{srv: srv, Name: inst.Database}
+	rolesSet.Do(func() { rolesErr = d.setRolePasswords() })
+	if rolesErr != nil {
+		t.Fatalf("dbtest: set role passwords: %v", rolesErr)
+	}
+	return d
+}
+
+// setRolePasswords lets the test log in as the roles the migrations create.
+// Roles are cluster-wide, so concurrent test processes serialize on a lock.
+func (d *DB) setRolePasswords() error {
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, d.URL(d.srv.user, d.srv.password))
+	if err != nil {
+		return err
+	}
+	defer conn.Close(ctx)
+	return pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(727274)`); err != nil {
+			return err
+		}
+		for _, r := range []string{RoleAPI, RoleOwner, RoleStaffRO, RoleStaffRW} {
+			if _, err := tx.Exec(ctx, fmt.Sprintf("ALTER ROLE %s PASSWORD '%s'", r, d.srv.rolePassword)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// URL is the database's URL for a login.
+func (d *DB) URL(user, password string) string {
+	u := url.URL{Scheme: "postgres", User: url.UserPassword(user, password),
+		Host: d.srv.host + ":" + d.srv.port, Path: "/" + d.Name, RawQuery: "sslmode=disable"}
+	return u.String()
+}
+
+// RoleURL is the URL for one of the roles the migrations create.
+func (d *DB) RoleURL(role string) string { return d.URL(role, d.srv.rolePassword) }
+
+// SuperuserURL is the URL of a superuser; only for fixtures and inspection.
+func (d *DB) SuperuserURL() string { return d.URL(d.srv.user, d.srv.password) }
+
+// Pool opens a pool on the database as role, closed at cleanup.
+func (d *DB) Pool(t testing.TB, role string) *pgxpool.Pool {
+	t.Helper()
+	return openPool(t, d.RoleURL(role))
+}
+
+// SuperPool opens a superuser pool (bypasses RLS): fixtures and catalog
+// inspection only, never the code under test.
+func (d *DB) SuperPool(t testing.TB) *pgxpool.Pool {
+	t.Helper()
+	return openPool(t, d.SuperuserURL())
+}
+
+func openPool(t testing.TB, u string) *pgxpool.Pool {
+	t.Helper()
+	pool, err := pgxpool.New(context.Background(), u)
+	if err != nil {
+		t.Fatalf("dbtest: open pool: %v", err)
+	}
+	t.Cleanup(pool.Close)
+	return pool
+}
+
+// Tx begins a transaction on pool that is rolled back at cleanup.
+func Tx(t testing.TB, pool *pgxpool.Pool) pgx.Tx {
+	t.Helper()
+	tx, err := pool.Begin(context.Background())
+	if err != nil {
+		t.Fatalf("dbtest: begin: %v", err)
+	}
+	t.Cleanup(func() { _ = tx.Rollback(context.Background()) })
+	return tx
+}
+
+// As switches tx to huey_app with claims (a JSON object), for RLS tests.
+func As(t testing.TB, tx pgx.Tx, claimsJSON string) {
+	t.Helper()
+	if _, err := tx.Exec(context.Background(),
+		`SELECT set_config('role', 'huey_app', true), set_config('request.jwt.claims', $1, true)`, claimsJSON); err != nil {
+		t.Fatalf("dbtest: act as %s: %v", strings.TrimSpace(claimsJSON), err)
+	}
+}
