@@ -56,6 +56,9 @@ GRANT huey_app TO huey_api;
 CREATE SCHEMA IF NOT EXISTS huey AUTHORIZATION huey_owner;
 REVOKE ALL ON SCHEMA huey FROM PUBLIC;
 GRANT USAGE ON SCHEMA huey TO huey_app, huey_staff_ro, huey_staff_rw;
+-- huey_api (NOINHERIT) needs to resolve names while a batch is prepared, before
+-- the batch's first statement switches the role; USAGE grants nothing else.
+GRANT USAGE ON SCHEMA huey TO huey_api;
 REVOKE CREATE ON SCHEMA public FROM PUBLIC;
 GRANT USAGE, CREATE ON SCHEMA public TO huey_owner;
 GRANT USAGE ON SCHEMA public TO huey_app, huey_staff_ro, huey_staff_rw;
