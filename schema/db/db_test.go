@@ -86,7 +86,7 @@ func TestReadCarriesClaimsInOneRoundTrip(t *testing.T) {
 	var role, claims, schools string
 	read := func() error {
 		return db.Read(ctx, pool, educatorClaims(), func(b *pgx.Batch) {
-			b.Queue(whoAmI+`, (current_setting('request.jwt.claims', true)::jsonb -> 'school_ids')::text`).
+			b.Queue(whoAmI + `, (current_setting('request.jwt.claims', true)::jsonb -> 'school_ids')::text`).
 				QueryRow(func(r pgx.Row) error { return r.Scan(&role, &claims, &schools) })
 		})
 	}
