@@ -94,15 +94,9 @@ func TestMigrateIsIdempotentAndStatusComplete(t *testing.T) {
 // ours) is refused without -baseline, and with it only the later files run.
 func TestBaselineTakesOverAnOriginalDatabase(t *testing.T) {
 	t.Parallel()
-	d := dbtest.NewDB(t)
 	ctx := context.Background()
-	super := d.SuperPool(t)
-	name := "orig_" + strings.ReplaceAll(d.Name[len(d.Name)-8:], "-", "")
-	if _, err := super.Exec(ctx, "CREATE DATABASE "+name); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _, _ = super.Exec(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)") })
-	origURL := strings.Replace(d.SuperuserURL(), "/"+d.Name+"?", "/"+name+"?", 1)
+	d := dbtest.EmptyDB(t)
+	origURL := d.SuperuserURL()
 
 	// The original's tables, plus one of its out-of-scope tables and alembic's.
 	files, _ := schema.Dir().Files()

@@ -15,6 +15,7 @@ package dbtest
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
@@ -307,4 +308,38 @@ func As(t testing.TB, tx pgx.Tx, claimsJSON string) {
 		`SELECT set_config('role', 'huey_app', true), set_config('request.jwt.claims', $1, true)`, claimsJSON); err != nil {
 		t.Fatalf("dbtest: act as %s: %v", strings.TrimSpace(claimsJSON), err)
 	}
+}
+
+// EmptyDB returns a new database with nothing in it (no migrations), owned
+// by a superuser and dropped at cleanup: for testing the migrator itself.
+// The roles of the migrations exist cluster-wide once any NewDB has run.
+func EmptyDB(t testing.TB) *DB {
+	t.Helper()
+	srv := mustServer(t)
+	ctx := context.Background()
+	admin := &DB{srv: srv, Name: "postgres"}
+	conn, err := pgx.Connect(ctx, admin.SuperuserURL())
+	if err != nil {
+		t.Fatalf("dbtest: connect: %v", err)
+	}
+	defer conn.Close(ctx)
+	name := "huey_empty_" + newName()
+	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+		t.Fatalf("dbtest: create database: %v", err)
+	}
+	t.Cleanup(func() {
+		c, err := pgx.Connect(context.Background(), admin.SuperuserURL())
+		if err != nil {
+			return
+		}
+		defer c.Close(context.Background())
+		_, _ = c.Exec(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
+	})
+	return &DB{srv: srv, Name: name}
+}
+
+func newName() string {
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
 }

@@ -1,0 +1,181 @@
+// Package config loads the API server's configuration from the environment
+// (DECISIONS.md §1). Only main reads the environment; everything else gets a
+// Config value.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Environments.
+const (
+	EnvDevelopment = "development"
+	EnvTest        = "test"
+	EnvProduction  = "production"
+)
+
+// Config is the API server's configuration.
+type Config struct {
+	DatabaseURL          string // huey_api login
+	MigrationDatabaseURL string // owner or superuser login, for `migrate`
+	SecretKey            []byte // HS256 key
+	Port                 int
+	LogLevel             slog.Level
+	AppEnv               string
+	CORSOrigins          []string
+	PrincipalCacheTTL    time.Duration
+	FirebaseProjectID    string
+	FirebaseEmulatorHost string
+	CloudRunRevision     string
+}
+
+// Load reads the configuration through getenv (os.Getenv in main, a map in
+// tests) and validates it. needSecret is false for commands that never touch
+// tokens (migrate).
+func Load(getenv func(string) string, needSecret bool) (Config, error) {
+	c := Config{
+		AppEnv:               strings.ToLower(strings.TrimSpace(getenv("APP_ENV"))),
+		FirebaseProjectID:    getenv("FIREBASE_PROJECT_ID"),
+		FirebaseEmulatorHost: getenv("FIREBASE_AUTH_EMULATOR_HOST"),
+		CloudRunRevision:     getenv("K_REVISION"),
+	}
+	if c.AppEnv == "" {
+		c.AppEnv = EnvProduction
+	}
+	if c.FirebaseProjectID == "" {
+		c.FirebaseProjectID = "wriveted-api"
+	}
+	if c.CloudRunRevision == "" {
+		c.CloudRunRevision = "Unknown"
+	}
+	var errs []error
+	var err error
+	if c.DatabaseURL, err = DatabaseURL(getenv); err != nil {
+		errs = append(errs, err)
+	}
+	c.MigrationDatabaseURL = getenv("MIGRATION_DATABASE_URL")
+	if c.MigrationDatabaseURL == "" {
+		c.MigrationDatabaseURL = c.DatabaseURL
+	} else if c.MigrationDatabaseURL, err = normalizeURL("MIGRATION_DATABASE_URL", c.MigrationDatabaseURL); err != nil {
+		errs = append(errs, err)
+	}
+	if key := getenv("SECRET_KEY"); len(key) >= 32 {
+		c.SecretKey = []byte(key)
+	} else if needSecret {
+		if key == "" {
+			errs = append(errs, errors.New("SECRET_KEY is not set: set it to a random string of at least 32 bytes (the HS256 key shared with the original service)"))
+		} else {
+			errs = append(errs, errors.New("SECRET_KEY is too short: it must be at least 32 bytes"))
+		}
+	}
+	if c.Port, err = port(getenv("PORT"), 8000); err != nil {
+		errs = append(errs, err)
+	}
+	if c.LogLevel, err = logLevel(getenv("LOG_LEVEL")); err != nil {
+		errs = append(errs, err)
+	}
+	switch c.AppEnv {
+	case EnvDevelopment, EnvTest, EnvProduction:
+	default:
+		errs = append(errs, fmt.Errorf("APP_ENV=%q: want development, test or production", c.AppEnv))
+	}
+	// The Firebase SDK trusts unsigned tokens whenever the emulator variable
+	// is set: never outside development and test.
+	if c.FirebaseEmulatorHost != "" && c.AppEnv != EnvDevelopment && c.AppEnv != EnvTest {
+		errs = append(errs, fmt.Errorf("FIREBASE_AUTH_EMULATOR_HOST is set while APP_ENV=%s: the emulator accepts unsigned tokens, so it is refused outside development and test", c.AppEnv))
+	}
+	for _, o := range strings.Split(getenv("CORS_ORIGINS"), ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			c.CORSOrigins = append(c.CORSOrigins, o)
+		}
+	}
+	c.PrincipalCacheTTL = 5 * time.Second
+	if v := getenv("PRINCIPAL_CACHE_TTL"); v != "" {
+		if c.PrincipalCacheTTL, err = time.ParseDuration(v); err != nil || c.PrincipalCacheTTL < 0 {
+			errs = append(errs, fmt.Errorf("PRINCIPAL_CACHE_TTL=%q: want a duration such as 5s", v))
+		}
+	}
+	if len(errs) > 0 {
+		return Config{}, errors.Join(errs...)
+	}
+	return c, nil
+}
+
+// DatabaseURL returns DATABASE_URL, or the original's SQLALCHEMY_DATABASE_URI
+// with its `+driver` suffix stripped from the scheme.
+func DatabaseURL(getenv func(string) string) (string, error) {
+	if v := getenv("DATABASE_URL"); v != "" {
+		return normalizeURL("DATABASE_URL", v)
+	}
+	if v := getenv("SQLALCHEMY_DATABASE_URI"); v != "" {
+		return normalizeURL("SQLALCHEMY_DATABASE_URI", v)
+	}
+	return "", errors.New("DATABASE_URL is not set: set it to the huey_api login, e.g. postgres://huey_api:PASSWORD@HOST:5432/DB (or use `make run`, which starts a private database)")
+}
+
+var driverSuffix = regexp.MustCompile(`^(postgres(?:ql)?)\+[a-z0-9_]+://`)
+
+func normalizeURL(name, v string) (string, error) {
+	v = strings.TrimSpace(v)
+	v = driverSuffix.ReplaceAllString(v, "$1://")
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+		return "", fmt.Errorf("%s must be a postgres:// or postgresql:// URL", name)
+	}
+	return v, nil
+}
+
+func port(v string, def int) (int, error) {
+	if v == "" {
+		return def, nil
+	}
+	p, err := strconv.Atoi(v)
+	if err != nil || p <= 0 || p > 65535 {
+		return 0, fmt.Errorf("PORT=%q: want a port number", v)
+	}
+	return p, nil
+}
+
+func logLevel(v string) (slog.Level, error) {
+	var l slog.Level
+	if v == "" {
+		return slog.LevelInfo, nil
+	}
+	if err := l.UnmarshalText([]byte(strings.ToUpper(v))); err != nil {
+		return 0, fmt.Errorf("LOG_LEVEL=%q: want debug, info, warn or error", v)
+	}
+	return l, nil
+}
+
+// LogValue keeps secrets out of logs: `slog.Any("config", cfg)` is safe.
+func (c Config) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("database_url", redactURL(c.DatabaseURL)),
+		slog.Int("port", c.Port),
+		slog.String("log_level", c.LogLevel.String()),
+		slog.String("app_env", c.AppEnv),
+		slog.String("secret_key", "[redacted]"),
+		slog.Any("cors_origins", c.CORSOrigins),
+		slog.Duration("principal_cache_ttl", c.PrincipalCacheTTL),
+		slog.String("firebase_project_id", c.FirebaseProjectID),
+		slog.Bool("firebase_emulator", c.FirebaseEmulatorHost != ""),
+	)
+}
+
+func redactURL(v string) string {
+	u, err := url.Parse(v)
+	if err != nil {
+		return "[redacted]"
+	}
+	if u.User != nil {
+		u.User = url.User(u.User.Username())
+	}
+	return u.String()
+}

@@ -1,0 +1,82 @@
+package config
+
+import (
+	"bytes"
+	"log/slog"
+	"strings"
+	"testing"
+)
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+const secret = "0123456789abcdef0123456789abcdef"
+
+func TestLoadDefaults(t *testing.T) {
+	t.Parallel()
+	c, err := Load(env(map[string]string{"DATABASE_URL": "postgres://huey_api:pw@db/huey", "SECRET_KEY": secret}), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Port != 8000 || c.LogLevel != slog.LevelInfo || c.AppEnv != EnvProduction || c.MigrationDatabaseURL != c.DatabaseURL {
+		t.Fatalf("defaults: %+v", c)
+	}
+}
+
+func TestSQLAlchemyURLFallback(t *testing.T) {
+	t.Parallel()
+	c, err := Load(env(map[string]string{
+		"SQLALCHEMY_DATABASE_URI": "postgresql+psycopg2://u:p@h:5432/d", "SECRET_KEY": secret}), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.DatabaseURL != "postgresql://u:p@h:5432/d" {
+		t.Fatalf("DatabaseURL = %q", c.DatabaseURL)
+	}
+}
+
+func TestLoadRefusesBadSettings(t *testing.T) {
+	t.Parallel()
+	cases := map[string]struct {
+		env  map[string]string
+		want string
+	}{
+		"no database":      {map[string]string{"SECRET_KEY": secret}, "DATABASE_URL is not set"},
+		"no secret":        {map[string]string{"DATABASE_URL": "postgres://h/d"}, "SECRET_KEY is not set"},
+		"short secret":     {map[string]string{"DATABASE_URL": "postgres://h/d", "SECRET_KEY": "short"}, "too short"},
+		"mysql url":        {map[string]string{"DATABASE_URL": "mysql://h/d", "SECRET_KEY": secret}, "postgres://"},
+		"bad port":         {map[string]string{"DATABASE_URL": "postgres://h/d", "SECRET_KEY": secret, "PORT": "http"}, "PORT"},
+		"bad level":        {map[string]string{"DATABASE_URL": "postgres://h/d", "SECRET_KEY": secret, "LOG_LEVEL": "loud"}, "LOG_LEVEL"},
+		"emulator in prod": {map[string]string{"DATABASE_URL": "postgres://h/d", "SECRET_KEY": secret, "FIREBASE_AUTH_EMULATOR_HOST": "127.0.0.1:9099"}, "FIREBASE_AUTH_EMULATOR_HOST"},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			_, err := Load(env(tc.env), true)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("got %v, want an error mentioning %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestEmulatorAllowedInDevelopment(t *testing.T) {
+	t.Parallel()
+	_, err := Load(env(map[string]string{"DATABASE_URL": "postgres://h/d", "SECRET_KEY": secret,
+		"APP_ENV": "development", "FIREBASE_AUTH_EMULATOR_HOST": "127.0.0.1:9099"}), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestLogValueHidesSecrets(t *testing.T) {
+	t.Parallel()
+	c, err := Load(env(map[string]string{"DATABASE_URL": "postgres://huey_api:hunter2pw@db/huey", "SECRET_KEY": secret}), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	slog.New(slog.NewJSONHandler(&buf, nil)).Info("start", "config", c)
+	if out := buf.String(); strings.Contains(out, "hunter2pw") || strings.Contains(out, secret) {
+		t.Fatalf("secret in log: %s", out)
+	}
+}

@@ -1,0 +1,181 @@
+// Command server is the public Huey API.
+//
+//	go run ./server                         serve /v1 on $PORT (default 8000)
+//	go run ./server migrate                 apply pending migrations and exit
+//	go run ./server migrate status          list applied and pending migrations
+//	go run ./server migrate -baseline V     take over a database created by the original service
+//
+// Configuration comes from the environment only (README, DECISIONS.md §1).
+// main only wires: config, pool, Server, listen.
+package main
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strconv"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx" for Atlas
+
+	"github.com/wriveted/huey-api/schema"
+	"github.com/wriveted/huey-api/schema/db"
+	"github.com/wriveted/huey-api/server/internal/api"
+	"github.com/wriveted/huey-api/server/internal/config"
+)
+
+// Set at build time with -ldflags "-X main.version=… -X main.commit=…".
+var (
+	version = "0.1.0"
+	commit  = "unknown"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "server:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	if len(args) > 0 && args[0] == "migrate" {
+		return migrateCmd(ctx, args[1:], getenv, stdout)
+	}
+	if len(args) > 0 {
+		return fmt.Errorf("unknown command %q (want no command, or `migrate`)", args[0])
+	}
+	cfg, err := config.Load(getenv, true)
+	if err != nil {
+		return err
+	}
+	logger := slog.New(slog.NewJSONHandler(stdout, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	pool, err := db.Open(ctx, cfg.DatabaseURL, "huey-api")
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	e := api.New(api.Options{
+		Pool: pool, Logger: logger, Version: version, Commit: commit,
+		CloudRunRevision: cfg.CloudRunRevision, CORSOrigins: cfg.CORSOrigins,
+	})
+	srv := &http.Server{
+		Addr:              net.JoinHostPort("", strconv.Itoa(cfg.Port)),
+		Handler:           e,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       2 * time.Minute, // a large LMS upload on a slow school network
+		WriteTimeout:      2 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+	}
+	return serve(ctx, srv, logger, cfg)
+}
+
+// serve listens until ctx ends (SIGINT/SIGTERM), then lets in-flight requests
+// finish for up to 20 s before closing.
+func serve(ctx context.Context, srv *http.Server, logger *slog.Logger, cfg config.Config) error {
+	ln, err := net.Listen("tcp", srv.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", srv.Addr, err)
+	}
+	logger.Info("listening", slog.String("addr", ln.Addr().String()), slog.String("version", version), slog.Any("config", cfg))
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 20*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	logger.Info("stopped")
+	return nil
+}
+
+func migrateCmd(ctx context.Context, args []string, getenv func(string) string, out io.Writer) error {
+	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
+	baseline := fs.String("baseline", "", "mark a database created by the original service as already at this `VERSION` (first run only)")
+	fs.SetOutput(out)
+	fs.Usage = func() {
+		fmt.Fprintln(out, "usage: server migrate [-baseline VERSION] [status]")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg, err := config.Load(getenv, false)
+	if err != nil {
+		return err
+	}
+	sqlDB, err := sql.Open("pgx", cfg.MigrationDatabaseURL)
+	if err != nil {
+		return fmt.Errorf("open %s: %w", db.Redact(cfg.MigrationDatabaseURL), err)
+	}
+	defer sqlDB.Close()
+	if err := sqlDB.PingContext(ctx); err != nil {
+		return fmt.Errorf("connect to %s: %w", db.Redact(cfg.MigrationDatabaseURL), err)
+	}
+	dir := schema.Dir()
+	switch fs.Arg(0) {
+	case "status":
+		st, err := schema.Status(ctx, sqlDB, dir)
+		if err != nil {
+			return err
+		}
+		tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "VERSION\tSTATE\tDESCRIPTION")
+		pending := 0
+		for _, s := range st {
+			state := "pending"
+			switch {
+			case s.Baseline:
+				state = "baseline"
+			case s.Applied:
+				state = "applied"
+			default:
+				pending++
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\n", s.Version, state, s.Description)
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "%d pending\n", pending)
+		return nil
+	case "":
+		applied, err := schema.Migrate(ctx, sqlDB, dir, schema.MigrateOptions{
+			Baseline: *baseline,
+			Log:      func(f string, a ...any) { fmt.Fprintf(out, f+"\n", a...) },
+		})
+		if err != nil {
+			return err
+		}
+		latest, _ := schema.Latest(dir)
+		if len(applied) == 0 {
+			fmt.Fprintf(out, "database is up to date at %s\n", latest)
+		} else {
+			fmt.Fprintf(out, "applied %d migration(s); database is at %s\n", len(applied), latest)
+		}
+		return nil
+	default:
+		fs.Usage()
+		return fmt.Errorf("unknown migrate command %q", fs.Arg(0))
+	}
+}
