@@ -7,11 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/wriveted/huey-api/schema/db"
 )
 
 // Environments.
@@ -57,13 +57,13 @@ func Load(getenv func(string) string, needSecret bool) (Config, error) {
 	}
 	var errs []error
 	var err error
-	if c.DatabaseURL, err = DatabaseURL(getenv); err != nil {
+	if c.DatabaseURL, err = db.URLFromEnv(getenv); err != nil {
 		errs = append(errs, err)
 	}
 	c.MigrationDatabaseURL = getenv("MIGRATION_DATABASE_URL")
 	if c.MigrationDatabaseURL == "" {
 		c.MigrationDatabaseURL = c.DatabaseURL
-	} else if c.MigrationDatabaseURL, err = normalizeURL("MIGRATION_DATABASE_URL", c.MigrationDatabaseURL); err != nil {
+	} else if c.MigrationDatabaseURL, err = db.NormalizeURL("MIGRATION_DATABASE_URL", c.MigrationDatabaseURL); err != nil {
 		errs = append(errs, err)
 	}
 	if key := getenv("SECRET_KEY"); len(key) >= 32 {
@@ -108,30 +108,6 @@ func Load(getenv func(string) string, needSecret bool) (Config, error) {
 	return c, nil
 }
 
-// DatabaseURL returns DATABASE_URL, or the original's SQLALCHEMY_DATABASE_URI
-// with its `+driver` suffix stripped from the scheme.
-func DatabaseURL(getenv func(string) string) (string, error) {
-	if v := getenv("DATABASE_URL"); v != "" {
-		return normalizeURL("DATABASE_URL", v)
-	}
-	if v := getenv("SQLALCHEMY_DATABASE_URI"); v != "" {
-		return normalizeURL("SQLALCHEMY_DATABASE_URI", v)
-	}
-	return "", errors.New("DATABASE_URL is not set: set it to the huey_api login, e.g. postgres://huey_api:PASSWORD@HOST:5432/DB (or use `make run`, which starts a private database)")
-}
-
-var driverSuffix = regexp.MustCompile(`^(postgres(?:ql)?)\+[a-z0-9_]+://`)
-
-func normalizeURL(name, v string) (string, error) {
-	v = strings.TrimSpace(v)
-	v = driverSuffix.ReplaceAllString(v, "$1://")
-	u, err := url.Parse(v)
-	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
-		return "", fmt.Errorf("%s must be a postgres:// or postgresql:// URL", name)
-	}
-	return v, nil
-}
-
 func port(v string, def int) (int, error) {
 	if v == "" {
 		return def, nil
@@ -157,7 +133,7 @@ func logLevel(v string) (slog.Level, error) {
 // LogValue keeps secrets out of logs: `slog.Any("config", cfg)` is safe.
 func (c Config) LogValue() slog.Value {
 	return slog.GroupValue(
-		slog.String("database_url", redactURL(c.DatabaseURL)),
+		slog.String("database_url", db.Redact(c.DatabaseURL)),
 		slog.Int("port", c.Port),
 		slog.String("log_level", c.LogLevel.String()),
 		slog.String("app_env", c.AppEnv),
@@ -167,15 +143,4 @@ func (c Config) LogValue() slog.Value {
 		slog.String("firebase_project_id", c.FirebaseProjectID),
 		slog.Bool("firebase_emulator", c.FirebaseEmulatorHost != ""),
 	)
-}
-
-func redactURL(v string) string {
-	u, err := url.Parse(v)
-	if err != nil {
-		return "[redacted]"
-	}
-	if u.User != nil {
-		u.User = url.User(u.User.Username())
-	}
-	return u.String()
 }
