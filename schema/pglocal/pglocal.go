@@ -235,7 +235,11 @@ func (c *Cluster) run(name string, args ...string) (string, error) {
 
 // FindBinaries returns the directory holding initdb and pg_ctl.
 func FindBinaries() (string, error) {
-	if p, err := exec.LookPath("pg_ctl"); err == nil {
+	return findBinaries(exec.LookPath, "/usr/lib/postgresql")
+}
+
+func findBinaries(lookPath func(string) (string, error), libDir string) (string, error) {
+	if p, err := lookPath("pg_ctl"); err == nil {
 		if real, err := filepath.EvalSymlinks(p); err == nil {
 			dir := filepath.Dir(real)
 			if fileExists(filepath.Join(dir, "initdb")) {
@@ -243,7 +247,7 @@ func FindBinaries() (string, error) {
 			}
 		}
 	}
-	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
+	dirs, _ := filepath.Glob(filepath.Join(libDir, "*", "bin"))
 	sort.Slice(dirs, func(i, j int) bool { return versionOf(dirs[i]) > versionOf(dirs[j]) })
 	for _, d := range dirs {
 		if fileExists(filepath.Join(d, "pg_ctl")) && fileExists(filepath.Join(d, "initdb")) {

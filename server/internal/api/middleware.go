@@ -4,7 +4,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"log/slog"
-	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
@@ -32,7 +31,7 @@ func requestLogger(logger *slog.Logger) echo.MiddlewareFunc {
 				slog.String("method", v.Method),
 				slog.String("route", v.RoutePath),
 				slog.Int("status", v.Status),
-				slog.Duration("latency", v.Latency.Round(time.Microsecond)),
+				slog.Float64("latency_ms", float64(v.Latency.Microseconds())/1000),
 			)
 			return nil
 		},

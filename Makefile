@@ -1,0 +1,55 @@
+# Huey API — everyday commands. `make help` lists them.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VERSION ?= $(shell git describe --tags --always 2>/dev/null || echo 0.1.0)
+COMMIT  ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
+BIN     := .data/bin
+
+.PHONY: help
+help: ## list the targets
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+
+.PHONY: run
+run: build ## start Postgres (private, under ./.data) + API (:8000) + task server (:8001); Ctrl-C stops all
+	@exec $(BIN)/run-local -server $(BIN)/server -tasks $(BIN)/tasks
+
+.PHONY: build
+build: ## build the server and tasks binaries into .data/bin
+	@mkdir -p $(BIN)
+	go build -ldflags "$(LDFLAGS)" -o $(BIN)/server ./server
+	go build -ldflags "$(LDFLAGS)" -o $(BIN)/tasks ./tasks
+	go build -o $(BIN)/run-local ./scripts/run-local
+
+.PHONY: test
+test: ## run every test (Go, Rego, RLS) with the race detector; starts its own Postgres
+	go test -race ./...
+
+.PHONY: vet
+vet: ## go vet and gofmt check
+	go vet ./...
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+.PHONY: lint
+lint: vet ## static checks (vet, gofmt)
+
+.PHONY: migrate
+migrate: ## apply pending migrations to $$MIGRATION_DATABASE_URL (or $$DATABASE_URL)
+	go run ./server migrate
+
+.PHONY: migrate-status
+migrate-status: ## list applied and pending migrations
+	go run ./server migrate status
+
+.PHONY: migrate-hash
+migrate-hash: ## rewrite schema/migrations/atlas.sum after adding a NEW migration file
+	go run ./scripts/migrate-hash
+
+.PHONY: db-reset
+db-reset: ## delete the private development database (./.data/postgres) and its secrets
+	rm -rf .data/postgres .data/secrets.json .data/dev.env
+
+.PHONY: clean
+clean: ## remove build output and the private test cluster
+	rm -rf $(BIN) .data/test-postgres

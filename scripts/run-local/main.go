@@ -1,0 +1,330 @@
+// Command run-local is what `make run` runs: a working API on this machine
+// with no Docker and no database set up by hand.
+//
+// When DATABASE_URL is unset it starts a private Postgres cluster under
+// ./.data/postgres (schema/pglocal), creates the `huey` database, applies the
+// migrations (which seed the reference data: countries, hues, reading
+// abilities), sets generated passwords on the login roles, writes them with a
+// generated SECRET_KEY to ./.data/dev.env, then starts the API (:8000) and the
+// task server (:8001). Ctrl-C stops both services and then the cluster. A
+// second run reuses the data and the secrets.
+//
+// When DATABASE_URL is set it only migrates (MIGRATION_DATABASE_URL, else
+// DATABASE_URL) and starts both services against that database.
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx" for Atlas
+
+	"github.com/wriveted/huey-api/schema"
+	"github.com/wriveted/huey-api/schema/db"
+	"github.com/wriveted/huey-api/schema/pglocal"
+)
+
+const database = "huey"
+
+func main() {
+	serverBin := flag.String("server", ".data/bin/server", "the API server binary")
+	tasksBin := flag.String("tasks", ".data/bin/tasks", "the task server binary")
+	dataDir := flag.String("data", ".data", "where the private cluster and secrets live")
+	flag.Parse()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, *serverBin, *tasksBin, *dataDir); err != nil {
+		fmt.Fprintln(os.Stderr, "run-local:", err)
+		os.Exit(1)
+	}
+}
+
+// secrets are generated once and kept in .data/secrets.json (0600).
+type secrets struct {
+	SecretKey          string            `json:"secret_key"`
+	InternalTaskSecret string            `json:"internal_task_secret"`
+	Passwords          map[string]string `json:"passwords"`
+}
+
+var loginRoles = []string{"huey_api", "huey_owner", "huey_staff_ro", "huey_staff_rw"}
+
+func run(ctx context.Context, serverBin, tasksBin, dataDir string) error {
+	env := map[string]string{"APP_ENV": "development"}
+	var cluster *pglocal.Cluster
+	if os.Getenv("DATABASE_URL") == "" && os.Getenv("SQLALCHEMY_DATABASE_URI") == "" {
+		var err error
+		cluster, err = startCluster(dataDir)
+		if err != nil {
+			return err
+		}
+		defer func() {
+			say("stopping the database")
+			if err := cluster.Stop(); err != nil {
+				fmt.Fprintln(os.Stderr, "run-local:", err)
+			}
+		}()
+		sec, err := loadSecrets(filepath.Join(dataDir, "secrets.json"))
+		if err != nil {
+			return err
+		}
+		if err := createDatabase(ctx, cluster); err != nil {
+			return err
+		}
+		if err := migrate(ctx, cluster.SuperuserURL(database)); err != nil {
+			return err
+		}
+		if err := setPasswords(ctx, cluster, sec); err != nil {
+			return err
+		}
+		env["DATABASE_URL"] = cluster.URL("huey_api", sec.Passwords["huey_api"], database)
+		env["MIGRATION_DATABASE_URL"] = cluster.SuperuserURL(database)
+		env["STAFF_DATABASE_URL"] = cluster.URL("huey_staff_rw", sec.Passwords["huey_staff_rw"], database)
+		env["STAFF_RO_DATABASE_URL"] = cluster.URL("huey_staff_ro", sec.Passwords["huey_staff_ro"], database)
+		env["SECRET_KEY"] = sec.SecretKey
+		env["INTERNAL_TASK_SECRET"] = sec.InternalTaskSecret
+		if err := writeEnvFile(filepath.Join(dataDir, "dev.env"), env); err != nil {
+			return err
+		}
+	} else {
+		u, err := db.URLFromEnv(os.Getenv)
+		if err != nil {
+			return err
+		}
+		mu := os.Getenv("MIGRATION_DATABASE_URL")
+		if mu == "" {
+			mu = u
+		}
+		if err := migrate(ctx, mu); err != nil {
+			return err
+		}
+	}
+	return services(ctx, serverBin, tasksBin, env)
+}
+
+func startCluster(dataDir string) (*pglocal.Cluster, error) {
+	dir, moved, err := pglocal.ResolveDir(filepath.Join(dataDir, "postgres"))
+	if err != nil {
+		return nil, err
+	}
+	if moved {
+		say("the postgres user cannot reach %s, so the cluster lives in %s", filepath.Join(dataDir, "postgres"), dir)
+	}
+	start := time.Now()
+	c, err := pglocal.Start(pglocal.Options{Dir: dir, Durable: true})
+	if err != nil {
+		return nil, err
+	}
+	say("database cluster running on 127.0.0.1:%d (%s, %s)", c.Port, dir, time.Since(start).Round(time.Millisecond))
+	return c, nil
+}
+
+func createDatabase(ctx context.Context, c *pglocal.Cluster) error {
+	conn, err := pgx.Connect(ctx, c.SuperuserURL("postgres"))
+	if err != nil {
+		return fmt.Errorf("connect to the private cluster: %w", err)
+	}
+	defer conn.Close(ctx)
+	var exists bool
+	if err := conn.QueryRow(ctx, `SELECT EXISTS (SELECT FROM pg_database WHERE datname = $1)`, database).Scan(&exists); err != nil {
+		return err
+	}
+	if exists {
+		return nil
+	}
+	if _, err := conn.Exec(ctx, "CREATE DATABASE "+database); err != nil {
+		return fmt.Errorf("create database %s: %w", database, err)
+	}
+	say("created database %s", database)
+	return nil
+}
+
+func migrate(ctx context.Context, url string) error {
+	sqlDB, err := sql.Open("pgx", url)
+	if err != nil {
+		return err
+	}
+	defer sqlDB.Close()
+	applied, err := schema.Migrate(ctx, sqlDB, schema.Dir(), schema.MigrateOptions{Log: say})
+	if err != nil {
+		return fmt.Errorf("migrate %s: %w", db.Redact(url), err)
+	}
+	latest, _ := schema.Latest(schema.Dir())
+	if len(applied) == 0 {
+		say("database is up to date at %s", latest)
+	}
+	return nil
+}
+
+func setPasswords(ctx context.Context, c *pglocal.Cluster, sec secrets) error {
+	conn, err := pgx.Connect(ctx, c.SuperuserURL(database))
+	if err != nil {
+		return err
+	}
+	defer conn.Close(ctx)
+	for _, r := range loginRoles {
+		if _, err := conn.Exec(ctx, fmt.Sprintf("ALTER ROLE %s PASSWORD '%s'", r, sec.Passwords[r])); err != nil {
+			return fmt.Errorf("set the password of %s: %w", r, err)
+		}
+	}
+	return nil
+}
+
+func loadSecrets(path string) (secrets, error) {
+	var sec secrets
+	if b, err := os.ReadFile(path); err == nil { // #nosec G304 -- our own file
+		if err := json.Unmarshal(b, &sec); err != nil {
+			return sec, fmt.Errorf("read %s: %w", path, err)
+		}
+	}
+	changed := false
+	fill := func(s *string) {
+		if *s == "" {
+			*s, changed = random(), true
+		}
+	}
+	fill(&sec.SecretKey)
+	fill(&sec.InternalTaskSecret)
+	if sec.Passwords == nil {
+		sec.Passwords = map[string]string{}
+	}
+	for _, r := range loginRoles {
+		p := sec.Passwords[r]
+		fill(&p)
+		sec.Passwords[r] = p
+	}
+	if changed {
+		b, _ := json.MarshalIndent(sec, "", "  ")
+		if err := os.WriteFile(path, b, 0o600); err != nil {
+			return sec, fmt.Errorf("write %s: %w", path, err)
+		}
+	}
+	return sec, nil
+}
+
+// writeEnvFile lets people point scripts at the dev database:
+// `set -a; . .data/dev.env; set +a`.
+func writeEnvFile(path string, env map[string]string) error {
+	keys := make([]string, 0, len(env))
+	for k := range env {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	b.WriteString("# Written by `make run`; secrets for the private development database only.\n")
+	for _, k := range keys {
+		fmt.Fprintf(&b, "%s='%s'\n", k, env[k])
+	}
+	return os.WriteFile(path, []byte(b.String()), 0o600)
+}
+
+// services runs the API and the task server until ctx ends or one of them
+// exits, then stops the other.
+func services(ctx context.Context, serverBin, tasksBin string, env map[string]string) error {
+	type proc struct {
+		name string
+		cmd  *exec.Cmd
+	}
+	ports := map[string]string{"api": "8000", "tasks": "8001"}
+	for name := range ports {
+		if p := os.Getenv("PORT_" + strings.ToUpper(name)); p != "" {
+			ports[name] = p
+		}
+	}
+	start := func(name, bin string) (*proc, error) {
+		cmd := exec.Command(bin) // #nosec G204 -- our own binaries
+		cmd.Env = os.Environ()
+		for k, v := range env {
+			cmd.Env = append(cmd.Env, k+"="+v)
+		}
+		cmd.Env = append(cmd.Env, "PORT="+ports[name])
+		cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+		if err := cmd.Start(); err != nil {
+			return nil, fmt.Errorf("start %s (%s): %w", name, bin, err)
+		}
+		return &proc{name: name, cmd: cmd}, nil
+	}
+	api, err := start("api", serverBin)
+	if err != nil {
+		return err
+	}
+	tasks, err := start("tasks", tasksBin)
+	if err != nil {
+		_ = api.cmd.Process.Signal(syscall.SIGTERM)
+		_ = api.cmd.Wait()
+		return err
+	}
+	exited := make(chan string, 2)
+	for _, p := range []*proc{api, tasks} {
+		go func() {
+			_ = p.cmd.Wait()
+			exited <- p.name
+		}()
+	}
+	go announce(ctx, ports["api"], ports["tasks"])
+	var failure error
+	select {
+	case <-ctx.Done():
+	case name := <-exited:
+		failure = fmt.Errorf("the %s service exited", name)
+		exited <- name // keep the count for the loop below
+	}
+	for _, p := range []*proc{api, tasks} {
+		if p.cmd.ProcessState == nil {
+			_ = p.cmd.Process.Signal(syscall.SIGTERM)
+		}
+	}
+	timeout := time.After(30 * time.Second)
+	for range 2 {
+		select {
+		case <-exited:
+		case <-timeout:
+			_ = api.cmd.Process.Kill()
+			_ = tasks.cmd.Process.Kill()
+			return errors.New("services did not stop within 30s; killed")
+		}
+	}
+	return failure
+}
+
+// announce tells the person at the terminal where things are once the API answers.
+func announce(ctx context.Context, apiPort, tasksPort string) {
+	for range 200 {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://127.0.0.1:"+apiPort+"/v1/version", nil)
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			resp.Body.Close()
+			say("ready: API http://localhost:%s/v1 (try /v1/version), task server http://localhost:%s; secrets in .data/dev.env; Ctrl-C stops everything", apiPort, tasksPort)
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+func say(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "run-local: "+format+"\n", args...)
+}
+
+func random() string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
