@@ -10,6 +10,9 @@
 --   huey_app       NOLOGIN; the role every API request runs as (set_config('role', 'huey_app', true))
 --   huey_staff_ro  LOGIN; staff scripts that read
 --   huey_staff_rw  LOGIN; staff scripts that write the catalogue, schools and collections
+--   huey_definer   NOLOGIN; owns the few SECURITY DEFINER functions (authentication,
+--                  policy attribute look-ups, class-code sign-in); it holds only the
+--                  grants and policies those functions need
 --
 -- None has SUPERUSER or BYPASSRLS. Passwords are not set here: operators set them
 -- (`make run` and the test harness generate their own).
@@ -42,10 +45,17 @@ BEGIN
   IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'huey_staff_rw') THEN
     CREATE ROLE huey_staff_rw LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEROLE NOCREATEDB;
   END IF;
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'huey_definer') THEN
+    CREATE ROLE huey_definer NOLOGIN NOSUPERUSER NOBYPASSRLS NOCREATEROLE NOCREATEDB;
+  END IF;
   -- The migrating login must be able to hand objects to huey_owner.
   IF NOT (SELECT rolsuper FROM pg_roles WHERE rolname = current_user)
      AND NOT pg_has_role(current_user, 'huey_owner', 'MEMBER') THEN
     EXECUTE format('GRANT huey_owner TO %I', current_user);
+  END IF;
+  IF NOT (SELECT rolsuper FROM pg_roles WHERE rolname = current_user)
+     AND NOT pg_has_role(current_user, 'huey_definer', 'MEMBER') THEN
+    EXECUTE format('GRANT huey_definer TO %I', current_user);
   END IF;
 END
 $$;
