@@ -30,6 +30,6 @@ test_admin_missing_resource_denied if {
 
 test_empty_input_denied if not data.huey.authz.allow with input as {}
 
-test_allow_is_false_not_undefined if {
+test_empty_input_default_false_denied if {
 	data.huey.authz.allow == false with input as {}
 }

@@ -15,8 +15,8 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -183,19 +183,13 @@ func newEngine(ctx context.Context, srcs map[string]string, cacheSize int) (*Eng
 	if err != nil {
 		return nil, err
 	}
-	names := make([]string, 0, len(mods))
-	for name := range mods {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-
 	opts := []func(*rego.Rego){
 		rego.Query(query),
 		rego.Store(inmem.NewFromObject(map[string]any{})),
 		rego.StrictBuiltinErrors(true),
 		rego.Capabilities(capabilities()),
 	}
-	for _, name := range names {
+	for _, name := range slices.Sorted(maps.Keys(mods)) {
 		opts = append(opts, rego.ParsedModule(mods[name]))
 	}
 	pq, err := rego.New(opts...).PrepareForEval(ctx)

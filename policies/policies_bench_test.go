@@ -74,3 +74,17 @@ func BenchmarkDecisionSchoolUncachedParallel(b *testing.B) {
 func BenchmarkDecisionSchoolCachedParallel(b *testing.B) {
 	benchParallel(b, benchEngine(b, defaultCacheSize))
 }
+
+// BenchmarkDecisionSchoolUncachedLastEntry measures the longest path through the school ACL: a
+// student reading its school is matched by the seventh entry.
+func BenchmarkDecisionSchoolUncachedLastEntry(b *testing.B) {
+	in := Input{
+		Principals: NewPrincipals([]string{
+			"system:everyone", "system:authenticated", "user:0b6c3f4e-8a1d-4c2b-9e7f-1a2b3c4d5e6f",
+			"role:reader", "role:student", "student:17",
+		}),
+		Action:   "read",
+		Resource: Resource{Type: "school", ID: "17"},
+	}
+	benchAllow(b, benchEngine(b, 0), in)
+}

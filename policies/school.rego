@@ -12,13 +12,20 @@ decision := "allow" if {
 	# 2. Deny system:everyone delete (F18: only admins delete a school).
 	input.action == "delete"
 	input.principals["system:everyone"]
+} else := "deny" if {
+	# 2b. Deny system:everyone update-state (a school starts inactive, F4; only admins
+	# activate or deactivate it, so its own staff cannot switch it on).
+	input.action == "update-state"
+	input.principals["system:everyone"]
 } else := "allow" if {
 	# 3. Allow schooladmin:{id} All.
-	input.principals[concat("", ["schooladmin:", input.resource.id])]
+	input.resource.id != ""
+	input.principals[sprintf("schooladmin:%s", [input.resource.id])]
 } else := "allow" if {
 	# 4. Allow school:{id} read, read-collection, update, batch, details (F2: per linked school).
 	input.action in {"read", "read-collection", "update", "batch", "details"}
-	input.principals[concat("", ["school:", input.resource.id])]
+	input.resource.id != ""
+	input.principals[sprintf("school:%s", [input.resource.id])]
 } else := "deny" if {
 	# 5. Deny role:student update.
 	input.action == "update"
@@ -26,9 +33,11 @@ decision := "allow" if {
 } else := "allow" if {
 	# 6. Allow educator:{id} read (F6).
 	input.action == "read"
-	input.principals[concat("", ["educator:", input.resource.id])]
+	input.resource.id != ""
+	input.principals[sprintf("educator:%s", [input.resource.id])]
 } else := "allow" if {
 	# 7. Allow student:{id} read (F6).
 	input.action == "read"
-	input.principals[concat("", ["student:", input.resource.id])]
+	input.resource.id != ""
+	input.principals[sprintf("student:%s", [input.resource.id])]
 } else := "deny"

@@ -49,6 +49,18 @@ test_reader_update_denied if not allowed(reader, "update", "17")
 
 test_kiosk_bind_denied if not allowed(kiosk, "bind", "17")
 
+# Entry 2b: Deny system:everyone update-state (only admins change a school's state).
+test_admin_update_state_allowed if allowed(admin, "update-state", "17")
+
+test_schooladmin_update_state_denied if not allowed(schooladmin, "update-state", "17")
+
+test_lms_linked_update_state_denied if not allowed(lms, "update-state", "17")
+
+test_schooladmin_update_allowed_while_state_denied if {
+	allowed(schooladmin, "update", "17")
+	not allowed(schooladmin, "update-state", "17")
+}
+
 # Entry 2: Deny system:everyone delete.
 test_f18_schooladmin_delete_denied if not allowed(schooladmin, "delete", "17")
 

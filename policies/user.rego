@@ -14,49 +14,53 @@ decision := "allow" if {
 	input.action == "change-privileged"
 	input.resource.attrs.type in {"student", "educator", "school_admin"}
 	input.resource.attrs.school_id != ""
-	input.principals[concat("", ["schooladmin:", input.resource.attrs.school_id])]
+	input.principals[sprintf("schooladmin:%s", [input.resource.attrs.school_id])]
 } else := "deny" if {
 	# 2b. change-privileged: Deny everyone else, the user itself included (F1).
 	input.action == "change-privileged"
 } else := "allow" if {
 	# 3a. magic-link (a 90-day token for the user; F10): Allow user:{id}.
 	input.action == "magic-link"
-	input.principals[concat("", ["user:", input.resource.id])]
+	input.resource.id != ""
+	input.principals[sprintf("user:%s", [input.resource.id])]
 } else := "deny" if {
 	# 3b. magic-link: Deny everyone else (F10).
 	input.action == "magic-link"
 } else := "allow" if {
 	# 4. Allow user:{id} All (F20: supporters reach their own detail this way).
-	input.principals[concat("", ["user:", input.resource.id])]
+	input.resource.id != ""
+	input.principals[sprintf("user:%s", [input.resource.id])]
 } else := "allow" if {
 	# 5. Readers (public, student): Allow parent:{id} All.
 	input.resource.attrs.type in {"public", "student"}
-	input.principals[concat("", ["parent:", input.resource.id])]
+	input.resource.id != ""
+	input.principals[sprintf("parent:%s", [input.resource.id])]
 } else := "allow" if {
 	# 6a. Students: Allow schooladmin:{school_id} All.
 	input.resource.attrs.type == "student"
 	input.resource.attrs.school_id != ""
-	input.principals[concat("", ["schooladmin:", input.resource.attrs.school_id])]
+	input.principals[sprintf("schooladmin:%s", [input.resource.attrs.school_id])]
 } else := "allow" if {
 	# 6b. Students: Allow educator:{school_id} read, details (F7).
 	input.resource.attrs.type == "student"
 	input.action in {"read", "details"}
 	input.resource.attrs.school_id != ""
-	input.principals[concat("", ["educator:", input.resource.attrs.school_id])]
+	input.principals[sprintf("educator:%s", [input.resource.attrs.school_id])]
 } else := "allow" if {
 	# 7a. Educators and school admins: Allow schooladmin:{school_id} All.
 	input.resource.attrs.type in {"educator", "school_admin"}
 	input.resource.attrs.school_id != ""
-	input.principals[concat("", ["schooladmin:", input.resource.attrs.school_id])]
+	input.principals[sprintf("schooladmin:%s", [input.resource.attrs.school_id])]
 } else := "allow" if {
 	# 7b. Educators and school admins: Allow educator:{school_id} read.
 	input.resource.attrs.type in {"educator", "school_admin"}
 	input.action == "read"
 	input.resource.attrs.school_id != ""
-	input.principals[concat("", ["educator:", input.resource.attrs.school_id])]
+	input.principals[sprintf("educator:%s", [input.resource.attrs.school_id])]
 } else := "allow" if {
 	# 8. Parents: Allow child:{id} read.
 	input.resource.attrs.type == "parent"
 	input.action == "read"
-	input.principals[concat("", ["child:", input.resource.id])]
+	input.resource.id != ""
+	input.principals[sprintf("child:%s", [input.resource.id])]
 } else := "deny"

@@ -218,3 +218,11 @@ test_missing_attrs_denied if {
 	}
 	not data.huey.authz.allow with input as inp
 }
+
+test_empty_id_denied if {
+	not allowed(["system:authenticated", "user:", "parent:", "child:"], "read", {"id": "", "attrs": t_reader2.attrs})
+}
+
+test_empty_id_parent_target_denied if {
+	not allowed(["system:authenticated", "child:"], "read", {"id": "", "attrs": t_parent.attrs})
+}
