@@ -26,11 +26,16 @@ import (
 	"text/tabwriter"
 	"time"
 
+	firebase "firebase.google.com/go/v4"
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx" for Atlas
+	"google.golang.org/api/option"
+
+	"github.com/wriveted/huey-api/policies"
 
 	"github.com/wriveted/huey-api/schema"
 	"github.com/wriveted/huey-api/schema/db"
 	"github.com/wriveted/huey-api/server/internal/api"
+	"github.com/wriveted/huey-api/server/internal/auth"
 	"github.com/wriveted/huey-api/server/internal/config"
 )
 
@@ -66,8 +71,21 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return err
 	}
 	defer pool.Close()
+	engine, err := policies.New(ctx)
+	if err != nil {
+		return fmt.Errorf("compile policies: %w", err)
+	}
+	tokens, err := auth.NewHS256(cfg.SecretKey)
+	if err != nil {
+		return err
+	}
+	fb, err := firebaseVerifier(ctx, cfg)
+	if err != nil {
+		return err
+	}
 	e := api.New(api.Options{
-		Pool: pool, Logger: logger, Version: version, Commit: commit,
+		Pool: pool, Logger: logger, Policies: engine, Tokens: tokens, Firebase: fb,
+		PrincipalCacheTTL: cfg.PrincipalCacheTTL, Version: version, Commit: commit,
 		CloudRunRevision: cfg.CloudRunRevision, CORSOrigins: cfg.CORSOrigins,
 	})
 	srv := &http.Server{
@@ -79,6 +97,22 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		IdleTimeout:       2 * time.Minute,
 	}
 	return serve(ctx, srv, logger, cfg)
+}
+
+// firebaseVerifier builds the Firebase ID token verifier. Verifying needs no
+// credentials, only the project id (the audience); with
+// FIREBASE_AUTH_EMULATOR_HOST set (development and test only, enforced by
+// config) the SDK talks to the emulator.
+func firebaseVerifier(ctx context.Context, cfg config.Config) (api.FirebaseVerifier, error) {
+	app, err := firebase.NewApp(ctx, &firebase.Config{ProjectID: cfg.FirebaseProjectID}, option.WithoutAuthentication())
+	if err != nil {
+		return nil, fmt.Errorf("firebase: %w", err)
+	}
+	client, err := app.Auth(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("firebase auth: %w", err)
+	}
+	return client, nil
 }
 
 // serve listens until ctx ends (SIGINT/SIGTERM), then lets in-flight requests

@@ -43,6 +43,10 @@ type Claims struct {
 	SchoolIDs  []int64  `json:"school_ids"`
 	ChildIDs   []string `json:"child_ids"`
 	IsAdmin    bool     `json:"is_admin"`
+	// SubjectKind and SubjectID name the account being signed in, for the
+	// huey.authenticate() door (Kind "authenticating").
+	SubjectKind string `json:"subject_kind,omitempty"`
+	SubjectID   string `json:"subject_id,omitempty"`
 	// Role is the database role the transaction runs as; empty means AppRole.
 	Role string `json:"-"`
 }

@@ -205,6 +205,14 @@ AS $$
   SELECT s.id FROM public.schools s WHERE s.wriveted_identifier = p_wriveted_identifier
 $$;
 
+-- Whether a school is a supporter (has an active subscription), for its bot.
+CREATE FUNCTION huey.school_supporter(p_wriveted_identifier uuid) RETURNS boolean
+  LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+  SELECT EXISTS (SELECT FROM public.subscriptions x
+                 WHERE x.school_id = p_wriveted_identifier AND x.is_active)
+$$;
+
 -- Policy attributes of a user account: type, school and parent.
 CREATE FUNCTION huey.user_attrs(p_id uuid)
 RETURNS TABLE (user_type text, school_id integer, parent_id uuid)
@@ -275,26 +283,32 @@ $$;
 -- unknown code, a class of another school and an inactive school are refused).
 -- outcome: 'ok' | 'school_not_found' | 'unauthorized' | 'username_exhausted'.
 CREATE FUNCTION huey.register_student(p_school uuid, p_join_code text, p_first_name text, p_last_name_initial text)
-RETURNS TABLE (outcome text, user_id uuid, username text, school_id integer)
+RETURNS TABLE (outcome text, user_id uuid, username text, school_id integer, school_name text,
+               official_identifier text, country_code text)
   LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
   v_school integer;
   v_state public.schoolstate;
+  v_name text;
+  v_official text;
+  v_country text;
   v_class uuid;
   v_base text;
   v_username text;
   v_id uuid := gen_random_uuid();
   v_now timestamp := huey.utcnow();
 BEGIN
-  SELECT s.id, s.state INTO v_school, v_state FROM public.schools s WHERE s.wriveted_identifier = p_school;
+  SELECT s.id, s.state, s.name, s.official_identifier, s.country_code
+    INTO v_school, v_state, v_name, v_official, v_country
+  FROM public.schools s WHERE s.wriveted_identifier = p_school;
   IF v_school IS NULL THEN
-    RETURN QUERY SELECT 'school_not_found'::text, NULL::uuid, NULL::text, NULL::integer; RETURN;
+    RETURN QUERY SELECT 'school_not_found'::text, NULL::uuid, NULL::text, NULL::integer, NULL::text, NULL::text, NULL::text; RETURN;
   END IF;
   SELECT g.id INTO v_class FROM public.class_groups g
   WHERE g.join_code = p_join_code AND g.school_id = p_school ORDER BY g.created_at LIMIT 1;
   IF v_class IS NULL OR v_state <> 'ACTIVE' THEN
-    RETURN QUERY SELECT 'unauthorized'::text, NULL::uuid, NULL::text, NULL::integer; RETURN;
+    RETURN QUERY SELECT 'unauthorized'::text, NULL::uuid, NULL::text, NULL::integer, NULL::text, NULL::text, NULL::text; RETURN;
   END IF;
   v_base := replace(p_first_name || p_last_name_initial, ' ', '');
   FOR i IN 1..1000 LOOP
@@ -304,7 +318,7 @@ BEGIN
     v_username := NULL;
   END LOOP;
   IF v_username IS NULL THEN
-    RETURN QUERY SELECT 'username_exhausted'::text, NULL::uuid, NULL::text, NULL::integer; RETURN;
+    RETURN QUERY SELECT 'username_exhausted'::text, NULL::uuid, NULL::text, NULL::integer, NULL::text, NULL::text, NULL::text; RETURN;
   END IF;
   INSERT INTO public.users (id, is_active, name, info, created_at, updated_at, type, newsletter)
   VALUES (v_id, true, p_first_name || ' ' || p_last_name_initial, '{"sign_in_provider": "class-code"}',
@@ -315,7 +329,7 @@ BEGIN
   VALUES (v_id, v_school, '{}', v_class, v_username);
   PERFORM huey.record_event('Student account created', 'User type: UserAccountType.STUDENT',
                             'NORMAL', v_school, v_id, NULL, '{}'::jsonb);
-  RETURN QUERY SELECT 'ok'::text, v_id, v_username, v_school;
+  RETURN QUERY SELECT 'ok'::text, v_id, v_username, v_school, v_name, v_official, v_country;
 END
 $$;
 
@@ -383,16 +397,17 @@ GRANT CREATE ON SCHEMA huey TO huey_definer;
 ALTER FUNCTION huey.authenticate() OWNER TO huey_definer;
 ALTER FUNCTION huey.school_attrs(uuid) OWNER TO huey_definer;
 ALTER FUNCTION huey.user_attrs(uuid) OWNER TO huey_definer;
+ALTER FUNCTION huey.school_supporter(uuid) OWNER TO huey_definer;
 ALTER FUNCTION huey.school_admin_briefs(integer[]) OWNER TO huey_definer;
 ALTER FUNCTION huey.class_code_login(text, text) OWNER TO huey_definer;
 ALTER FUNCTION huey.register_student(uuid, text, text, text) OWNER TO huey_definer;
 ALTER FUNCTION huey.firebase_login(text, text, text, text, boolean, text) OWNER TO huey_definer;
 REVOKE CREATE ON SCHEMA huey FROM huey_definer;
-REVOKE EXECUTE ON FUNCTION huey.authenticate(), huey.school_attrs(uuid), huey.user_attrs(uuid),
+REVOKE EXECUTE ON FUNCTION huey.authenticate(), huey.school_attrs(uuid), huey.user_attrs(uuid), huey.school_supporter(uuid),
   huey.school_admin_briefs(integer[]), huey.class_code_login(text, text),
   huey.register_student(uuid, text, text, text), huey.firebase_login(text, text, text, text, boolean, text)
   FROM PUBLIC, huey_staff_ro, huey_staff_rw, huey_definer;
-GRANT EXECUTE ON FUNCTION huey.authenticate(), huey.school_attrs(uuid), huey.user_attrs(uuid),
+GRANT EXECUTE ON FUNCTION huey.authenticate(), huey.school_attrs(uuid), huey.user_attrs(uuid), huey.school_supporter(uuid),
   huey.school_admin_briefs(integer[]), huey.class_code_login(text, text),
   huey.register_student(uuid, text, text, text), huey.firebase_login(text, text, text, text, boolean, text)
   TO huey_app;
@@ -439,6 +454,8 @@ CREATE POLICY users_select_self ON public.users FOR SELECT TO huey_app
 CREATE POLICY users_select_children ON public.users FOR SELECT TO huey_app
   USING (id = ANY (ARRAY(SELECT jsonb_array_elements_text((SELECT huey.claims()) -> 'child_ids')::uuid))
          AND (SELECT huey.kind()) = 'user');
+CREATE POLICY users_select_parent ON public.users FOR SELECT TO huey_app
+  USING (id IN (SELECT r.parent_id FROM public.readers r WHERE r.id = (SELECT huey.user_id())));
 CREATE POLICY readers_select_self ON public.readers FOR SELECT TO huey_app
   USING (id = (SELECT huey.user_id()));
 CREATE POLICY readers_select_children ON public.readers FOR SELECT TO huey_app

@@ -2,11 +2,12 @@
 // middleware chain and the handlers. It is the only package that knows Echo.
 //
 // Request path, one direction only: route → authenticate → policy decision
-// → claims transaction (schema/db) → JSON. No handler queries the pool
-// outside db.Read / db.InTx.
+// (policies) → request validation → claims transaction (schema/db) → JSON.
+// No handler queries the pool outside db.Read / db.InTx.
 package api
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"regexp"
@@ -16,23 +17,51 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
+
+	"github.com/wriveted/huey-api/policies"
+	"github.com/wriveted/huey-api/server/internal/auth"
 )
+
+// decider is the policy engine as the API sees it.
+type decider interface {
+	Allow(ctx context.Context, in policies.Input) (bool, error)
+}
+
+// tokenService issues and verifies the API's own tokens.
+type tokenService interface {
+	auth.Signer
+	auth.Verifier
+}
 
 // Options are everything the API server depends on.
 type Options struct {
-	Pool             *pgxpool.Pool
-	Logger           *slog.Logger
-	Version          string
-	Commit           string
-	CloudRunRevision string
-	CORSOrigins      []string
+	Pool              *pgxpool.Pool
+	Logger            *slog.Logger
+	Policies          decider
+	Tokens            tokenService
+	Firebase          FirebaseVerifier // nil: the Firebase exchange answers 503
+	PrincipalCacheTTL time.Duration
+	Version           string
+	Commit            string
+	CloudRunRevision  string
+	CORSOrigins       []string
+	// Now is the clock (tests); nil means time.Now.
+	Now func() time.Time
+	// ClassCodeRate limits the unauthenticated class-code routes per client
+	// address (requests per minute); zero means 10.
+	ClassCodeRate float64
 }
 
 // Server holds the API's dependencies.
 type Server struct {
-	pool   *pgxpool.Pool
-	logger *slog.Logger
-	opts   Options
+	pool     *pgxpool.Pool
+	logger   *slog.Logger
+	policies decider
+	tokens   tokenService
+	firebase FirebaseVerifier
+	accounts *accountCache
+	now      func() time.Time
+	opts     Options
 }
 
 // maxBody bounds request bodies: an LMS pushing 10 000 books sends ~2 MB.
@@ -43,7 +72,14 @@ var originRegex = regexp.MustCompile(`^((https://wriveted.*web\.app)|(https://hu
 
 // New builds the Echo instance with every route and middleware.
 func New(opts Options) *echo.Echo {
-	s := &Server{pool: opts.Pool, logger: opts.Logger, opts: opts}
+	s := &Server{
+		pool: opts.Pool, logger: opts.Logger, policies: opts.Policies, tokens: opts.Tokens,
+		firebase: opts.Firebase, accounts: newAccountCache(opts.PrincipalCacheTTL, 50_000),
+		now: opts.Now, opts: opts,
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = errorHandler(opts.Logger)
@@ -65,14 +101,39 @@ func New(opts Options) *echo.Echo {
 	return e
 }
 
-// routes is the route table: every route, its guard and its handler.
+// routes is the route table: every route, its guard, its policy and its
+// handler. Instance-level decisions (one school, one user) are taken inside
+// the handler, with attributes read in the same round trip as the data.
 func (s *Server) routes(e *echo.Echo) {
+	public := s.authenticate(false)
+	authed := s.authenticate(true)
+	limited := s.classCodeLimiter()
+
 	v1 := e.Group("/v1")
-	v1.GET("/version", s.getVersion)                    // PUBLIC
-	v1.GET("/healthcheck/db", s.getHealthDB)            // PUBLIC
-	v1.GET("/.well-known/security.txt", getSecurityTxt) // PUBLIC
-	e.GET("/.well-known/security.txt", getSecurityTxt)  // PUBLIC
+	v1.GET("/version", s.getVersion, public)
+	v1.GET("/healthcheck/db", s.getHealthDB, public)
+	v1.GET("/.well-known/security.txt", getSecurityTxt, public)
+	e.GET("/.well-known/security.txt", getSecurityTxt, public)
 	redirect := func(c echo.Context) error { return c.Redirect(http.StatusTemporaryRedirect, "/v1/docs") }
 	e.GET("/", redirect)
 	e.GET("/docs", redirect)
+
+	// Authentication (api.md §2.2)
+	v1.GET("/auth/firebase", s.getAuthFirebase)
+	v1.GET("/auth/me", s.getAuthMe, authed)
+	v1.POST("/auth/class-code", s.postClassCode, limited, public)
+	v1.POST("/auth/register-student", s.postRegisterStudent, limited, public)
+	v1.POST("/user/:user_id/auth-token", s.postUserAuthToken, authed)
+
+	// Schools (api.md §2.5)
+	v1.GET("/schools", s.getSchools, authed, s.allow("schools", "read"))
+	v1.POST("/schools", s.postSchools, authed, s.allow("schools", "batch"))
+	v1.POST("/school", s.postSchool, authed, s.allow("schools", "create"))
+	v1.GET("/school/:wriveted_identifier/exists", s.getSchoolExists, public)
+	v1.GET("/school/:wriveted_identifier", s.getSchool, authed)
+	v1.GET("/school/:wriveted_identifier/bot", s.getSchoolBot, authed)
+	v1.GET("/school/:wriveted_identifier/bookbot", s.getSchoolBookbot, authed)
+	v1.PATCH("/school/:wriveted_identifier/admin", s.patchSchoolAdmin, authed)
+	v1.PATCH("/school/:wriveted_identifier", s.patchSchool, authed)
+	v1.DELETE("/school/:wriveted_identifier", s.deleteSchool, authed)
 }

@@ -3,11 +3,8 @@ package api_test
 import (
 	"context"
 	"encoding/json"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -15,20 +12,11 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/wriveted/huey-api/schema"
-	"github.com/wriveted/huey-api/schema/dbtest"
-	"github.com/wriveted/huey-api/server/internal/api"
 )
-
-func TestMain(m *testing.M) { os.Exit(dbtest.Main(m)) }
 
 func newAPI(t *testing.T) *echo.Echo {
 	t.Helper()
-	d := dbtest.NewDB(t)
-	return api.New(api.Options{
-		Pool: d.Pool(t, dbtest.RoleAPI), Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)),
-		Version: "1.2.3", Commit: "abc123", CloudRunRevision: "Unknown",
-		CORSOrigins: []string{"http://localhost:3000"},
-	})
+	return newEnv(t).e
 }
 
 func do(t *testing.T, e *echo.Echo, method, path string, hdr map[string]string) *httptest.ResponseRecorder {

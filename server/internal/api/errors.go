@@ -10,10 +10,63 @@ import (
 
 // Messages of the original (api.md §0.2–0.3), kept in one place.
 const (
-	msgNotFound         = "Not Found"
-	msgMethodNotAllowed = "Method Not Allowed"
-	msgInternal         = "Internal Server Error"
+	msgNotFound            = "Not Found"
+	msgMethodNotAllowed    = "Method Not Allowed"
+	msgInternal            = "Internal Server Error"
+	msgCredentials         = "Could not validate credentials"
+	msgInsufficientPerms   = "Insufficient permissions"
+	msgInsufficientPrivs   = "Insufficient privileges"
+	msgRequiresUser        = "API requires a user"
+	msgUnauthorized        = "Unauthorized"
+	msgTooManyRequests     = "Too many requests, try again later"
+	msgRequestBodyTooLarge = "Request body too large"
 )
+
+// apiError is an error answered to the client as `{"detail": …}`.
+type apiError struct {
+	Status int
+	Detail any
+	Header http.Header
+}
+
+func (e *apiError) Error() string { return http.StatusText(e.Status) }
+
+func httpError(status int, detail any) *apiError { return &apiError{Status: status, Detail: detail} }
+
+// withBearerChallenge adds `WWW-Authenticate: Bearer`, as the original does
+// for missing credentials and permission refusals.
+func (e *apiError) withBearerChallenge() *apiError {
+	e.Header = http.Header{"Www-Authenticate": []string{"Bearer"}}
+	return e
+}
+
+func errNotAuthenticated() error {
+	return httpError(http.StatusUnauthorized, msgCredentials).withBearerChallenge()
+}
+
+func errBadCredentials() error { return httpError(http.StatusForbidden, msgCredentials) }
+
+func errForbidden() error {
+	return httpError(http.StatusForbidden, msgInsufficientPerms).withBearerChallenge()
+}
+
+// validationError is one entry of a 422 body (api.md §0.3).
+type validationError struct {
+	Type  string         `json:"type"`
+	Loc   []any          `json:"loc"`
+	Msg   string         `json:"msg"`
+	Input any            `json:"input"`
+	Ctx   map[string]any `json:"ctx,omitempty"`
+}
+
+func errValidation(errs ...validationError) error {
+	return httpError(http.StatusUnprocessableEntity, errs)
+}
+
+// invalid is a single 422 entry: where, what, and the offending input.
+func invalid(loc []any, msg string, input any) error {
+	return errValidation(validationError{Type: "value_error", Loc: loc, Msg: msg, Input: input})
+}
 
 // detail is the original's error body.
 type detail struct {
@@ -29,32 +82,44 @@ func errorHandler(logger *slog.Logger) echo.HTTPErrorHandler {
 		if c.Response().Committed {
 			return
 		}
+		status, body := http.StatusInternalServerError, any(nil)
+		var ae *apiError
 		var he *echo.HTTPError
-		if !errors.As(err, &he) || he.Code >= http.StatusInternalServerError {
+		switch {
+		case errors.As(err, &ae):
+			status, body = ae.Status, ae.Detail
+			for k, v := range ae.Header {
+				c.Response().Header()[k] = v
+			}
+		case errors.As(err, &he) && he.Code < http.StatusInternalServerError:
+			status, body = he.Code, he.Message
+			switch he.Code {
+			case http.StatusNotFound:
+				body = msgNotFound
+			case http.StatusMethodNotAllowed:
+				body = msgMethodNotAllowed
+			case http.StatusRequestEntityTooLarge:
+				body = msgRequestBodyTooLarge
+			case http.StatusTooManyRequests:
+				body = msgTooManyRequests
+			}
+			if s, ok := body.(string); ok && s == "" {
+				body = http.StatusText(he.Code)
+			}
+		}
+		if status >= http.StatusInternalServerError {
 			logger.Error("request failed",
 				slog.String("request_id", c.Response().Header().Get(echo.HeaderXRequestID)),
 				slog.String("method", c.Request().Method),
-				slog.String("path", c.Path()),
+				slog.String("route", c.Path()),
 				slog.String("error", err.Error()))
 			_ = c.String(http.StatusInternalServerError, msgInternal)
 			return
 		}
-		msg := he.Message
-		switch he.Code {
-		case http.StatusNotFound:
-			if msg == nil || msg == http.StatusText(http.StatusNotFound) || he == echo.ErrNotFound {
-				msg = msgNotFound
-			}
-		case http.StatusMethodNotAllowed:
-			msg = msgMethodNotAllowed
-		}
-		if s, ok := msg.(string); ok && s == "" {
-			msg = http.StatusText(he.Code)
-		}
 		if c.Request().Method == http.MethodHead {
-			_ = c.NoContent(he.Code)
+			_ = c.NoContent(status)
 			return
 		}
-		_ = c.JSON(he.Code, detail{Detail: msg})
+		_ = c.JSON(status, detail{Detail: body})
 	}
 }

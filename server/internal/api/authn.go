@@ -1,0 +1,380 @@
+package api
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	fbauth "firebase.google.com/go/v4/auth"
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+	"golang.org/x/time/rate"
+
+	"github.com/wriveted/huey-api/policies"
+	"github.com/wriveted/huey-api/schema/db"
+	"github.com/wriveted/huey-api/server/internal/auth"
+)
+
+// Authentication routes (api.md §2.2).
+
+// FirebaseVerifier verifies Firebase ID tokens; *auth.Client of the Firebase
+// Admin SDK is one.
+type FirebaseVerifier interface {
+	VerifyIDToken(ctx context.Context, idToken string) (*fbauth.Token, error)
+}
+
+// issue signs one of the API's own tokens.
+func (s *Server) issue(kind auth.Kind, id uuid.UUID, ttl time.Duration) (string, error) {
+	return s.tokens.Sign(auth.Subject{Kind: kind, ID: id}, ttl, s.now())
+}
+
+// GET /auth/firebase — exchange a Firebase ID token for an API token.
+func (s *Server) getAuthFirebase(c echo.Context) error {
+	ctx := c.Request().Context()
+	raw, ok := bearer(c.Request().Header.Get(echo.HeaderAuthorization))
+	if !ok {
+		return httpError(http.StatusUnauthorized, "Not authenticated").withBearerChallenge()
+	}
+	create := true
+	if v, err := queryBool(c, "create"); err != nil {
+		return err
+	} else if v != nil {
+		create = *v
+	}
+	checkout, err := queryString(c, "checkout_session_id", 200)
+	if err != nil {
+		return err
+	}
+	if s.firebase == nil {
+		return httpError(http.StatusServiceUnavailable, "Firebase authentication is not configured")
+	}
+	tok, err := s.firebase.VerifyIDToken(ctx, raw)
+	if err != nil {
+		if strings.Contains(err.Error(), "kid") {
+			return httpError(http.StatusUnauthorized, "JWK public Attribute for authorization token not found")
+		}
+		return httpError(http.StatusUnauthorized, "Not verified")
+	}
+	if _, ok := tok.Claims["user_id"]; !ok && tok.UID == "" {
+		return httpError(http.StatusUnauthorized, "Validation Error for Claims")
+	}
+	email, _ := tok.Claims["email"].(string)
+	verified, _ := tok.Claims["email_verified"].(bool)
+	if email == "" || !verified {
+		return httpError(http.StatusUnauthorized, "Not verified") // the original fails with 500 here [defect]
+	}
+	name, _ := tok.Claims["name"].(string)
+	if strings.TrimSpace(name) == "" {
+		name = email
+	}
+	picture, _ := tok.Claims["picture"].(string)
+	var pic *string
+	if picture != "" {
+		pic = &picture
+	}
+	var (
+		outcome string
+		userID  *uuid.UUID
+	)
+	err = db.InTx(ctx, s.pool, db.Anonymous(), func(tx *db.Tx) error {
+		return tx.QueryRow(ctx, `SELECT outcome, user_id FROM huey.firebase_login($1, $2, $3, $4, $5, $6)`,
+			email, name, pic, tok.Firebase.SignInProvider, create, checkout).Scan(&outcome, &userID)
+	})
+	if err != nil {
+		return err
+	}
+	switch outcome {
+	case "no_account":
+		return httpError(http.StatusUnauthorized, "No account")
+	case "inactive":
+		return httpError(http.StatusUnauthorized, "Inactive user")
+	}
+	s.accounts.forget(*userID)
+	t, err := s.issue(auth.KindUser, *userID, auth.UserTokenTTL)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, bearerToken(t))
+}
+
+// GET /auth/me
+func (s *Server) getAuthMe(c echo.Context) error {
+	ctx := c.Request().Context()
+	ident := identityOf(ctx)
+	out := map[string]any{
+		"account_type": string(ident.Account.Kind), "token_expiry": ident.Token.Expiry.UTC().Format(time.RFC3339),
+		"user": nil, "service_account": nil,
+	}
+	if !ident.IsUser() {
+		var sa serviceAccountBrief
+		found := false
+		err := db.Read(ctx, s.pool, ident.Claims, func(b *pgx.Batch) {
+			b.Queue(`SELECT id, name, type::text, is_active FROM service_accounts WHERE id = $1`, ident.Account.ID).
+				Query(func(rows pgx.Rows) error {
+					for rows.Next() {
+						var typ string
+						if err := rows.Scan(&sa.ID, &sa.Name, &typ, &sa.IsActive); err != nil {
+							return err
+						}
+						sa.Type, found = lower(typ), true
+					}
+					return rows.Err()
+				})
+		})
+		if err != nil {
+			return err
+		}
+		if !found {
+			return httpError(http.StatusNotFound, fmt.Sprintf("ServiceAccount with id %s not found.", ident.Account.ID))
+		}
+		out["service_account"] = sa
+		return c.JSON(http.StatusOK, out)
+	}
+	var d userDetailOut
+	if err := db.Read(ctx, s.pool, ident.Claims, func(b *pgx.Batch) { queueUserDetail(b, ident.Account.ID, &d) }); err != nil {
+		return err
+	}
+	if !d.found {
+		return httpError(http.StatusNotFound, "User not found")
+	}
+	out["user"] = d.render()
+	return c.JSON(http.StatusOK, out)
+}
+
+// serviceAccountBrief is ServiceAccountBrief (api.md §1.8).
+type serviceAccountBrief struct {
+	ID       uuid.UUID `json:"id"`
+	Name     string    `json:"name"`
+	Type     string    `json:"type"`
+	IsActive bool      `json:"is_active"`
+}
+
+// classCodeLimiter rate-limits the unauthenticated class-code routes per
+// client address (F12): a class code is six characters of a 24-symbol
+// alphabet, so guessing must be slow.
+func (s *Server) classCodeLimiter() echo.MiddlewareFunc {
+	perMinute := s.opts.ClassCodeRate
+	if perMinute <= 0 {
+		perMinute = 10
+	}
+	store := middleware.NewRateLimiterMemoryStoreWithConfig(middleware.RateLimiterMemoryStoreConfig{
+		Rate: rate.Limit(perMinute / 60), Burst: int(max(perMinute/2, 1)), ExpiresIn: 10 * time.Minute,
+	})
+	return middleware.RateLimiterWithConfig(middleware.RateLimiterConfig{
+		Store: store,
+		IdentifierExtractor: func(c echo.Context) (string, error) {
+			return c.RealIP(), nil
+		},
+		ErrorHandler: func(c echo.Context, err error) error { return errForbidden() },
+		DenyHandler: func(c echo.Context, id string, err error) error {
+			return httpError(http.StatusTooManyRequests, msgTooManyRequests)
+		},
+	})
+}
+
+type classCodeIn struct {
+	Username         *string `json:"username"`
+	ClassJoiningCode *string `json:"class_joining_code"`
+}
+
+// requiredStrings checks required string fields of a body (≤ maxLen chars).
+func requiredStrings(fields map[string]*string, maxLen int) error {
+	var errs []validationError
+	for _, name := range sortedKeys(fields) {
+		v := fields[name]
+		switch {
+		case v == nil:
+			errs = append(errs, validationError{Type: "missing", Loc: []any{"body", name}, Msg: "Field required", Input: nil})
+		case utf8.RuneCountInString(*v) > maxLen:
+			errs = append(errs, validationError{Type: "string_too_long", Loc: []any{"body", name},
+				Msg: fmt.Sprintf("String should have at most %d characters", maxLen), Input: *v})
+		}
+	}
+	if len(errs) > 0 {
+		return errValidation(errs...)
+	}
+	return nil
+}
+
+// POST /auth/class-code — student sign-in (PUBLIC, rate-limited).
+func (s *Server) postClassCode(c echo.Context) error {
+	ctx := c.Request().Context()
+	var in classCodeIn
+	if err := decodeBody(c, &in); err != nil {
+		return err
+	}
+	if err := requiredStrings(map[string]*string{"username": in.Username, "class_joining_code": in.ClassJoiningCode}, 256); err != nil {
+		return err
+	}
+	var (
+		outcome string
+		userID  *uuid.UUID
+	)
+	err := db.Read(ctx, s.pool, db.Anonymous(), func(b *pgx.Batch) {
+		b.Queue(`SELECT outcome, user_id FROM huey.class_code_login($1, $2)`, *in.ClassJoiningCode, *in.Username).
+			QueryRow(func(r pgx.Row) error { return r.Scan(&outcome, &userID) })
+	})
+	if err != nil {
+		return err
+	}
+	switch outcome {
+	case "ok":
+	case "invalid_class":
+		return httpError(http.StatusUnauthorized, "Invalid class group")
+	default:
+		return httpError(http.StatusUnauthorized, msgUnauthorized)
+	}
+	sub := auth.Subject{Kind: auth.KindUser, ID: *userID}
+	acc, err := loadAccount(ctx, s.pool, sub)
+	if err != nil {
+		return httpError(http.StatusUnauthorized, msgUnauthorized)
+	}
+	now := s.now()
+	t, err := s.tokens.Sign(sub, auth.UserTokenTTL, now)
+	if err != nil {
+		return err
+	}
+	student := identityFor(acc, auth.Token{Subject: sub, IssuedAt: now, Expiry: now.Add(auth.UserTokenTTL)})
+	err = db.InTx(ctx, s.pool, student.Claims, func(tx *db.Tx) error {
+		if _, err := tx.Exec(ctx, `UPDATE users SET last_login_at = huey.utcnow() WHERE id = $1`, acc.ID); err != nil {
+			return err
+		}
+		return recordEvent(ctx, tx, student, "User logged in", "Student logged in", "DEBUG", acc.SchoolID, nil)
+	})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, bearerToken(t))
+}
+
+type registerStudentIn struct {
+	FirstName        *string `json:"first_name"`
+	LastNameInitial  *string `json:"last_name_initial"`
+	SchoolID         *string `json:"school_id"`
+	ClassJoiningCode *string `json:"class_joining_code"`
+}
+
+// POST /auth/register-student — self-registration with a class code (PUBLIC,
+// rate-limited; F12: unknown code and inactive school refused).
+func (s *Server) postRegisterStudent(c echo.Context) error {
+	ctx := c.Request().Context()
+	var in registerStudentIn
+	if err := decodeBody(c, &in); err != nil {
+		return err
+	}
+	if err := requiredStrings(map[string]*string{"first_name": in.FirstName, "last_name_initial": in.LastNameInitial,
+		"school_id": in.SchoolID, "class_joining_code": in.ClassJoiningCode}, 200); err != nil {
+		return err
+	}
+	school, err := uuid.Parse(*in.SchoolID)
+	if err != nil {
+		return errValidation(validationError{Type: "uuid_parsing", Loc: []any{"body", "school_id"},
+			Msg: "Input should be a valid UUID", Input: *in.SchoolID})
+	}
+	first, last := strings.TrimSpace(*in.FirstName), strings.TrimSpace(*in.LastNameInitial)
+	if first == "" || last == "" {
+		return errValidation(validationError{Type: "value_error", Loc: []any{"body"},
+			Msg: "first_name and last_name_initial must not be empty", Input: nil})
+	}
+	var (
+		outcome                   string
+		userID                    *uuid.UUID
+		username, name, off, ctry *string
+		schoolID                  *int64
+	)
+	err = db.InTx(ctx, s.pool, db.Anonymous(), func(tx *db.Tx) error {
+		return tx.QueryRow(ctx, `SELECT outcome, user_id, username, school_id, school_name, official_identifier, country_code
+			FROM huey.register_student($1, $2, $3, $4)`, school, *in.ClassJoiningCode, first, last).
+			Scan(&outcome, &userID, &username, &schoolID, &name, &off, &ctry)
+	})
+	if err != nil {
+		return err
+	}
+	switch outcome {
+	case "ok":
+	case "school_not_found":
+		return errSchoolNotFound(school)
+	case "username_exhausted":
+		return httpError(http.StatusUnprocessableEntity, "Couldn't generate a unique username for this student")
+	default:
+		return httpError(http.StatusUnauthorized, "Access is unauthorized")
+	}
+	return c.JSON(http.StatusOK, map[string]any{
+		"id": userID, "type": "student", "name": first + " " + last, "first_name": first, "last_name_initial": last,
+		"username": username,
+		"school":   map[string]any{"wriveted_identifier": school, "name": name, "official_identifier": off, "country_code": ctry},
+	})
+}
+
+// POST /user/{user_id}/auth-token — a 90-day "magic link" token, only for
+// admins and for oneself (F10).
+func (s *Server) postUserAuthToken(c echo.Context) error {
+	ctx := c.Request().Context()
+	id, err := pathUUID(c, "user_id")
+	if err != nil {
+		return err
+	}
+	res, found, err := s.userResource(ctx, id)
+	if err != nil {
+		return err
+	}
+	if !found {
+		return httpError(http.StatusNotFound, fmt.Sprintf("Resource User with id %s not found.", id))
+	}
+	if err := s.check(ctx, res, "magic-link"); err != nil {
+		return err
+	}
+	t, err := s.issue(auth.KindUser, id, auth.MagicLinkTTL)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, bearerToken(t))
+}
+
+// userResource reads a user's policy attributes through huey.user_attrs.
+func (s *Server) userResource(ctx context.Context, id uuid.UUID) (policies.Resource, bool, error) {
+	var (
+		typ      string
+		school   *int64
+		parent   *uuid.UUID
+		found    bool
+		resource = policies.Resource{Type: "user", ID: id.String()}
+	)
+	err := db.Read(ctx, s.pool, identityOf(ctx).Claims, func(b *pgx.Batch) {
+		b.Queue(`SELECT user_type, school_id, parent_id FROM huey.user_attrs($1)`, id).Query(func(rows pgx.Rows) error {
+			for rows.Next() {
+				if err := rows.Scan(&typ, &school, &parent); err != nil {
+					return err
+				}
+				found = true
+			}
+			return rows.Err()
+		})
+	})
+	if err != nil || !found {
+		return resource, false, err
+	}
+	resource.Attrs = map[string]string{"type": lower(typ), "school_id": "", "parent_id": ""}
+	if school != nil {
+		resource.Attrs["school_id"] = fmt.Sprint(*school)
+	}
+	if parent != nil {
+		resource.Attrs["parent_id"] = parent.String()
+	}
+	return resource, true, nil
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}

@@ -1,0 +1,181 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+	"github.com/labstack/echo/v4"
+)
+
+// maxLimit caps page sizes; the original enforces none and clients ask for
+// up to 2000 (api.md §0.4).
+const maxLimit = 10_000
+
+// pathUUID parses a UUID path parameter; a bad value is 422 (api.md §0.2).
+func pathUUID(c echo.Context, name string) (uuid.UUID, error) {
+	raw := c.Param(name)
+	id, err := uuid.Parse(raw)
+	if err != nil {
+		return uuid.Nil, errValidation(validationError{Type: "uuid_parsing", Loc: []any{"path", name},
+			Msg: "Input should be a valid UUID", Input: raw})
+	}
+	return id, nil
+}
+
+// page reads skip and limit (defaults 0 and 100).
+func page(c echo.Context) (skip, limit int, err error) {
+	skip, err = queryInt(c, "skip", 0, 0, 1<<31-1)
+	if err != nil {
+		return 0, 0, err
+	}
+	limit, err = queryInt(c, "limit", 100, 0, 1<<31-1)
+	if err != nil {
+		return 0, 0, err
+	}
+	return skip, min(limit, maxLimit), nil
+}
+
+func queryInt(c echo.Context, name string, def, lo, hi int) (int, error) {
+	raw := c.QueryParam(name)
+	if raw == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(raw)
+	if err != nil {
+		return 0, errValidation(validationError{Type: "int_parsing", Loc: []any{"query", name},
+			Msg: "Input should be a valid integer, unable to parse string as an integer", Input: raw})
+	}
+	if n < lo || n > hi {
+		return 0, errValidation(validationError{Type: "greater_than_equal", Loc: []any{"query", name},
+			Msg: fmt.Sprintf("Input should be greater than or equal to %d", lo), Input: raw})
+	}
+	return n, nil
+}
+
+// queryBool reads an optional boolean (true/false/1/0/yes/no/on/off).
+func queryBool(c echo.Context, name string) (*bool, error) {
+	raw := c.QueryParam(name)
+	if raw == "" {
+		return nil, nil
+	}
+	var v bool
+	switch strings.ToLower(raw) {
+	case "true", "1", "yes", "on", "t", "y":
+		v = true
+	case "false", "0", "no", "off", "f", "n":
+		v = false
+	default:
+		return nil, errValidation(validationError{Type: "bool_parsing", Loc: []any{"query", name},
+			Msg: "Input should be a valid boolean, unable to interpret input", Input: raw})
+	}
+	return &v, nil
+}
+
+func queryString(c echo.Context, name string, maxLen int) (*string, error) {
+	if !c.QueryParams().Has(name) {
+		return nil, nil
+	}
+	v := c.QueryParam(name)
+	if utf8.RuneCountInString(v) > maxLen {
+		return nil, errValidation(validationError{Type: "string_too_long", Loc: []any{"query", name},
+			Msg: fmt.Sprintf("String should have at most %d characters", maxLen), Input: v})
+	}
+	return &v, nil
+}
+
+// decodeBody reads a JSON body into v (unknown fields are ignored, api.md
+// §0.7). A malformed body is 422 in the original's shape.
+func decodeBody(c echo.Context, v any) error {
+	b, err := io.ReadAll(c.Request().Body)
+	if err != nil {
+		return err
+	}
+	if len(bytes.TrimSpace(b)) == 0 {
+		return errValidation(validationError{Type: "missing", Loc: []any{"body"}, Msg: "Field required", Input: nil})
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			loc := []any{"body"}
+			for _, p := range strings.Split(te.Field, ".") {
+				if p != "" {
+					loc = append(loc, p)
+				}
+			}
+			return errValidation(validationError{Type: te.Value + "_type", Loc: loc,
+				Msg: "Input should be a valid " + jsonTypeName(te.Type.Kind().String()), Input: nil})
+		}
+		return errValidation(validationError{Type: "json_invalid", Loc: []any{"body"},
+			Msg: "JSON decode error", Input: nil, Ctx: map[string]any{"error": err.Error()}})
+	}
+	return nil
+}
+
+func jsonTypeName(kind string) string {
+	switch kind {
+	case "string":
+		return "string"
+	case "bool":
+		return "boolean"
+	case "int", "int64", "int32", "float64":
+		return "number"
+	case "slice", "array":
+		return "list"
+	default:
+		return "dictionary"
+	}
+}
+
+// enumValue is one member of an enumeration: the stored label and the API value.
+type enumValue struct{ Label, Value string }
+
+// parseEnum accepts a member's value exactly or its name case-insensitively
+// (api.md §0.6) and returns the stored label.
+func parseEnum(members []enumValue, in string) (string, bool) {
+	for _, m := range members {
+		if in == m.Value || strings.EqualFold(in, m.Label) {
+			return m.Label, true
+		}
+	}
+	return "", false
+}
+
+func enumValues(members []enumValue) []string {
+	out := make([]string, len(members))
+	for i, m := range members {
+		out[i] = "'" + m.Value + "'"
+	}
+	return out
+}
+
+var (
+	schoolStates = []enumValue{{"PENDING", "pending"}, {"ACTIVE", "active"}, {"INACTIVE", "inactive"}}
+	bookbotTypes = []enumValue{{"SCHOOL_BOOKS", "school_books"}, {"HUEY_BOOKS", "huey_books"}}
+)
+
+// validURL checks an http(s) URL and normalises it as pydantic does: a bare
+// host gains a trailing "/".
+func validURL(s string) (string, bool) {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return "", false
+	}
+	if u.Path == "" {
+		u.Path = "/"
+	}
+	return u.String(), true
+}
+
+// likePattern escapes a user string for a case-insensitive substring match.
+func likePattern(s string) string {
+	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+	return "%" + r.Replace(s) + "%"
+}

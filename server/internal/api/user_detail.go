@@ -1,0 +1,248 @@
+package api
+
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+)
+
+// SpecificUserDetail (api.md §1.2): UserDetail plus the fields of the
+// account's type, read in one batch (one round trip with the claims).
+
+type userIdentity struct {
+	ID   uuid.UUID `json:"id"`
+	Type string    `json:"type"`
+	Name string    `json:"name"`
+}
+
+type readerIdentity struct {
+	userIdentity
+	FirstName       *string `json:"first_name"`
+	LastNameInitial *string `json:"last_name_initial"`
+}
+
+type usersSchool struct {
+	WrivetedIdentifier uuid.UUID `json:"wriveted_identifier"`
+	OfficialIdentifier *string   `json:"official_identifier"`
+	CountryCode        *string   `json:"country_code"`
+	Name               string    `json:"name"`
+}
+
+type booklistBase struct {
+	ID        uuid.UUID `json:"id"`
+	Name      string    `json:"name"`
+	Type      string    `json:"type"`
+	BookCount int64     `json:"book_count"`
+}
+
+// booklistTypes maps stored labels to API values (domain.md §2).
+var booklistTypes = map[string]string{"PERSONAL": "Personal", "SCHOOL": "School", "REGION": "Regional", "HUEY": "Huey", "OTHER_LIST": "Other"}
+
+// userInfoKeys are the UserInfo fields; other stored keys are not output.
+var userInfoKeys = []string{"sign_in_provider", "phone_number", "picture", "reader_info", "student_info",
+	"educator_info", "school_admin_info", "wriveted_admin_info", "parent_info", "other"}
+
+var hueyAttributeKeys = []string{"birthdate", "last_visited", "age", "reading_ability", "hues", "goals",
+	"genres", "characters", "parent_nickname"}
+
+// pick returns an object with exactly keys, taken from stored JSON (absent → null).
+func pick(raw []byte, keys []string) map[string]any {
+	var m map[string]any
+	_ = json.Unmarshal(raw, &m)
+	out := make(map[string]any, len(keys))
+	for _, k := range keys {
+		out[k] = m[k]
+	}
+	return out
+}
+
+const userDetailSQL = `
+SELECT u.id, u.type::text, u.name, u.email, u.is_active, u.last_login_at, u.info, u.created_at, u.updated_at,
+       u.newsletter, r.first_name, r.last_name_initial, r.huey_attributes, r.parent_id, st.username,
+       coalesce(st.school_id, ed.school_id), ed.educator_info::jsonb, sa.school_admin_info, pa.parent_info,
+       sch.wriveted_identifier, sch.official_identifier, sch.country_code, sch.name
+FROM users u
+LEFT JOIN readers r ON r.id = u.id
+LEFT JOIN students st ON st.id = u.id
+LEFT JOIN educators ed ON ed.id = u.id
+LEFT JOIN school_admins sa ON sa.id = u.id
+LEFT JOIN parents pa ON pa.id = u.id
+LEFT JOIN schools sch ON sch.id = coalesce(st.school_id, ed.school_id)
+WHERE u.id = $1`
+
+const userBooklistsSQL = `
+SELECT b.id, b.name, b.type::text, (SELECT count(*) FROM book_list_works w WHERE w.booklist_id = b.id)
+FROM book_lists b WHERE b.user_id = $1 ORDER BY b.created_at, b.id LIMIT 5`
+
+const userCollectionSQL = `
+SELECT c.id, c.name, (SELECT count(*) FROM collection_items i WHERE i.collection_id = c.id),
+       c.school_id, c.user_id, c.updated_at
+FROM collections c WHERE c.user_id = $1 ORDER BY c.created_at, c.id LIMIT 1`
+
+const userChildrenSQL = `
+SELECT u.id, u.type::text, u.name, r.first_name, r.last_name_initial
+FROM readers r JOIN users u ON u.id = r.id WHERE r.parent_id = $1 ORDER BY u.name, u.id`
+
+const userParentSQL = `
+SELECT p.id, p.type::text, p.name FROM readers r JOIN users p ON p.id = r.parent_id WHERE r.id = $1`
+
+const userSubscriptionSQL = `
+SELECT x.id, x.type::text, x.provider::text, x.is_active, x.expiration, p.id, p.name,
+       x.stripe_customer_id, x.created_at, x.updated_at, x.info
+FROM subscriptions x JOIN products p ON p.id = x.product_id
+WHERE x.parent_id = $1 ORDER BY x.created_at DESC LIMIT 1`
+
+// userDetailOut collects the parts; render builds the type's JSON.
+type userDetailOut struct {
+	found                          bool
+	id                             uuid.UUID
+	typ, name                      string
+	email                          *string
+	isActive, newsletter           bool
+	lastLogin                      *time.Time
+	created, updated               time.Time
+	info, huey                     []byte
+	firstName, lastInitial         *string
+	parentID                       *uuid.UUID
+	username                       *string
+	schoolID                       *int64
+	educatorInfo, adminInfo, pInfo []byte
+	school                         *usersSchool
+	booklists                      []booklistBase
+	collection                     *collectionBrief
+	children                       []readerIdentity
+	parent                         *userIdentity
+	subscription                   *subscriptionDetail
+}
+
+// queueUserDetail queues every query of a SpecificUserDetail of id.
+func queueUserDetail(b batchQueuer, id uuid.UUID, d *userDetailOut) {
+	b.Queue(userDetailSQL, id).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			var (
+				wid        *uuid.UUID
+				off, cc    *string
+				schoolName *string
+			)
+			if err := rows.Scan(&d.id, &d.typ, &d.name, &d.email, &d.isActive, &d.lastLogin, &d.info, &d.created,
+				&d.updated, &d.newsletter, &d.firstName, &d.lastInitial, &d.huey, &d.parentID, &d.username,
+				&d.schoolID, &d.educatorInfo, &d.adminInfo, &d.pInfo, &wid, &off, &cc, &schoolName); err != nil {
+				return err
+			}
+			if wid != nil {
+				d.school = &usersSchool{WrivetedIdentifier: *wid, OfficialIdentifier: off, CountryCode: cc, Name: *schoolName}
+			}
+			d.found = true
+		}
+		return rows.Err()
+	})
+	b.Queue(userBooklistsSQL, id).Query(func(rows pgx.Rows) error {
+		d.booklists = []booklistBase{}
+		for rows.Next() {
+			var bl booklistBase
+			var typ string
+			if err := rows.Scan(&bl.ID, &bl.Name, &typ, &bl.BookCount); err != nil {
+				return err
+			}
+			bl.Type = booklistTypes[typ]
+			d.booklists = append(d.booklists, bl)
+		}
+		return rows.Err()
+	})
+	b.Queue(userCollectionSQL, id).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			var col collectionBrief
+			var updated time.Time
+			if err := rows.Scan(&col.ID, &col.Name, &col.BookCount, &col.SchoolID, &col.UserID, &updated); err != nil {
+				return err
+			}
+			col.UpdatedAt = isoTime(updated)
+			d.collection = &col
+		}
+		return rows.Err()
+	})
+	b.Queue(userChildrenSQL, id).Query(func(rows pgx.Rows) error {
+		d.children = []readerIdentity{}
+		for rows.Next() {
+			var ch readerIdentity
+			var typ string
+			if err := rows.Scan(&ch.ID, &typ, &ch.Name, &ch.FirstName, &ch.LastNameInitial); err != nil {
+				return err
+			}
+			ch.Type = lower(typ)
+			d.children = append(d.children, ch)
+		}
+		return rows.Err()
+	})
+	b.Queue(userParentSQL, id).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			var p userIdentity
+			var typ string
+			if err := rows.Scan(&p.ID, &typ, &p.Name); err != nil {
+				return err
+			}
+			p.Type = lower(typ)
+			d.parent = &p
+		}
+		return rows.Err()
+	})
+	b.Queue(userSubscriptionSQL, id).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			var (
+				sub              subscriptionDetail
+				typ, provider    string
+				exp              *time.Time
+				created, updated time.Time
+				info             []byte
+			)
+			if err := rows.Scan(&sub.ID, &typ, &provider, &sub.IsActive, &exp, &sub.Product.ID, &sub.Product.Name,
+				&sub.StripeCustomerID, &created, &updated, &info); err != nil {
+				return err
+			}
+			sub.Type, sub.Provider, sub.Expiration = lower(typ), lower(provider), isoPtr(exp)
+			sub.CreatedAt, sub.UpdatedAt, sub.Info = isoTime(created), isoTime(updated), rawOrNull(info)
+			d.subscription = &sub
+		}
+		return rows.Err()
+	})
+}
+
+// render builds the SpecificUserDetail object for the account's type.
+func (d *userDetailOut) render() map[string]any {
+	out := map[string]any{
+		"id": d.id, "type": lower(d.typ), "name": d.name, "email": d.email, "is_active": d.isActive,
+		"last_login_at": isoPtr(d.lastLogin), "info": pick(d.info, userInfoKeys),
+		"created_at": isoTime(d.created), "updated_at": isoTime(d.updated), "newsletter": d.newsletter,
+	}
+	named := func(name string) *booklistBase {
+		for i := range d.booklists {
+			if d.booklists[i].Name == name {
+				return &d.booklists[i]
+			}
+		}
+		return nil
+	}
+	switch d.typ {
+	case "STUDENT", "PUBLIC":
+		out["first_name"], out["last_name_initial"] = d.firstName, d.lastInitial
+		out["huey_attributes"] = pick(d.huey, hueyAttributeKeys)
+		out["parent"] = d.parent
+		out["booklists"] = d.booklists
+		out["reading_path"] = map[string]any{"read_now": named("Books To Read Now"), "read_next": named("Books To Read Next")}
+		out["special_lists"] = map[string]any{"read_books": named("Books I've Read"),
+			"favorite_books": named("My Favourite Books"), "suggested_books": named("Suggested Books")}
+		out["collection"] = d.collection
+		if d.typ == "STUDENT" {
+			out["username"], out["school"] = d.username, d.school
+		}
+	case "EDUCATOR":
+		out["school"], out["educator_info"] = d.school, rawOrNull(d.educatorInfo)
+	case "SCHOOL_ADMIN":
+		out["school"], out["educator_info"], out["school_admin_info"] = d.school, rawOrNull(d.educatorInfo), rawOrNull(d.adminInfo)
+	case "PARENT":
+		out["children"], out["subscription"], out["parent_info"] = d.children, d.subscription, rawOrNull(d.pInfo)
+	}
+	return out
+}
