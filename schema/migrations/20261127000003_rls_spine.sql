@@ -86,13 +86,18 @@ CREATE FUNCTION huey.record_event(
   p_school_id integer DEFAULT NULL, p_user_id uuid DEFAULT NULL,
   p_service_account_id uuid DEFAULT NULL, p_info jsonb DEFAULT '{}'::jsonb)
 RETURNS uuid
-  LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp
+  LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+  v_id uuid := gen_random_uuid();
+BEGIN
+  -- No RETURNING: that would need a SELECT policy on events for the writer.
   INSERT INTO public.events (id, title, level, school_id, user_id, service_account_id, info, "timestamp")
-  VALUES (gen_random_uuid(), p_title, p_level, p_school_id, p_user_id, p_service_account_id,
+  VALUES (v_id, p_title, p_level, p_school_id, p_user_id, p_service_account_id,
           coalesce(p_info, '{}'::jsonb) || jsonb_build_object('description', coalesce(p_description, '')),
-          huey.utcnow())
-  RETURNING id
+          huey.utcnow());
+  RETURN v_id;
+END
 $$;
 
 ALTER FUNCTION huey.claims() OWNER TO huey_owner;

@@ -56,7 +56,8 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 		t.Fatal(err)
 	}
 	o := api.Options{
-		Pool: d.Pool(t, dbtest.RoleAPI), Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)),
+		Pool: d.Pool(t, dbtest.RoleAPI),
+		Logger: slog.New(slog.NewJSONHandler(testLog{t}, &slog.HandlerOptions{Level: slog.LevelError})),
 		Policies: testEngine, Tokens: tokens, PrincipalCacheTTL: 5 * time.Second,
 		Version: "1.2.3", Commit: "abc123", CloudRunRevision: "Unknown",
 		CORSOrigins: []string{"http://localhost:3000"}, ClassCodeRate: 600,
@@ -217,3 +218,11 @@ func wantStatus(t *testing.T, rec *httptest.ResponseRecorder, want int) {
 }
 
 var _ = http.MethodGet
+
+// testLog sends the server's error logs to the test's log.
+type testLog struct{ t *testing.T }
+
+func (l testLog) Write(b []byte) (int, error) {
+	l.t.Log(strings.TrimSpace(string(b)))
+	return len(b), nil
+}
