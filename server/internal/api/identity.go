@@ -280,9 +280,9 @@ func (s *Server) identify(ctx context.Context, raw string) (*Identity, error) {
 		a, err = loadAccount(ctx, s.pool, tok.Subject)
 		if errors.Is(err, errNoAccount) {
 			if tok.Subject.Kind == auth.KindServiceAccount {
-				return nil, echo.NewHTTPError(http.StatusNotFound, fmt.Sprintf("ServiceAccount with id %s not found.", tok.Subject.ID))
+				return nil, httpError(http.StatusNotFound, fmt.Sprintf("ServiceAccount with id %s not found.", tok.Subject.ID))
 			}
-			return nil, echo.NewHTTPError(http.StatusNotFound, "User not found")
+			return nil, httpError(http.StatusNotFound, "User not found")
 		}
 		if err != nil {
 			return nil, err
@@ -290,7 +290,7 @@ func (s *Server) identify(ctx context.Context, raw string) (*Identity, error) {
 		s.accounts.put(a, now)
 	}
 	if !a.IsActive {
-		return nil, echo.NewHTTPError(http.StatusBadRequest, "Inactive account")
+		return nil, httpError(http.StatusBadRequest, "Inactive account")
 	}
 	return identityFor(a, tok), nil
 }
