@@ -19,7 +19,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/wriveted/huey-api/policies"
-	"github.com/wriveted/huey-api/server/internal/auth"
+	"github.com/wriveted/huey-api/server/auth"
 )
 
 // decider is the policy engine as the API sees it.

@@ -18,7 +18,7 @@ import (
 
 	"github.com/wriveted/huey-api/policies"
 	"github.com/wriveted/huey-api/schema/db"
-	"github.com/wriveted/huey-api/server/internal/auth"
+	"github.com/wriveted/huey-api/server/auth"
 )
 
 // Authentication routes (api.md §2.2).

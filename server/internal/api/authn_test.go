@@ -12,7 +12,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/wriveted/huey-api/server/internal/auth"
+	"github.com/wriveted/huey-api/server/auth"
 )
 
 // originalToken builds a token exactly as the original service does (PyJWT,

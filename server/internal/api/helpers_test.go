@@ -20,7 +20,7 @@ import (
 	"github.com/wriveted/huey-api/policies"
 	"github.com/wriveted/huey-api/schema/dbtest"
 	"github.com/wriveted/huey-api/server/internal/api"
-	"github.com/wriveted/huey-api/server/internal/auth"
+	"github.com/wriveted/huey-api/server/auth"
 )
 
 func TestMain(m *testing.M) { os.Exit(dbtest.Main(m)) }

@@ -1,4 +1,7 @@
-// Package auth turns a bearer token into a verified subject. It knows
+// Package auth is the API token format: it turns a bearer token into a
+// verified subject and signs new tokens. It is the one package under server/
+// that others import (tasks and staff scripts sign and verify the same
+// tokens with the same SECRET_KEY). It knows
 // nothing of the database or of policies: account loading and principals
 // happen in package api, decisions in package policies.
 //
