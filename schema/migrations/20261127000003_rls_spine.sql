@@ -13,64 +13,67 @@
 -- Policies call them wrapped as (SELECT huey.f()) so they run once per statement.
 
 -- ---------------------------------------------------------------------------
--- Claims helpers (SECURITY INVOKER, STABLE)
+-- Claims helpers (SECURITY INVOKER, STABLE). They name every object with its
+-- schema and carry no SET clause, so Postgres inlines them into the policies
+-- that call them (a SET clause or SECURITY DEFINER would force a function call,
+-- re-planned per statement).
 
 CREATE FUNCTION huey.claims() RETURNS jsonb
-  LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
+  LANGUAGE sql STABLE
 AS $$
-  SELECT coalesce(nullif(current_setting('request.jwt.claims', true), '')::jsonb, '{}'::jsonb)
+  SELECT coalesce(nullif(pg_catalog.current_setting('request.jwt.claims', true), '')::jsonb, '{}'::jsonb)
 $$;
 
 CREATE FUNCTION huey.kind() RETURNS text
-  LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
+  LANGUAGE sql STABLE
 AS $$ SELECT huey.claims() ->> 'kind' $$;
 
 -- A verified user or service account (not anonymous, not a sign-in in progress).
 CREATE FUNCTION huey.is_authenticated() RETURNS boolean
-  LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
+  LANGUAGE sql STABLE
 AS $$ SELECT coalesce(huey.claims() ->> 'kind' IN ('user', 'service_account'), false) $$;
 
 CREATE FUNCTION huey.user_id() RETURNS uuid
-  LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
+  LANGUAGE sql STABLE
 AS $$
   SELECT CASE WHEN c ->> 'kind' = 'user' THEN (c ->> 'id')::uuid END FROM (SELECT huey.claims() AS c) x
 $$;
 
 CREATE FUNCTION huey.service_account_id() RETURNS uuid
-  LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
+  LANGUAGE sql STABLE
 AS $$
   SELECT CASE WHEN c ->> 'kind' = 'service_account' THEN (c ->> 'id')::uuid END FROM (SELECT huey.claims() AS c) x
 $$;
 
 -- Wriveted admins and backend service accounts (principal role:admin).
 CREATE FUNCTION huey.is_admin() RETURNS boolean
-  LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
+  LANGUAGE sql STABLE
 AS $$
   SELECT huey.is_authenticated() AND coalesce(huey.claims() -> 'principals' ? 'role:admin', false)
 $$;
 
 CREATE FUNCTION huey.has_principal(p text) RETURNS boolean
-  LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
+  LANGUAGE sql STABLE
 AS $$ SELECT huey.is_authenticated() AND coalesce(huey.claims() -> 'principals' ? p, false) $$;
 
 -- The schools the account belongs to (its own school; a service account's linked schools).
 CREATE FUNCTION huey.school_ids() RETURNS integer[]
-  LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
+  LANGUAGE sql STABLE
 AS $$
-  SELECT CASE WHEN huey.is_authenticated() AND jsonb_typeof(huey.claims() -> 'school_ids') = 'array'
-    THEN ARRAY(SELECT jsonb_array_elements_text(huey.claims() -> 'school_ids')::integer)
+  SELECT CASE WHEN huey.is_authenticated() AND pg_catalog.jsonb_typeof(huey.claims() -> 'school_ids') = 'array'
+    THEN ARRAY(SELECT pg_catalog.jsonb_array_elements_text(huey.claims() -> 'school_ids')::integer)
     ELSE '{}'::integer[] END
 $$;
 
 -- The integer ids of the caller's principals with a prefix, e.g.
 -- huey.principal_ids('schooladmin:') = the schools the caller administers.
 CREATE FUNCTION huey.principal_ids(prefix text) RETURNS integer[]
-  LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
+  LANGUAGE sql STABLE
 AS $$
-  SELECT CASE WHEN huey.is_authenticated() AND jsonb_typeof(huey.claims() -> 'principals') = 'array'
-    THEN ARRAY(SELECT substr(p, length(prefix) + 1)::integer
-               FROM jsonb_array_elements_text(huey.claims() -> 'principals') p
-               WHERE starts_with(p, prefix) AND substr(p, length(prefix) + 1) ~ '^[0-9]{1,9}$')
+  SELECT CASE WHEN huey.is_authenticated() AND pg_catalog.jsonb_typeof(huey.claims() -> 'principals') = 'array'
+    THEN ARRAY(SELECT pg_catalog.substr(p, pg_catalog.length(prefix) + 1)::integer
+               FROM pg_catalog.jsonb_array_elements_text(huey.claims() -> 'principals') p
+               WHERE pg_catalog.starts_with(p, prefix) AND pg_catalog.substr(p, pg_catalog.length(prefix) + 1) ~ '^[0-9]{1,9}$')
     ELSE '{}'::integer[] END
 $$;
 
@@ -158,7 +161,9 @@ CREATE POLICY subscriptions_update_definer ON public.subscriptions FOR UPDATE TO
   USING (parent_id IS NULL) WITH CHECK (true);
 
 -- ---------------------------------------------------------------------------
--- SECURITY DEFINER doors. Each returns only what its caller needs.
+-- SECURITY DEFINER doors. Each returns only what its caller needs. They are
+-- plpgsql so their plans are cached per connection (SQL-language functions
+-- that cannot be inlined are re-planned on every call).
 
 -- The account named by the claims of a sign-in in progress
 -- ({"kind":"authenticating","subject_kind":"user"|"service_account","subject_id":"<uuid>"}),
@@ -167,86 +172,83 @@ CREATE POLICY subscriptions_update_definer ON public.subscriptions FOR UPDATE TO
 CREATE FUNCTION huey.authenticate()
 RETURNS TABLE (kind text, id uuid, is_active boolean, user_type text, name text, school_id integer,
                parent_id uuid, child_ids uuid[], service_account_type text, linked_school_ids integer[])
-  LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+  LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
+#variable_conflict use_column
+BEGIN
+  RETURN QUERY
   WITH subject AS (
-    SELECT c ->> 'subject_kind' AS kind, (c ->> 'subject_id')::uuid AS id
-    FROM (SELECT huey.claims() AS c) x
-    WHERE c ->> 'kind' = 'authenticating'
-  )
-  SELECT 'user', u.id, u.is_active, u.type::text, u.name::text, coalesce(st.school_id, ed.school_id),
-         r.parent_id,
-         CASE WHEN u.type = 'PARENT'
-           THEN coalesce((SELECT array_agg(c.id ORDER BY c.id) FROM public.readers c WHERE c.parent_id = u.id), '{}')
-           ELSE '{}'::uuid[] END,
-         NULL::text, '{}'::integer[]
-  FROM subject s
-  JOIN public.users u ON u.id = s.id AND s.kind = 'user'
-  LEFT JOIN public.readers r ON r.id = u.id
-  LEFT JOIN public.students st ON st.id = u.id
-  LEFT JOIN public.educators ed ON ed.id = u.id
-  WHERE CASE u.type
-    WHEN 'PUBLIC' THEN r.id IS NOT NULL AND EXISTS (SELECT FROM public.public_readers p WHERE p.id = u.id)
-    WHEN 'STUDENT' THEN r.id IS NOT NULL AND st.id IS NOT NULL
-    WHEN 'EDUCATOR' THEN ed.id IS NOT NULL
-    WHEN 'SCHOOL_ADMIN' THEN ed.id IS NOT NULL AND EXISTS (SELECT FROM public.school_admins a WHERE a.id = u.id)
-    WHEN 'WRIVETED' THEN EXISTS (SELECT FROM public.wriveted_admins w WHERE w.id = u.id)
-    WHEN 'PARENT' THEN EXISTS (SELECT FROM public.parents p WHERE p.id = u.id)
-    WHEN 'SUPPORTER' THEN EXISTS (SELECT FROM public.supporters p WHERE p.id = u.id)
-  END
-  UNION ALL
-  SELECT 'service_account', sa.id, sa.is_active, NULL, sa.name::text, NULL, NULL, '{}'::uuid[], sa.type::text,
-         coalesce((SELECT array_agg(a.school_id ORDER BY a.school_id)
-                   FROM public.service_account_school_association a WHERE a.service_account_id = sa.id), '{}')
-  FROM subject s
-  JOIN public.service_accounts sa ON sa.id = s.id AND s.kind = 'service_account'
+      SELECT c ->> 'subject_kind' AS kind, (c ->> 'subject_id')::uuid AS id
+      FROM (SELECT huey.claims() AS c) x
+      WHERE c ->> 'kind' = 'authenticating'
+    )
+    SELECT 'user', u.id, u.is_active, u.type::text, u.name::text, coalesce(st.school_id, ed.school_id),
+           r.parent_id,
+           CASE WHEN u.type = 'PARENT'
+             THEN coalesce((SELECT array_agg(c.id ORDER BY c.id) FROM public.readers c WHERE c.parent_id = u.id), '{}')
+             ELSE '{}'::uuid[] END,
+           NULL::text, '{}'::integer[]
+    FROM subject s
+    JOIN public.users u ON u.id = s.id AND s.kind = 'user'
+    LEFT JOIN public.readers r ON r.id = u.id
+    LEFT JOIN public.students st ON st.id = u.id
+    LEFT JOIN public.educators ed ON ed.id = u.id
+    WHERE CASE u.type
+      WHEN 'PUBLIC' THEN r.id IS NOT NULL AND EXISTS (SELECT FROM public.public_readers p WHERE p.id = u.id)
+      WHEN 'STUDENT' THEN r.id IS NOT NULL AND st.id IS NOT NULL
+      WHEN 'EDUCATOR' THEN ed.id IS NOT NULL
+      WHEN 'SCHOOL_ADMIN' THEN ed.id IS NOT NULL AND EXISTS (SELECT FROM public.school_admins a WHERE a.id = u.id)
+      WHEN 'WRIVETED' THEN EXISTS (SELECT FROM public.wriveted_admins w WHERE w.id = u.id)
+      WHEN 'PARENT' THEN EXISTS (SELECT FROM public.parents p WHERE p.id = u.id)
+      WHEN 'SUPPORTER' THEN EXISTS (SELECT FROM public.supporters p WHERE p.id = u.id)
+    END
+    UNION ALL
+    SELECT 'service_account', sa.id, sa.is_active, NULL, sa.name::text, NULL, NULL, '{}'::uuid[], sa.type::text,
+           coalesce((SELECT array_agg(a.school_id ORDER BY a.school_id)
+                     FROM public.service_account_school_association a WHERE a.service_account_id = sa.id), '{}')
+    FROM subject s
+    JOIN public.service_accounts sa ON sa.id = s.id AND s.kind = 'service_account';
+END
 $$;
 
 -- Policy attributes of a school: its integer id (and so, its existence).
 CREATE FUNCTION huey.school_attrs(p_wriveted_identifier uuid)
 RETURNS TABLE (id integer)
-  LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+  LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
-  SELECT s.id FROM public.schools s WHERE s.wriveted_identifier = p_wriveted_identifier
+#variable_conflict use_column
+BEGIN
+  RETURN QUERY
+  SELECT s.id FROM public.schools s WHERE s.wriveted_identifier = p_wriveted_identifier;
+END
 $$;
 
 -- Whether a school is a supporter (has an active subscription), for its bot.
 CREATE FUNCTION huey.school_supporter(p_wriveted_identifier uuid) RETURNS boolean
-  LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+  LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
-  SELECT EXISTS (SELECT FROM public.subscriptions x
-                 WHERE x.school_id = p_wriveted_identifier AND x.is_active)
+#variable_conflict use_column
+BEGIN
+  RETURN (SELECT EXISTS (SELECT FROM public.subscriptions x
+                   WHERE x.school_id = p_wriveted_identifier AND x.is_active));
+END
 $$;
 
 -- Policy attributes of a user account: type, school and parent.
 CREATE FUNCTION huey.user_attrs(p_id uuid)
 RETURNS TABLE (user_type text, school_id integer, parent_id uuid)
-  LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+  LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
+#variable_conflict use_column
+BEGIN
+  RETURN QUERY
   SELECT u.type::text, coalesce(st.school_id, ed.school_id), r.parent_id
-  FROM public.users u
-  LEFT JOIN public.readers r ON r.id = u.id
-  LEFT JOIN public.students st ON st.id = u.id
-  LEFT JOIN public.educators ed ON ed.id = u.id
-  WHERE u.id = p_id
-$$;
-
--- The administrators of schools, only where the caller may see them: admins,
--- the school's own school admins, and service accounts linked to the school.
-CREATE FUNCTION huey.school_admin_briefs(p_school_ids integer[])
-RETURNS TABLE (school_id integer, id uuid, name text, email text, user_type text,
-               is_active boolean, last_login_at timestamp)
-  LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
-AS $$
-  SELECT e.school_id, u.id, u.name::text, u.email::text, u.type::text, u.is_active, u.last_login_at
-  FROM public.school_admins a
-  JOIN public.educators e ON e.id = a.id
-  JOIN public.users u ON u.id = a.id
-  WHERE e.school_id = ANY (p_school_ids)
-    AND (huey.is_admin()
-         OR huey.has_principal('schooladmin:' || e.school_id)
-         OR huey.has_principal('school:' || e.school_id))
-  ORDER BY e.school_id, u.name, u.id
+    FROM public.users u
+    LEFT JOIN public.readers r ON r.id = u.id
+    LEFT JOIN public.students st ON st.id = u.id
+    LEFT JOIN public.educators ed ON ed.id = u.id
+    WHERE u.id = p_id;
+END
 $$;
 
 -- Student sign-in with a class joining code (api.md §2.2, F12 hardened).
@@ -403,17 +405,16 @@ ALTER FUNCTION huey.authenticate() OWNER TO huey_definer;
 ALTER FUNCTION huey.school_attrs(uuid) OWNER TO huey_definer;
 ALTER FUNCTION huey.user_attrs(uuid) OWNER TO huey_definer;
 ALTER FUNCTION huey.school_supporter(uuid) OWNER TO huey_definer;
-ALTER FUNCTION huey.school_admin_briefs(integer[]) OWNER TO huey_definer;
 ALTER FUNCTION huey.class_code_login(text, text) OWNER TO huey_definer;
 ALTER FUNCTION huey.register_student(uuid, text, text, text) OWNER TO huey_definer;
 ALTER FUNCTION huey.firebase_login(text, text, text, text, boolean, text) OWNER TO huey_definer;
 REVOKE CREATE ON SCHEMA huey FROM huey_definer;
 REVOKE EXECUTE ON FUNCTION huey.authenticate(), huey.school_attrs(uuid), huey.user_attrs(uuid), huey.school_supporter(uuid),
-  huey.school_admin_briefs(integer[]), huey.class_code_login(text, text),
+  huey.class_code_login(text, text),
   huey.register_student(uuid, text, text, text), huey.firebase_login(text, text, text, text, boolean, text)
   FROM PUBLIC, huey_staff_ro, huey_staff_rw, huey_definer;
 GRANT EXECUTE ON FUNCTION huey.authenticate(), huey.school_attrs(uuid), huey.user_attrs(uuid), huey.school_supporter(uuid),
-  huey.school_admin_briefs(integer[]), huey.class_code_login(text, text),
+  huey.class_code_login(text, text),
   huey.register_student(uuid, text, text, text), huey.firebase_login(text, text, text, text, boolean, text)
   TO huey_app;
 
@@ -487,6 +488,16 @@ CREATE POLICY service_account_school_association_select_self ON public.service_a
 -- columns a non-admin may change is decided by the policy layer (F1) before this.
 CREATE POLICY users_update_self ON public.users FOR UPDATE TO huey_app
   USING (id = (SELECT huey.user_id())) WITH CHECK (id = (SELECT huey.user_id()));
+
+-- A school's staff accounts (its educators and school admins) are visible to the
+-- school's own school admins and to the service accounts linked to it (F7).
+CREATE POLICY users_select_school_staff ON public.users FOR SELECT TO huey_app
+  USING (id IN (SELECT e.id FROM public.educators e
+                WHERE e.school_id = ANY ((SELECT huey.principal_ids('schooladmin:')) || (SELECT huey.principal_ids('school:')))));
+CREATE POLICY educators_select_school_staff ON public.educators FOR SELECT TO huey_app
+  USING (school_id = ANY ((SELECT huey.principal_ids('schooladmin:')) || (SELECT huey.principal_ids('school:'))));
+CREATE POLICY school_admins_select_school_staff ON public.school_admins FOR SELECT TO huey_app
+  USING (id IN (SELECT e.id FROM public.educators e));
 
 -- Staff scripts: read-only staff read accounts; the editor creates admin users
 -- (get-auth-token -create-admin).

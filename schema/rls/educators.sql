@@ -11,6 +11,8 @@ policy educators_select_admin SELECT to huey_app
     using ( SELECT huey.is_admin() AS is_admin)
 policy educators_select_definer SELECT to huey_definer
     using true
+policy educators_select_school_staff SELECT to huey_app
+    using (school_id = ANY ((( SELECT huey.principal_ids('schooladmin:'::text) AS principal_ids) || ( SELECT huey.principal_ids('school:'::text) AS principal_ids))))
 policy educators_select_self SELECT to huey_app
     using (id = ( SELECT huey.user_id() AS user_id))
 policy educators_update_admin UPDATE to huey_app

@@ -11,6 +11,9 @@ policy school_admins_select_admin SELECT to huey_app
     using ( SELECT huey.is_admin() AS is_admin)
 policy school_admins_select_definer SELECT to huey_definer
     using true
+policy school_admins_select_school_staff SELECT to huey_app
+    using (id IN ( SELECT e.id
+   FROM educators e))
 policy school_admins_select_self SELECT to huey_app
     using (id = ( SELECT huey.user_id() AS user_id))
 policy school_admins_update_admin UPDATE to huey_app

@@ -21,6 +21,10 @@ policy users_select_parent SELECT to huey_app
     using (id IN ( SELECT r.parent_id
    FROM readers r
   WHERE (r.id = ( SELECT huey.user_id() AS user_id))))
+policy users_select_school_staff SELECT to huey_app
+    using (id IN ( SELECT e.id
+   FROM educators e
+  WHERE (e.school_id = ANY ((( SELECT huey.principal_ids('schooladmin:'::text) AS principal_ids) || ( SELECT huey.principal_ids('school:'::text) AS principal_ids))))))
 policy users_select_self SELECT to huey_app
     using (id = ( SELECT huey.user_id() AS user_id))
 policy users_select_staff SELECT to huey_staff_ro, huey_staff_rw

@@ -19,8 +19,8 @@ import (
 
 	"github.com/wriveted/huey-api/policies"
 	"github.com/wriveted/huey-api/schema/dbtest"
-	"github.com/wriveted/huey-api/server/internal/api"
 	"github.com/wriveted/huey-api/server/auth"
+	"github.com/wriveted/huey-api/server/internal/api"
 )
 
 func TestMain(m *testing.M) { os.Exit(dbtest.Main(m)) }
@@ -30,7 +30,7 @@ const testSecret = "test-secret-key-of-at-least-32-bytes!!"
 // env is one test's API over its own database, with a superuser pool for
 // fixtures (never for the code under test).
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	e      *echo.Echo
 	super  *pgxpool.Pool
 	tokens *auth.HS256
@@ -48,7 +48,7 @@ var testEngine = func() *policies.Engine {
 
 type envOption func(*api.Options)
 
-func newEnv(t *testing.T, opts ...envOption) *env {
+func newEnv(t testing.TB, opts ...envOption) *env {
 	t.Helper()
 	d := dbtest.NewDB(t)
 	tokens, err := auth.NewHS256([]byte(testSecret))
@@ -56,8 +56,8 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 		t.Fatal(err)
 	}
 	o := api.Options{
-		Pool: d.Pool(t, dbtest.RoleAPI),
-		Logger: slog.New(slog.NewJSONHandler(testLog{t}, &slog.HandlerOptions{Level: slog.LevelError})),
+		Pool:     d.Pool(t, dbtest.RoleAPI),
+		Logger:   slog.New(slog.NewJSONHandler(testLog{t}, &slog.HandlerOptions{Level: slog.LevelError})),
 		Policies: testEngine, Tokens: tokens, PrincipalCacheTTL: 5 * time.Second,
 		Version: "1.2.3", Commit: "abc123", CloudRunRevision: "Unknown",
 		CORSOrigins: []string{"http://localhost:3000"}, ClassCodeRate: 600,
@@ -220,7 +220,7 @@ func wantStatus(t *testing.T, rec *httptest.ResponseRecorder, want int) {
 var _ = http.MethodGet
 
 // testLog sends the server's error logs to the test's log.
-type testLog struct{ t *testing.T }
+type testLog struct{ t testing.TB }
 
 func (l testLog) Write(b []byte) (int, error) {
 	l.t.Log(strings.TrimSpace(string(b)))
@@ -228,3 +228,14 @@ func (l testLog) Write(b []byte) (int, error) {
 }
 
 type apiOptions = api.Options
+
+// newEnvOn rebuilds v's API over another pool of the same database.
+func newEnvOn(t testing.TB, v *env, pool *pgxpool.Pool) *env {
+	t.Helper()
+	o := api.Options{
+		Pool:     pool,
+		Logger:   slog.New(slog.NewJSONHandler(testLog{t}, &slog.HandlerOptions{Level: slog.LevelError})),
+		Policies: testEngine, Tokens: v.tokens, PrincipalCacheTTL: 5 * time.Second, ClassCodeRate: 600,
+	}
+	return &env{t: t, e: api.New(o), super: v.super, tokens: v.tokens, db: v.db}
+}

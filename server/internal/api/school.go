@@ -107,9 +107,13 @@ SELECT s.id, s.wriveted_identifier, s.name, s.official_identifier, s.country_cod
 FROM schools s LEFT JOIN countries c ON c.id = s.country_code
 WHERE s.wriveted_identifier = $1`
 
+// schoolAdminsSQL lists a school's administrators; row security shows them
+// only to admins, the school's own school admins and its linked accounts.
 const schoolAdminsSQL = `
-SELECT b.id, b.name, b.email, b.user_type, b.is_active, b.last_login_at
-FROM huey.school_admin_briefs(ARRAY(SELECT id FROM schools WHERE wriveted_identifier = $1)) b`
+SELECT u.id, u.name, u.email, u.type::text, u.is_active, u.last_login_at
+FROM school_admins a JOIN educators e ON e.id = a.id JOIN users u ON u.id = a.id
+WHERE e.school_id = (SELECT id FROM schools WHERE wriveted_identifier = $1)
+ORDER BY u.name, u.id`
 
 const schoolBooklistsSQL = `
 SELECT b.id, b.name FROM book_lists b JOIN schools s ON s.id = b.school_id
@@ -390,9 +394,11 @@ LEFT JOIN LATERAL (
          c.school_id, c.user_id, c.updated_at
   FROM collections c WHERE c.school_id = s.wriveted_identifier ORDER BY c.created_at, c.id LIMIT 1) col ON true
 LEFT JOIN LATERAL (
-  SELECT array_agg(b.id) AS ids, array_agg(b.name) AS names, array_agg(b.email) AS emails,
-         array_agg(b.user_type) AS types, array_agg(b.is_active) AS actives, array_agg(b.last_login_at) AS logins
-  FROM huey.school_admin_briefs(ARRAY[s.id]) b) adm ON true
+  SELECT array_agg(u.id ORDER BY u.name, u.id) AS ids, array_agg(u.name::text ORDER BY u.name, u.id) AS names,
+         array_agg(u.email::text ORDER BY u.name, u.id) AS emails, array_agg(u.type::text ORDER BY u.name, u.id) AS types,
+         array_agg(u.is_active ORDER BY u.name, u.id) AS actives, array_agg(u.last_login_at ORDER BY u.name, u.id) AS logins
+  FROM school_admins a JOIN educators e ON e.id = a.id JOIN users u ON u.id = a.id
+  WHERE e.school_id = s.id) adm ON true
 `
 
 func (s *Server) getSchools(c echo.Context) error {
@@ -1035,7 +1041,8 @@ func (s *Server) patchSchoolAdmin(c echo.Context) error {
 	)
 	err = db.Read(ctx, s.pool, ident.Claims, func(b *pgx.Batch) {
 		queueSchoolAttrs(b, wid, &id)
-		b.Queue(`SELECT count(*) FROM huey.school_admin_briefs(ARRAY(SELECT id FROM schools WHERE wriveted_identifier = $1))`, wid).
+		b.Queue(`SELECT count(*) FROM school_admins a JOIN educators e ON e.id = a.id
+			WHERE e.school_id = (SELECT id FROM schools WHERE wriveted_identifier = $1)`, wid).
 			QueryRow(func(r pgx.Row) error { return r.Scan(&admins) })
 	})
 	if err != nil {
