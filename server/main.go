@@ -34,8 +34,8 @@ import (
 
 	"github.com/wriveted/huey-api/schema"
 	"github.com/wriveted/huey-api/schema/db"
-	"github.com/wriveted/huey-api/server/internal/api"
 	"github.com/wriveted/huey-api/server/auth"
+	"github.com/wriveted/huey-api/server/internal/api"
 	"github.com/wriveted/huey-api/server/internal/config"
 )
 
