@@ -107,7 +107,7 @@ func errorHandler(logger *slog.Logger) echo.HTTPErrorHandler {
 				body = http.StatusText(he.Code)
 			}
 		}
-		if status >= http.StatusInternalServerError {
+		if status >= http.StatusInternalServerError && ae == nil {
 			logger.Error("request failed",
 				slog.String("request_id", c.Response().Header().Get(echo.HeaderXRequestID)),
 				slog.String("method", c.Request().Method),

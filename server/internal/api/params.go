@@ -53,7 +53,11 @@ func queryInt(c echo.Context, name string, def, lo, hi int) (int, error) {
 		return 0, errValidation(validationError{Type: "int_parsing", Loc: []any{"query", name},
 			Msg: "Input should be a valid integer, unable to parse string as an integer", Input: raw})
 	}
-	if n < lo || n > hi {
+	if n > hi {
+		return 0, errValidation(validationError{Type: "less_than_equal", Loc: []any{"query", name},
+			Msg: fmt.Sprintf("Input should be less than or equal to %d", hi), Input: raw})
+	}
+	if n < lo {
 		return 0, errValidation(validationError{Type: "greater_than_equal", Loc: []any{"query", name},
 			Msg: fmt.Sprintf("Input should be greater than or equal to %d", lo), Input: raw})
 	}
@@ -110,8 +114,8 @@ func decodeBody(c echo.Context, v any) error {
 					loc = append(loc, p)
 				}
 			}
-			return errValidation(validationError{Type: te.Value + "_type", Loc: loc,
-				Msg: "Input should be a valid " + jsonTypeName(te.Type.Kind().String()), Input: nil})
+			typ, name := pydanticType(te.Type.Kind().String())
+			return errValidation(validationError{Type: typ, Loc: loc, Msg: "Input should be a valid " + name, Input: nil})
 		}
 		return errValidation(validationError{Type: "json_invalid", Loc: []any{"body"},
 			Msg: "JSON decode error", Input: nil, Ctx: map[string]any{"error": err.Error()}})
@@ -119,18 +123,21 @@ func decodeBody(c echo.Context, v any) error {
 	return nil
 }
 
-func jsonTypeName(kind string) string {
+// pydanticType names a Go kind the way the original's validation errors do.
+func pydanticType(kind string) (typ, name string) {
 	switch kind {
 	case "string":
-		return "string"
+		return "string_type", "string"
 	case "bool":
-		return "boolean"
-	case "int", "int64", "int32", "float64":
-		return "number"
+		return "bool_type", "boolean"
+	case "int", "int64", "int32":
+		return "int_type", "integer"
+	case "float64", "float32":
+		return "float_type", "number"
 	case "slice", "array":
-		return "list"
+		return "list_type", "list"
 	default:
-		return "dictionary"
+		return "dict_type", "dictionary"
 	}
 }
 

@@ -789,6 +789,9 @@ func (s *Server) postSchools(c echo.Context) error {
 	if err := decodeBody(c, &in); err != nil {
 		return err
 	}
+	if in == nil {
+		return errValidation(validationError{Type: "list_type", Loc: []any{"body"}, Msg: "Input should be a valid list", Input: nil})
+	}
 	rows := make([]schoolRow, 0, len(in))
 	var errs []validationError
 	for i, sc := range in {
@@ -872,6 +875,23 @@ func (s *Server) patchSchool(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	ident := identityOf(ctx)
+	// Attributes first (one round trip), then the decision, then validation
+	// of the body (api.md §0.2), then the write.
+	var id *int64
+	if err := db.Read(ctx, s.pool, ident.Claims, func(b *pgx.Batch) { queueSchoolAttrs(b, wid, &id) }); err != nil {
+		return err
+	}
+	if id == nil {
+		return errSchoolNotFound(wid)
+	}
+	res := schoolResource(*id)
+	if err := s.check(ctx, res, "update"); err != nil {
+		return err
+	}
+	if err := s.validateRequest(c); err != nil {
+		return err
+	}
 	var in schoolPatchIn
 	if err := decodeBody(c, &in); err != nil {
 		return err
@@ -894,9 +914,12 @@ func (s *Server) patchSchool(c echo.Context) error {
 				Msg: "Input should be " + strings.Join(enumValues(bookbotTypes), " or "), Input: *in.BookbotType})
 		}
 	}
-	if in.Name != nil && (strings.TrimSpace(*in.Name) == "" || utf8.RuneCountInString(*in.Name) > 256) {
+	if in.Name != nil && strings.TrimSpace(*in.Name) == "" {
+		errs = append(errs, validationError{Type: "string_too_short", Loc: []any{"body", "name"},
+			Msg: "String should have at least 1 character", Input: *in.Name})
+	} else if in.Name != nil && utf8.RuneCountInString(*in.Name) > 256 {
 		errs = append(errs, validationError{Type: "string_too_long", Loc: []any{"body", "name"},
-			Msg: "String should have between 1 and 256 characters", Input: *in.Name})
+			Msg: "String should have at most 256 characters", Input: *in.Name})
 	}
 	if in.LmsType != nil && utf8.RuneCountInString(*in.LmsType) > 50 {
 		errs = append(errs, validationError{Type: "string_too_long", Loc: []any{"body", "lms_type"},
@@ -915,19 +938,6 @@ func (s *Server) patchSchool(c echo.Context) error {
 	}
 	if len(errs) > 0 {
 		return errValidation(errs...)
-	}
-	ident := identityOf(ctx)
-	// Attributes first (one round trip), then the decision, then the write.
-	var id *int64
-	if err := db.Read(ctx, s.pool, ident.Claims, func(b *pgx.Batch) { queueSchoolAttrs(b, wid, &id) }); err != nil {
-		return err
-	}
-	if id == nil {
-		return errSchoolNotFound(wid)
-	}
-	res := schoolResource(*id)
-	if err := s.check(ctx, res, "update"); err != nil {
-		return err
 	}
 	if state != nil {
 		// Activation is a Wriveted decision: a school created by anyone starts
