@@ -23,8 +23,14 @@ build: ## build the server and tasks binaries into .data/bin
 	go build -o $(BIN)/run-local ./scripts/run-local
 
 .PHONY: test
-test: ## run every test (Go, Rego, RLS) with the race detector; starts its own Postgres
+test: firebase-emulator-deps ## run every test (Go, Rego, RLS) with the race detector; starts its own Postgres and Firebase Auth emulator
 	go test -race ./...
+
+.PHONY: firebase-emulator-deps
+firebase-emulator-deps: scripts/firebase-emulator/node_modules/.package-lock.json ## install the pinned firebase-tools (Auth emulator for the tests)
+
+scripts/firebase-emulator/node_modules/.package-lock.json: scripts/firebase-emulator/package-lock.json
+	cd scripts/firebase-emulator && npm ci --no-audit --no-fund
 
 .PHONY: vet
 vet: ## go vet and gofmt check

@@ -56,13 +56,17 @@ func (s *Server) getAuthFirebase(c echo.Context) error {
 	}
 	tok, err := s.firebase.VerifyIDToken(ctx, raw)
 	if err != nil {
-		if strings.Contains(err.Error(), "kid") {
+		if strings.Contains(err.Error(), "'kid'") { // the token names no key
 			return httpError(http.StatusUnauthorized, "JWK public Attribute for authorization token not found")
 		}
 		return httpError(http.StatusUnauthorized, "Not verified")
 	}
-	if _, ok := tok.Claims["user_id"]; !ok && tok.UID == "" {
+	if _, ok := tok.Claims["user_id"]; !ok {
 		return httpError(http.StatusUnauthorized, "Validation Error for Claims")
+	}
+	// The SDK checks iat and exp only; auth_time must not be in the future either.
+	if time.Unix(tok.AuthTime, 0).After(s.now().Add(5 * time.Minute)) {
+		return httpError(http.StatusUnauthorized, "Not verified")
 	}
 	email, _ := tok.Claims["email"].(string)
 	verified, _ := tok.Claims["email_verified"].(bool)
@@ -78,13 +82,17 @@ func (s *Server) getAuthFirebase(c echo.Context) error {
 	if picture != "" {
 		pic = &picture
 	}
+	var provider *string
+	if p := tok.Firebase.SignInProvider; p != "" {
+		provider = &p
+	}
 	var (
 		outcome string
 		userID  *uuid.UUID
 	)
 	err = db.InTx(ctx, s.pool, db.Anonymous(), func(tx *db.Tx) error {
 		return tx.QueryRow(ctx, `SELECT outcome, user_id FROM huey.firebase_login($1, $2, $3, $4, $5, $6)`,
-			email, name, pic, tok.Firebase.SignInProvider, create, checkout).Scan(&outcome, &userID)
+			email, name, pic, provider, create, checkout).Scan(&outcome, &userID)
 	})
 	if err != nil {
 		return err
