@@ -258,3 +258,14 @@ func TestRedact(t *testing.T) {
 		}
 	}
 }
+
+// The API login plans its prepared statements once (generic plans): custom
+// plans would re-plan every statement, row-security quals included, on each run.
+func TestAPILoginUsesGenericPlans(t *testing.T) {
+	t.Parallel()
+	pool, _ := apiPool(t, dbtest.NewDB(t))
+	var mode string
+	if err := pool.QueryRow(context.Background(), `SHOW plan_cache_mode`).Scan(&mode); err != nil || mode != "force_generic_plan" {
+		t.Fatalf("plan_cache_mode = %q, %v", mode, err)
+	}
+}

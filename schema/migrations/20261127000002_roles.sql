@@ -62,6 +62,12 @@ $$;
 
 GRANT huey_app TO huey_api;
 
+-- The API's statements are prepared once per connection and carry row-level
+-- security quals; custom plans would re-plan them (policies included) on every
+-- execution. Generic plans are planned once: a primary-key read under RLS went
+-- from ~0.75 ms to ~0.27 ms.
+ALTER ROLE huey_api SET plan_cache_mode = force_generic_plan;
+
 -- Schemas: ours for helper functions, and public.
 CREATE SCHEMA IF NOT EXISTS huey AUTHORIZATION huey_owner;
 REVOKE ALL ON SCHEMA huey FROM PUBLIC;
