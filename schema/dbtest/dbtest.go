@@ -26,7 +26,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -86,7 +85,7 @@ func setup() (*server, error) {
 		pw, _ := u.User.Password()
 		return newServer(u.Hostname(), u.Port(), u.User.Username(), pw, func() {}), nil
 	}
-	root, err := moduleRoot()
+	root, err := pglocal.ModuleRoot()
 	if err != nil {
 		return nil, err
 	}
@@ -114,65 +113,14 @@ func newServer(host, port, user, password string, release func()) *server {
 }
 
 // joinShared starts the shared test cluster unless another test process
-// already did, and registers this process as a user of it. The returned
-// release stops the cluster when no other process is using it.
+// already did, and registers this process as a user of it; release stops the
+// cluster when no other process is using it.
 func joinShared(dir string) (*pglocal.Cluster, func(), error) {
-	startLock, err := lockFile(filepath.Join(dir, "start.lock"), syscall.LOCK_EX)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer startLock.Close()
-	c, err := pglocal.Start(pglocal.Options{Dir: dir})
-	if err != nil {
-		return nil, nil, err
-	}
-	users, err := lockFile(filepath.Join(dir, "users.lock"), syscall.LOCK_SH)
-	if err != nil {
-		return nil, nil, err
-	}
-	release := func() {
-		sl, err := lockFile(filepath.Join(dir, "start.lock"), syscall.LOCK_EX)
-		if err != nil {
-			return
-		}
-		defer sl.Close()
-		_ = syscall.Flock(int(users.Fd()), syscall.LOCK_UN)
-		// Whoever can take the users lock exclusively is the last one out.
-		if syscall.Flock(int(users.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) == nil {
-			_ = c.Stop()
-		}
-		users.Close()
-	}
-	return c, release, nil
-}
-
-func lockFile(path string, how int) (*os.File, error) {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600) // #nosec G304 -- our own lock file
-	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", path, err)
-	}
-	if err := syscall.Flock(int(f.Fd()), how); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("lock %s: %w", path, err)
-	}
-	return f, nil
-}
-
-func moduleRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("go.mod not found above the test's directory")
-		}
-		dir = parent
-	}
+	var c *pglocal.Cluster
+	release, err := pglocal.JoinShared(dir,
+		func() (err error) { c, err = pglocal.Start(pglocal.Options{Dir: dir}); return err },
+		func() error { return c.Stop() })
+	return c, release, err
 }
 
 func mustServer(t testing.TB) *server {

@@ -178,23 +178,9 @@ func queueSchoolDetail(b batchQueuer, wid uuid.UUID, out **schoolDetail) {
 		return rows.Err()
 	})
 	b.Queue(schoolSubscriptionSQL, wid).Query(func(rows pgx.Rows) error {
-		for rows.Next() {
-			var (
-				sub              subscriptionDetail
-				typ, provider    string
-				exp              *time.Time
-				created, updated time.Time
-				info             []byte
-			)
-			if err := rows.Scan(&sub.ID, &typ, &provider, &sub.IsActive, &exp, &sub.Product.ID, &sub.Product.Name,
-				&sub.StripeCustomerID, &created, &updated, &info); err != nil {
-				return err
-			}
-			sub.Type, sub.Provider, sub.Expiration = lower(typ), lower(provider), isoPtr(exp)
-			sub.CreatedAt, sub.UpdatedAt, sub.Info = isoTime(created), isoTime(updated), rawOrNull(info)
-			d.Subscription = &sub
-		}
-		return rows.Err()
+		var err error
+		d.Subscription, err = scanSubscriptionDetail(rows)
+		return err
 	})
 	b.Queue(schoolCollectionSQL, wid).Query(func(rows pgx.Rows) error {
 		for rows.Next() {
@@ -208,6 +194,29 @@ func queueSchoolDetail(b batchQueuer, wid uuid.UUID, out **schoolDetail) {
 		}
 		return rows.Err()
 	})
+}
+
+// scanSubscriptionDetail reads at most one SubscriptionDetail (the columns of
+// schoolSubscriptionSQL / userSubscriptionSQL).
+func scanSubscriptionDetail(rows pgx.Rows) (*subscriptionDetail, error) {
+	var out *subscriptionDetail
+	for rows.Next() {
+		var (
+			sub              subscriptionDetail
+			typ, provider    string
+			exp              *time.Time
+			created, updated time.Time
+			info             []byte
+		)
+		if err := rows.Scan(&sub.ID, &typ, &provider, &sub.IsActive, &exp, &sub.Product.ID, &sub.Product.Name,
+			&sub.StripeCustomerID, &created, &updated, &info); err != nil {
+			return nil, err
+		}
+		sub.Type, sub.Provider, sub.Expiration = lower(typ), lower(provider), isoPtr(exp)
+		sub.CreatedAt, sub.UpdatedAt, sub.Info = isoTime(created), isoTime(updated), rawOrNull(info)
+		out = &sub
+	}
+	return out, rows.Err()
 }
 
 func scanUserBriefs(rows pgx.Rows) ([]userBrief, error) {
@@ -869,26 +878,33 @@ func termsOf(info map[string]any) map[string]any {
 	return hb
 }
 
-func (s *Server) patchSchool(c echo.Context) error {
+// decideSchool reads a school's policy attributes (one round trip) and
+// decides action on it: 422 for a bad id, 404 when missing, 403 when denied.
+func (s *Server) decideSchool(c echo.Context, action string) (uuid.UUID, int64, error) {
 	ctx := c.Request().Context()
 	wid, err := pathUUID(c, "wriveted_identifier")
 	if err != nil {
-		return err
+		return wid, 0, err
 	}
-	ident := identityOf(ctx)
-	// Attributes first (one round trip), then the decision, then validation
-	// of the body (api.md §0.2), then the write.
 	var id *int64
-	if err := db.Read(ctx, s.pool, ident.Claims, func(b *pgx.Batch) { queueSchoolAttrs(b, wid, &id) }); err != nil {
-		return err
+	if err := db.Read(ctx, s.pool, identityOf(ctx).Claims, func(b *pgx.Batch) { queueSchoolAttrs(b, wid, &id) }); err != nil {
+		return wid, 0, err
 	}
 	if id == nil {
-		return errSchoolNotFound(wid)
+		return wid, 0, errSchoolNotFound(wid)
 	}
-	res := schoolResource(*id)
-	if err := s.check(ctx, res, "update"); err != nil {
+	return wid, *id, s.check(ctx, schoolResource(*id), action)
+}
+
+func (s *Server) patchSchool(c echo.Context) error {
+	ctx := c.Request().Context()
+	ident := identityOf(ctx)
+	// The decision first, then validation of the body (api.md §0.2), then the write.
+	wid, schoolID, err := s.decideSchool(c, "update")
+	if err != nil {
 		return err
 	}
+	id, res := &schoolID, schoolResource(schoolID)
 	if err := s.validateRequest(c); err != nil {
 		return err
 	}
@@ -1092,21 +1108,12 @@ func (s *Server) patchSchoolAdmin(c echo.Context) error {
 
 func (s *Server) deleteSchool(c echo.Context) error {
 	ctx := c.Request().Context()
-	wid, err := pathUUID(c, "wriveted_identifier")
+	ident := identityOf(ctx)
+	wid, schoolID, err := s.decideSchool(c, "delete")
 	if err != nil {
 		return err
 	}
-	ident := identityOf(ctx)
-	var id *int64
-	if err := db.Read(ctx, s.pool, ident.Claims, func(b *pgx.Batch) { queueSchoolAttrs(b, wid, &id) }); err != nil {
-		return err
-	}
-	if id == nil {
-		return errSchoolNotFound(wid)
-	}
-	if err := s.check(ctx, schoolResource(*id), "delete"); err != nil {
-		return err
-	}
+	id := &schoolID
 	var affected []uuid.UUID
 	err = db.InTx(ctx, s.pool, ident.Claims, func(tx *db.Tx) error {
 		var name, country string

@@ -189,23 +189,9 @@ func queueUserDetail(b batchQueuer, id uuid.UUID, d *userDetailOut) {
 		return rows.Err()
 	})
 	b.Queue(userSubscriptionSQL, id).Query(func(rows pgx.Rows) error {
-		for rows.Next() {
-			var (
-				sub              subscriptionDetail
-				typ, provider    string
-				exp              *time.Time
-				created, updated time.Time
-				info             []byte
-			)
-			if err := rows.Scan(&sub.ID, &typ, &provider, &sub.IsActive, &exp, &sub.Product.ID, &sub.Product.Name,
-				&sub.StripeCustomerID, &created, &updated, &info); err != nil {
-				return err
-			}
-			sub.Type, sub.Provider, sub.Expiration = lower(typ), lower(provider), isoPtr(exp)
-			sub.CreatedAt, sub.UpdatedAt, sub.Info = isoTime(created), isoTime(updated), rawOrNull(info)
-			d.subscription = &sub
-		}
-		return rows.Err()
+		var err error
+		d.subscription, err = scanSubscriptionDetail(rows)
+		return err
 	})
 }
 

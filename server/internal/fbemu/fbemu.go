@@ -24,7 +24,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -34,10 +33,11 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/wriveted/huey-api/schema/pglocal"
 )
 
 const (
@@ -56,8 +56,7 @@ type Emulator struct {
 	host    string // 127.0.0.1:19099
 	hc      *http.Client
 	lockDir string
-	users   *os.File // shared lock while this caller uses the emulator
-	once    sync.Once
+	release func() // leaves the shared emulator (pglocal.JoinShared)
 }
 
 // Host is the value for FIREBASE_AUTH_EMULATOR_HOST.
@@ -84,7 +83,7 @@ func ForTest(t testing.TB) *Emulator {
 // it answers, and registers the caller as a user of it. Call Release when
 // done (ForTest does it at cleanup).
 func Start(ctx context.Context) (*Emulator, error) {
-	root, err := moduleRoot()
+	root, err := pglocal.ModuleRoot()
 	if err != nil {
 		return nil, err
 	}
@@ -104,17 +103,12 @@ func start(ctx context.Context, dir string) (*Emulator, error) {
 	}
 	e := &Emulator{host: host, hc: &http.Client{Timeout: 30 * time.Second}, lockDir: lockDir}
 
-	startLock, err := lockFile(filepath.Join(lockDir, "start.lock"), syscall.LOCK_EX)
-	if err != nil {
-		return nil, err
-	}
-	defer startLock.Close()
-	if !e.ready(ctx) {
-		if err := e.launch(ctx, dir); err != nil {
-			return nil, err
+	e.release, err = pglocal.JoinShared(lockDir, func() error {
+		if e.ready(ctx) {
+			return nil
 		}
-	}
-	e.users, err = lockFile(filepath.Join(lockDir, "users.lock"), syscall.LOCK_SH)
+		return e.launch(ctx, dir)
+	}, func() error { e.stop(); return nil })
 	if err != nil {
 		return nil, err
 	}
@@ -123,21 +117,7 @@ func start(ctx context.Context, dir string) (*Emulator, error) {
 
 // Release unregisters the caller and stops the emulator if it was the last
 // user and the emulator was started by this package. Safe to call twice.
-func (e *Emulator) Release() {
-	e.once.Do(func() {
-		sl, err := lockFile(filepath.Join(e.lockDir, "start.lock"), syscall.LOCK_EX)
-		if err != nil {
-			return
-		}
-		defer sl.Close()
-		_ = syscall.Flock(int(e.users.Fd()), syscall.LOCK_UN)
-		// Whoever can take the users lock exclusively is the last one out.
-		if syscall.Flock(int(e.users.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) == nil {
-			e.stop()
-		}
-		e.users.Close()
-	})
-}
+func (e *Emulator) Release() { e.release() }
 
 // launch starts the emulator as its own process group, so it outlives this
 // process when others still use it, and waits until the port answers.
@@ -364,36 +344,6 @@ func configuredHost(path string) (string, error) {
 	return net.JoinHostPort(a.Host, strconv.Itoa(a.Port)), nil
 }
 
-func lockFile(path string, how int) (*os.File, error) {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600) // #nosec G304 -- our own lock file
-	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", path, err)
-	}
-	if err := syscall.Flock(int(f.Fd()), how); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("lock %s: %w", path, err)
-	}
-	return f, nil
-}
-
-func moduleRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("fbemu: go.mod not found above the working directory")
-		}
-		dir = parent
-	}
-}
-
-// tail is the end of a log file, for error messages.
 func tail(path string) string {
 	raw, err := os.ReadFile(path) // #nosec G304 -- our own log file
 	if err != nil {
