@@ -3,7 +3,6 @@ package db_test
 import (
 	"context"
 	"errors"
-	"net"
 	"os"
 	"sync/atomic"
 	"testing"
@@ -17,45 +16,11 @@ import (
 
 func TestMain(m *testing.M) { os.Exit(dbtest.Main(m)) }
 
-// countingConn counts writes to the server: each is one round trip, since the
-// client waits for the answer before it writes again.
-type countingConn struct {
-	net.Conn
-	writes *atomic.Int64
-}
-
-func (c countingConn) Write(b []byte) (int, error) {
-	c.writes.Add(1)
-	return c.Conn.Write(b)
-}
-
 // apiPool is a one-connection pool as huey_api that counts round trips, so a
 // test sees exactly what the next borrower of the connection would see.
 func apiPool(t *testing.T, d *dbtest.DB) (*pgxpool.Pool, *atomic.Int64) {
 	t.Helper()
-	cfg, err := pgxpool.ParseConfig(d.RoleURL(dbtest.RoleAPI))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.MaxConns = 1
-	writes := &atomic.Int64{}
-	dialer := &net.Dialer{}
-	cfg.ConnConfig.DialFunc = func(ctx context.Context, network, addr string) (net.Conn, error) {
-		c, err := dialer.DialContext(ctx, network, addr)
-		if err != nil {
-			return nil, err
-		}
-		return countingConn{Conn: c, writes: writes}, nil
-	}
-	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
-	if err := pool.Ping(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	return pool, writes
+	return d.CountingPool(t, dbtest.RoleAPI, 1)
 }
 
 func educatorClaims() db.Claims {

@@ -183,17 +183,26 @@ func queueSchoolDetail(b batchQueuer, wid uuid.UUID, out **schoolDetail) {
 		return err
 	})
 	b.Queue(schoolCollectionSQL, wid).Query(func(rows pgx.Rows) error {
-		for rows.Next() {
-			var col collectionBrief
-			var updated time.Time
-			if err := rows.Scan(&col.ID, &col.Name, &col.BookCount, &col.SchoolID, &col.UserID, &updated); err != nil {
-				return err
-			}
-			col.UpdatedAt = isoTime(updated)
-			d.Collection = &col
-		}
-		return rows.Err()
+		var err error
+		d.Collection, err = scanCollectionBrief(rows)
+		return err
 	})
+}
+
+// scanCollectionBrief reads at most one CollectionBrief (id, name, book count,
+// school id, user id, updated_at).
+func scanCollectionBrief(rows pgx.Rows) (*collectionBrief, error) {
+	var out *collectionBrief
+	for rows.Next() {
+		var col collectionBrief
+		var updated time.Time
+		if err := rows.Scan(&col.ID, &col.Name, &col.BookCount, &col.SchoolID, &col.UserID, &updated); err != nil {
+			return nil, err
+		}
+		col.UpdatedAt = isoTime(updated)
+		out = &col
+	}
+	return out, rows.Err()
 }
 
 // scanSubscriptionDetail reads at most one SubscriptionDetail (the columns of

@@ -152,16 +152,9 @@ func queueUserDetail(b batchQueuer, id uuid.UUID, d *userDetailOut) {
 		return rows.Err()
 	})
 	b.Queue(userCollectionSQL, id).Query(func(rows pgx.Rows) error {
-		for rows.Next() {
-			var col collectionBrief
-			var updated time.Time
-			if err := rows.Scan(&col.ID, &col.Name, &col.BookCount, &col.SchoolID, &col.UserID, &updated); err != nil {
-				return err
-			}
-			col.UpdatedAt = isoTime(updated)
-			d.collection = &col
-		}
-		return rows.Err()
+		var err error
+		d.collection, err = scanCollectionBrief(rows)
+		return err
 	})
 	b.Queue(userChildrenSQL, id).Query(func(rows pgx.Rows) error {
 		d.children = []readerIdentity{}
