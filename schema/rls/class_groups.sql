@@ -5,13 +5,22 @@ grant huey_staff_ro: SELECT
 grant huey_staff_rw: INSERT, SELECT, UPDATE
 policy class_groups_delete_admin DELETE to huey_app
     using ( SELECT huey.is_admin() AS is_admin)
+policy class_groups_delete_school_admins DELETE to huey_app
+    using (school_id = ANY (( SELECT huey.school_uuids(huey.admin_school_ids()) AS school_uuids)::uuid[]))
 policy class_groups_insert_admin INSERT to huey_app
     check ( SELECT huey.is_admin() AS is_admin)
+policy class_groups_insert_school_admins INSERT to huey_app
+    check (school_id = ANY (( SELECT huey.school_uuids(huey.admin_school_ids()) AS school_uuids)::uuid[]))
 policy class_groups_select_admin SELECT to huey_app
     using ( SELECT huey.is_admin() AS is_admin)
 policy class_groups_select_definer SELECT to huey_definer
     using true
+policy class_groups_select_school SELECT to huey_app
+    using (school_id = ANY (( SELECT huey.school_uuids((huey.staff_school_ids() || huey.principal_ids('student:'::text))) AS school_uuids)::uuid[]))
 policy class_groups_update_admin UPDATE to huey_app
     using ( SELECT huey.is_admin() AS is_admin)
     check ( SELECT huey.is_admin() AS is_admin)
+policy class_groups_update_school_staff UPDATE to huey_app
+    using (school_id = ANY (( SELECT huey.school_uuids(huey.staff_school_ids()) AS school_uuids)::uuid[]))
+    check (school_id = ANY (( SELECT huey.school_uuids(huey.staff_school_ids()) AS school_uuids)::uuid[]))
 rls true, forced true

@@ -11,6 +11,8 @@ policy educators_select_admin SELECT to huey_app
     using ( SELECT huey.is_admin() AS is_admin)
 policy educators_select_definer SELECT to huey_definer
     using true
+policy educators_select_school_colleagues SELECT to huey_app
+    using (school_id = ANY (( SELECT huey.staff_school_ids() AS staff_school_ids)::integer[]))
 policy educators_select_school_staff SELECT to huey_app
     using (school_id = ANY ((( SELECT huey.principal_ids('schooladmin:'::text) AS principal_ids) || ( SELECT huey.principal_ids('school:'::text) AS principal_ids))))
 policy educators_select_self SELECT to huey_app
@@ -18,4 +20,10 @@ policy educators_select_self SELECT to huey_app
 policy educators_update_admin UPDATE to huey_app
     using ( SELECT huey.is_admin() AS is_admin)
     check ( SELECT huey.is_admin() AS is_admin)
+policy educators_update_school UPDATE to huey_app
+    using (school_id = ANY (( SELECT huey.admin_school_ids() AS admin_school_ids)::integer[]))
+    check (school_id = ANY (( SELECT huey.admin_school_ids() AS admin_school_ids)::integer[]))
+policy educators_update_self UPDATE to huey_app
+    using (id = ( SELECT huey.user_id() AS user_id))
+    check (id = ( SELECT huey.user_id() AS user_id))
 rls true, forced true

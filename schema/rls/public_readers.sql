@@ -9,8 +9,12 @@ policy public_readers_insert_admin INSERT to huey_app
     check ( SELECT huey.is_admin() AS is_admin)
 policy public_readers_insert_definer INSERT to huey_definer
     check true
+policy public_readers_insert_school_admins INSERT to huey_app
+    check (huey.account_school_id(id) = ANY (( SELECT huey.admin_school_ids() AS admin_school_ids)::integer[]))
 policy public_readers_select_admin SELECT to huey_app
     using ( SELECT huey.is_admin() AS is_admin)
+policy public_readers_select_children SELECT to huey_app
+    using (id = ANY (( SELECT huey.child_ids() AS child_ids)::uuid[]))
 policy public_readers_select_definer SELECT to huey_definer
     using true
 policy public_readers_select_self SELECT to huey_app
@@ -18,4 +22,7 @@ policy public_readers_select_self SELECT to huey_app
 policy public_readers_update_admin UPDATE to huey_app
     using ( SELECT huey.is_admin() AS is_admin)
     check ( SELECT huey.is_admin() AS is_admin)
+policy public_readers_update_self UPDATE to huey_app
+    using (id = ( SELECT huey.user_id() AS user_id))
+    check (id = ( SELECT huey.user_id() AS user_id))
 rls true, forced true

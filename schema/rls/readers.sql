@@ -15,9 +15,22 @@ policy readers_select_children SELECT to huey_app
     using (parent_id = ( SELECT huey.user_id() AS user_id))
 policy readers_select_definer SELECT to huey_definer
     using true
+policy readers_select_school_students SELECT to huey_app
+    using (id IN ( SELECT st.id
+   FROM students st
+  WHERE (st.school_id = ANY (( SELECT huey.staff_school_ids() AS staff_school_ids)::integer[]))))
 policy readers_select_self SELECT to huey_app
     using (id = ( SELECT huey.user_id() AS user_id))
 policy readers_update_admin UPDATE to huey_app
     using ( SELECT huey.is_admin() AS is_admin)
     check ( SELECT huey.is_admin() AS is_admin)
+policy readers_update_children UPDATE to huey_app
+    using (id = ANY (( SELECT huey.child_ids() AS child_ids)::uuid[]))
+    check (id = ANY (( SELECT huey.child_ids() AS child_ids)::uuid[]))
+policy readers_update_school_students UPDATE to huey_app
+    using (huey.account_school_id(id) = ANY (( SELECT huey.admin_school_ids() AS admin_school_ids)::integer[]))
+    check true
+policy readers_update_self UPDATE to huey_app
+    using (id = ( SELECT huey.user_id() AS user_id))
+    check (id = ( SELECT huey.user_id() AS user_id))
 rls true, forced true

@@ -19,4 +19,7 @@ policy school_admins_select_self SELECT to huey_app
 policy school_admins_update_admin UPDATE to huey_app
     using ( SELECT huey.is_admin() AS is_admin)
     check ( SELECT huey.is_admin() AS is_admin)
+policy school_admins_update_self UPDATE to huey_app
+    using (id = ( SELECT huey.user_id() AS user_id))
+    check (id = ( SELECT huey.user_id() AS user_id))
 rls true, forced true

@@ -5,17 +5,29 @@ grant huey_staff_ro: SELECT
 grant huey_staff_rw: SELECT
 policy students_delete_admin DELETE to huey_app
     using ( SELECT huey.is_admin() AS is_admin)
+policy students_delete_school_admins DELETE to huey_app
+    using (school_id = ANY (( SELECT huey.admin_school_ids() AS admin_school_ids)::integer[]))
 policy students_insert_admin INSERT to huey_app
     check ( SELECT huey.is_admin() AS is_admin)
 policy students_insert_definer INSERT to huey_definer
     check true
 policy students_select_admin SELECT to huey_app
     using ( SELECT huey.is_admin() AS is_admin)
+policy students_select_children SELECT to huey_app
+    using (id = ANY (( SELECT huey.child_ids() AS child_ids)::uuid[]))
 policy students_select_definer SELECT to huey_definer
     using true
+policy students_select_school_staff SELECT to huey_app
+    using (school_id = ANY (( SELECT huey.staff_school_ids() AS staff_school_ids)::integer[]))
 policy students_select_self SELECT to huey_app
     using (id = ( SELECT huey.user_id() AS user_id))
 policy students_update_admin UPDATE to huey_app
     using ( SELECT huey.is_admin() AS is_admin)
     check ( SELECT huey.is_admin() AS is_admin)
+policy students_update_school UPDATE to huey_app
+    using (school_id = ANY (( SELECT huey.admin_school_ids() AS admin_school_ids)::integer[]))
+    check (school_id = ANY (( SELECT huey.admin_school_ids() AS admin_school_ids)::integer[]))
+policy students_update_self UPDATE to huey_app
+    using (id = ( SELECT huey.user_id() AS user_id))
+    check (id = ( SELECT huey.user_id() AS user_id))
 rls true, forced true

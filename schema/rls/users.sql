@@ -21,10 +21,18 @@ policy users_select_parent SELECT to huey_app
     using (id IN ( SELECT r.parent_id
    FROM readers r
   WHERE (r.id = ( SELECT huey.user_id() AS user_id))))
+policy users_select_school_colleagues SELECT to huey_app
+    using (id IN ( SELECT e.id
+   FROM educators e
+  WHERE (e.school_id = ANY (( SELECT huey.staff_school_ids() AS staff_school_ids)::integer[]))))
 policy users_select_school_staff SELECT to huey_app
     using (id IN ( SELECT e.id
    FROM educators e
   WHERE (e.school_id = ANY ((( SELECT huey.principal_ids('schooladmin:'::text) AS principal_ids) || ( SELECT huey.principal_ids('school:'::text) AS principal_ids))))))
+policy users_select_school_students SELECT to huey_app
+    using (id IN ( SELECT st.id
+   FROM students st
+  WHERE (st.school_id = ANY (( SELECT huey.staff_school_ids() AS staff_school_ids)::integer[]))))
 policy users_select_self SELECT to huey_app
     using (id = ( SELECT huey.user_id() AS user_id))
 policy users_select_staff SELECT to huey_staff_ro, huey_staff_rw
@@ -32,8 +40,14 @@ policy users_select_staff SELECT to huey_staff_ro, huey_staff_rw
 policy users_update_admin UPDATE to huey_app
     using ( SELECT huey.is_admin() AS is_admin)
     check ( SELECT huey.is_admin() AS is_admin)
+policy users_update_children UPDATE to huey_app
+    using (id = ANY (( SELECT huey.child_ids() AS child_ids)::uuid[]))
+    check (id = ANY (( SELECT huey.child_ids() AS child_ids)::uuid[]))
 policy users_update_definer UPDATE to huey_definer
     using true
+    check true
+policy users_update_school_accounts UPDATE to huey_app
+    using (huey.account_school_id(id) = ANY (( SELECT huey.admin_school_ids() AS admin_school_ids)::integer[]))
     check true
 policy users_update_self UPDATE to huey_app
     using (id = ( SELECT huey.user_id() AS user_id))

@@ -20,4 +20,7 @@ policy wriveted_admins_select_staff SELECT to huey_staff_ro, huey_staff_rw
 policy wriveted_admins_update_admin UPDATE to huey_app
     using ( SELECT huey.is_admin() AS is_admin)
     check ( SELECT huey.is_admin() AS is_admin)
+policy wriveted_admins_update_self UPDATE to huey_app
+    using (id = ( SELECT huey.user_id() AS user_id))
+    check (id = ( SELECT huey.user_id() AS user_id))
 rls true, forced true

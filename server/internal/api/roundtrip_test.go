@@ -5,7 +5,6 @@ import (
 	"sync/atomic"
 	"testing"
 
-
 	"github.com/wriveted/huey-api/schema/dbtest"
 )
 

@@ -138,10 +138,15 @@ func TestSchoolDetailShape(t *testing.T) {
 		admins[0].(map[string]any)["type"] != "school_admin" {
 		t.Errorf("admins %v", admins)
 	}
-	// An educator of the school does not see the admins' e-mail addresses.
+	// The school's educators may read its staff accounts (access.md §6.1), so
+	// they see its admins; its students do not see the admins' e-mail addresses.
 	got = decode[map[string]any](t, c.v.do(http.MethodGet, "/v1/school/"+c.a.WID.String(), c.tokens["educator A"], nil))
-	if len(got["admins"].([]any)) != 0 {
+	if len(got["admins"].([]any)) != 1 {
 		t.Errorf("educator sees admins: %v", got["admins"])
+	}
+	got = decode[map[string]any](t, c.v.do(http.MethodGet, "/v1/school/"+c.a.WID.String(), c.tokens["student A"], nil))
+	if len(got["admins"].([]any)) != 0 {
+		t.Errorf("student sees admins: %v", got["admins"])
 	}
 	bot := decode[map[string]any](t, c.v.do(http.MethodGet, "/v1/school/"+c.a.WID.String()+"/bot", c.tokens["student A"], nil))
 	if bot["name"] != "School A" || bot["type"] != "huey_books" || bot["supporter"] != false ||
