@@ -141,4 +141,10 @@ func (s *Server) routes(e *echo.Echo) {
 	v1.PATCH("/school/:wriveted_identifier/admin", s.patchSchoolAdmin, authed, val)
 	v1.PATCH("/school/:wriveted_identifier", s.patchSchool, authed) // validates after its decision
 	v1.DELETE("/school/:wriveted_identifier", s.deleteSchool, authed, val)
+
+	// Users (api.md §2.3)
+
+	// Service accounts (api.md §2.4)
+
+	// Classes (api.md §2.6)
 }
