@@ -168,6 +168,26 @@ CREATE POLICY supporters_update_self ON public.supporters FOR UPDATE TO huey_app
 CREATE POLICY wriveted_admins_update_self ON public.wriveted_admins FOR UPDATE TO huey_app
   USING (id = (SELECT huey.user_id())) WITH CHECK (id = (SELECT huey.user_id()));
 
+-- F1: a school admin may change the type of an account of its school (between
+-- student, educator and school admin, within the school): the type rows are
+-- inserted and removed within the school; the guard trigger checks the rest.
+CREATE POLICY readers_insert_school_admins ON public.readers FOR INSERT TO huey_app
+  WITH CHECK (huey.account_school_id(id) = ANY ((SELECT huey.admin_school_ids())::integer[]));
+CREATE POLICY students_insert_school_admins ON public.students FOR INSERT TO huey_app
+  WITH CHECK (school_id = ANY ((SELECT huey.admin_school_ids())::integer[]));
+CREATE POLICY educators_insert_school_admins ON public.educators FOR INSERT TO huey_app
+  WITH CHECK (school_id = ANY ((SELECT huey.admin_school_ids())::integer[]));
+CREATE POLICY school_admins_insert_school_admins ON public.school_admins FOR INSERT TO huey_app
+  WITH CHECK (huey.account_school_id(id) = ANY ((SELECT huey.admin_school_ids())::integer[]));
+CREATE POLICY readers_delete_school_admins ON public.readers FOR DELETE TO huey_app
+  USING (huey.account_school_id(id) = ANY ((SELECT huey.admin_school_ids())::integer[]));
+CREATE POLICY educators_delete_school_admins ON public.educators FOR DELETE TO huey_app
+  USING (school_id = ANY ((SELECT huey.admin_school_ids())::integer[]));
+CREATE POLICY school_admins_delete_school_admins ON public.school_admins FOR DELETE TO huey_app
+  USING (huey.account_school_id(id) = ANY ((SELECT huey.admin_school_ids())::integer[]));
+CREATE POLICY school_admins_select_school_admins ON public.school_admins FOR SELECT TO huey_app
+  USING (huey.account_school_id(id) = ANY ((SELECT huey.staff_school_ids())::integer[]));
+
 -- ---------------------------------------------------------------------------
 -- Class groups (school_id is the school's wriveted_identifier).
 

@@ -143,6 +143,11 @@ func (s *Server) routes(e *echo.Echo) {
 	v1.DELETE("/school/:wriveted_identifier", s.deleteSchool, authed, val)
 
 	// Users (api.md §2.3)
+	v1.GET("/users", s.getUsers, authed, s.guard("users", "read", msgInsufficientPrivs), val)
+	v1.POST("/user", s.postUser, authed, s.guard("users", "create", msgInsufficientPrivs), val)
+	v1.GET("/user/:user_id", s.getUser, authed, val)
+	v1.PATCH("/user/:user_id", s.patchUser, authed) // validates after its decision
+	v1.DELETE("/user/:user_id", s.deleteUser, authed, s.guard("users", "delete", msgInsufficientPrivs), val)
 
 	// Service accounts (api.md §2.4)
 

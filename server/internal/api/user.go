@@ -1,0 +1,1142 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/labstack/echo/v4"
+
+	"github.com/wriveted/huey-api/policies"
+	"github.com/wriveted/huey-api/schema/db"
+	"github.com/wriveted/huey-api/tasks/jobs"
+)
+
+// Users (api.md §2.3) over the joined-table inheritance of domain.md §3.
+// Who may do what: policies/user.rego (F1, F7, F10, F20); which rows:
+// schema/ (users_* and the type tables' policies, and the F1 guard trigger).
+
+var userTypes = []enumValue{{"EDUCATOR", "educator"}, {"PARENT", "parent"}, {"PUBLIC", "public"},
+	{"SCHOOL_ADMIN", "school_admin"}, {"STUDENT", "student"}, {"SUPPORTER", "supporter"}, {"WRIVETED", "wriveted"}}
+
+var subscriptionTypes = []enumValue{{"FAMILY", "family"}, {"LIBRARY", "library"}, {"SCHOOL", "school"}}
+
+var readingAbilityKeys = map[string]bool{"SPOT": true, "CAT_HAT": true, "TREEHOUSE": true, "CHARLIE_CHOCOLATE": true, "HARRY_POTTER": true}
+
+// hueKeys are the 13 HueKeys; the legacy keys of the original's seed are
+// accepted on input and stored as the current ones (DECISIONS §6).
+var hueKeys = map[string]string{
+	"hue01_dark_suspense": "hue01_dark_suspense", "hue02_beautiful_whimsical": "hue02_beautiful_whimsical",
+	"hue03_dark_beautiful": "hue03_dark_beautiful", "hue04_joyful_charming": "hue04_joyful_charming",
+	"hue05_funny_comic": "hue05_funny_comic", "hue06_dark_gritty": "hue06_dark_gritty",
+	"hue07_silly_charming": "hue07_silly_charming", "hue08_charming_courageous": "hue08_charming_courageous",
+	"hue09_charming_playful": "hue09_charming_playful", "hue10_inspiring": "hue10_inspiring",
+	"hue11_realistic_hope": "hue11_realistic_hope", "hue12_funny_quirky": "hue12_funny_quirky",
+	"hue13_informative":        "hue13_informative",
+	"hue08_charming_inspiring": "hue08_charming_courageous", "hue13_straightforward": "hue13_informative",
+}
+
+var (
+	emailRE     = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[^@\s]+$`)
+	phoneRE     = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
+	hueyDateRE  = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}( \d{2}:\d{2}:\d{2})?$`)
+	phoneStrip  = strings.NewReplacer(" ", "", "-", "", "(", "", ")", "", ".", "")
+	maxNameLen  = 256
+	maxEmailLen = 320
+)
+
+// tablesOf lists the type tables holding an account of type label, base first.
+func tablesOf(label string) []string {
+	switch label {
+	case "PUBLIC":
+		return []string{"readers", "public_readers"}
+	case "STUDENT":
+		return []string{"readers", "students"}
+	case "EDUCATOR":
+		return []string{"educators"}
+	case "SCHOOL_ADMIN":
+		return []string{"educators", "school_admins"}
+	case "WRIVETED":
+		return []string{"wriveted_admins"}
+	case "PARENT":
+		return []string{"parents"}
+	case "SUPPORTER":
+		return []string{"supporters"}
+	}
+	return nil
+}
+
+func isReader(label string) bool  { return label == "PUBLIC" || label == "STUDENT" }
+func isStaff(label string) bool   { return label == "EDUCATOR" || label == "SCHOOL_ADMIN" }
+func hasSchool(label string) bool { return label == "STUDENT" || isStaff(label) }
+
+// ---------------------------------------------------------------------------
+// Input validation shared by create and patch.
+
+// optional is a JSON field that tracks whether it was present (even null).
+type optional[T any] struct {
+	Set   bool
+	Null  bool
+	Value T
+}
+
+func (o *optional[T]) UnmarshalJSON(b []byte) error {
+	o.Set = true
+	if string(b) == "null" {
+		o.Null = true
+		return nil
+	}
+	return json.Unmarshal(b, &o.Value)
+}
+
+func (o optional[T]) ptr() *T {
+	if !o.Set || o.Null {
+		return nil
+	}
+	v := o.Value
+	return &v
+}
+
+// checks collects 422 entries.
+type checks struct{ errs []validationError }
+
+func (c *checks) add(loc []any, typ, msg string, input any) {
+	c.errs = append(c.errs, validationError{Type: typ, Loc: loc, Msg: msg, Input: input})
+}
+
+func (c *checks) str(loc []any, v *string, maxLen int) {
+	if v != nil && utf8.RuneCountInString(*v) > maxLen {
+		c.add(loc, "string_too_long", fmt.Sprintf("String should have at most %d characters", maxLen), *v)
+	}
+}
+
+func (c *checks) err() error {
+	if len(c.errs) == 0 {
+		return nil
+	}
+	return errValidation(c.errs...)
+}
+
+// userInfo validates UserInfo and normalises the phone number (E.164).
+func (c *checks) userInfo(loc []any, raw json.RawMessage) map[string]any {
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil
+	}
+	var info map[string]any
+	if err := json.Unmarshal(raw, &info); err != nil {
+		c.add(loc, "dict_type", "Input should be a valid dictionary", nil)
+		return nil
+	}
+	if p, ok := info["phone_number"]; ok && p != nil {
+		s, _ := p.(string)
+		n := phoneStrip.Replace(s)
+		if !phoneRE.MatchString(n) {
+			c.add(append(loc, "phone_number"), "value_error", "value is not a valid phone number", p)
+		} else {
+			info["phone_number"] = n
+		}
+	}
+	if p, ok := info["picture"]; ok && p != nil {
+		s, _ := p.(string)
+		if u, ok := validURL(s); ok {
+			info["picture"] = u
+		} else {
+			c.add(append(loc, "picture"), "url_parsing", "Input should be a valid URL", p)
+		}
+	}
+	for _, k := range []string{"reader_info", "student_info", "educator_info", "school_admin_info",
+		"wriveted_admin_info", "parent_info", "other"} {
+		if v, ok := info[k]; ok && v != nil {
+			if _, ok := v.(map[string]any); !ok {
+				c.add(append(loc, k), "dict_type", "Input should be a valid dictionary", v)
+			}
+		}
+	}
+	return info
+}
+
+// hueyAttributes validates HueyAttributes, mapping legacy hue keys.
+func (c *checks) hueyAttributes(loc []any, raw json.RawMessage) map[string]any {
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil
+	}
+	var a map[string]any
+	if err := json.Unmarshal(raw, &a); err != nil {
+		c.add(loc, "dict_type", "Input should be a valid dictionary", nil)
+		return nil
+	}
+	for _, k := range []string{"birthdate", "last_visited"} {
+		if v, ok := a[k]; ok && v != nil {
+			if s, ok := v.(string); !ok || !hueyDateRE.MatchString(s) {
+				c.add(append(loc, k), "string_pattern_mismatch", `String should match pattern '\d{4}-\d{2}-\d{2}( \d{2}:\d{2}:\d{2})?'`, v)
+			}
+		}
+	}
+	if v, ok := a["age"]; ok && v != nil {
+		if f, ok := v.(float64); !ok || f != float64(int(f)) || f < 0 || f > 150 {
+			c.add(append(loc, "age"), "int_type", "Input should be a valid integer", v)
+		}
+	}
+	if v, ok := a["reading_ability"]; ok && v != nil {
+		list, ok := v.([]any)
+		for _, x := range list {
+			if s, _ := x.(string); !readingAbilityKeys[s] {
+				ok = false
+			}
+		}
+		if !ok {
+			c.add(append(loc, "reading_ability"), "enum", "Input should be a list of SPOT, CAT_HAT, TREEHOUSE, CHARLIE_CHOCOLATE or HARRY_POTTER", v)
+		}
+	}
+	if v, ok := a["hues"]; ok && v != nil {
+		list, ok := v.([]any)
+		mapped := make([]any, 0, len(list))
+		for _, x := range list {
+			s, _ := x.(string)
+			key, known := hueKeys[s]
+			ok = ok && known
+			mapped = append(mapped, key)
+		}
+		if !ok {
+			c.add(append(loc, "hues"), "enum", "Input should be a list of hue keys", v)
+		} else {
+			a["hues"] = mapped
+		}
+	}
+	for _, k := range []string{"goals", "genres", "characters"} {
+		if v, ok := a[k]; ok && v != nil {
+			list, ok := v.([]any)
+			for _, x := range list {
+				if _, isStr := x.(string); !isStr {
+					ok = false
+				}
+			}
+			if !ok {
+				c.add(append(loc, k), "list_type", "Input should be a valid list of strings", v)
+			}
+		}
+	}
+	if v, ok := a["parent_nickname"]; ok && v != nil {
+		if _, ok := v.(string); !ok {
+			c.add(append(loc, "parent_nickname"), "string_type", "Input should be a valid string", v)
+		}
+	}
+	return a
+}
+
+// schoolRef is a school given as its wriveted_identifier (uuid) or internal id (int).
+type schoolRef struct{ raw json.RawMessage }
+
+func (r *schoolRef) UnmarshalJSON(b []byte) error { r.raw = append([]byte(nil), b...); return nil }
+
+// resolve finds the school's internal id within tx (RLS lets every signed-in
+// account read schools); unknown → 422 "School with the id <id> does not exist".
+func (r *schoolRef) resolve(ctx context.Context, tx *db.Tx) (*int64, error) {
+	if r == nil || len(r.raw) == 0 || string(r.raw) == "null" {
+		return nil, nil
+	}
+	var s string
+	var n int64
+	var id int64
+	var err error
+	switch {
+	case json.Unmarshal(r.raw, &n) == nil:
+		s = strconv.FormatInt(n, 10)
+		err = tx.QueryRow(ctx, `SELECT id FROM schools WHERE id = $1`, n).Scan(&id)
+	case json.Unmarshal(r.raw, &s) == nil:
+		if u, perr := uuid.Parse(s); perr == nil {
+			err = tx.QueryRow(ctx, `SELECT id FROM schools WHERE wriveted_identifier = $1`, u).Scan(&id)
+		} else if n, perr := strconv.ParseInt(s, 10, 64); perr == nil {
+			err = tx.QueryRow(ctx, `SELECT id FROM schools WHERE id = $1`, n).Scan(&id)
+		} else {
+			err = pgx.ErrNoRows
+		}
+	default:
+		s, err = string(r.raw), pgx.ErrNoRows
+	}
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, httpError(http.StatusUnprocessableEntity, fmt.Sprintf("School with the id %s does not exist", s))
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &id, nil
+}
+
+// ---------------------------------------------------------------------------
+// GET /users (ADMIN)
+
+func (s *Server) getUsers(c echo.Context) error {
+	ctx := c.Request().Context()
+	skip, limit, err := page(c)
+	if err != nil {
+		return err
+	}
+	q, err := queryString(c, "q", 256)
+	if err != nil {
+		return err
+	}
+	active, err := queryBool(c, "is_active")
+	if err != nil {
+		return err
+	}
+	var typ, subType *string
+	if v := c.QueryParam("type"); v != "" {
+		l, ok := parseEnum(userTypes, v)
+		if !ok {
+			return errValidation(validationError{Type: "enum", Loc: []any{"query", "type"},
+				Msg: "Input should be " + strings.Join(enumValues(userTypes), ", "), Input: v})
+		}
+		typ = &l
+	}
+	if v := c.QueryParam("active_subscription_type"); v != "" {
+		l, ok := parseEnum(subscriptionTypes, v)
+		if !ok {
+			return errValidation(validationError{Type: "enum", Loc: []any{"query", "active_subscription_type"},
+				Msg: "Input should be " + strings.Join(enumValues(subscriptionTypes), ", "), Input: v})
+		}
+		subType = &l
+	}
+	var where []string
+	var args []any
+	add := func(cond string, v any) {
+		args = append(args, v)
+		where = append(where, strings.ReplaceAll(cond, "$?", "$"+strconv.Itoa(len(args))))
+	}
+	if q != nil {
+		add("(u.name ILIKE $? OR u.email ILIKE $?)", likePattern(*q))
+	}
+	if active != nil {
+		add("u.is_active = $?", *active)
+	}
+	if typ != nil {
+		add("u.type = $?::enum_user_account_type", *typ)
+	}
+	if subType != nil { // the intended filter (the original's is constant false)
+		add(`EXISTS (SELECT 1 FROM subscriptions x WHERE x.parent_id = u.id AND x.is_active
+			AND x.type = $?::enum_subscription_type)`, *subType)
+	}
+	cond := "true"
+	if len(where) > 0 {
+		cond = strings.Join(where, " AND ")
+	}
+	args = append(args, skip, limit)
+	listSQL := fmt.Sprintf(`SELECT u.id FROM users u WHERE %s ORDER BY u.is_active DESC, u.name ASC, u.id
+		OFFSET $%d LIMIT $%d`, cond, len(args)-1, len(args))
+	countSQL := fmt.Sprintf(`SELECT count(*) FROM users u WHERE %s`, cond)
+	var ids []uuid.UUID
+	var total int64
+	ident := identityOf(ctx)
+	err = db.Read(ctx, s.pool, ident.Claims, func(b *pgx.Batch) {
+		b.Queue(listSQL, args...).Query(func(rows pgx.Rows) error {
+			var err error
+			ids, err = pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
+			return err
+		})
+		b.Queue(countSQL, args[:len(args)-2]...).QueryRow(func(r pgx.Row) error { return r.Scan(&total) })
+	})
+	if err != nil {
+		return err
+	}
+	briefs := make([]map[string]any, len(ids))
+	if len(ids) > 0 {
+		details := make([]userDetailOut, len(ids))
+		err = db.Read(ctx, s.pool, ident.Claims, func(b *pgx.Batch) {
+			for i, id := range ids {
+				queueUserDetail(b, id, &details[i])
+			}
+		})
+		if err != nil {
+			return err
+		}
+		for i := range details {
+			briefs[i] = details[i].renderBrief()
+		}
+	}
+	return c.JSON(http.StatusOK, pageOf(briefs, skip, limit, &total))
+}
+
+// pageOf is the paged wrapper (api.md §0.4).
+func pageOf[T any](data []T, skip, limit int, total *int64) map[string]any {
+	p := 1
+	if limit > 0 {
+		p = skip/limit + 1
+	}
+	return map[string]any{"data": data, "pagination": map[string]any{"skip": skip, "limit": limit, "total": total, "page": p}}
+}
+
+// ---------------------------------------------------------------------------
+// GET /user/{user_id}
+
+// decideUser reads a user's policy attributes and decides action on it.
+func (s *Server) decideUser(c echo.Context, action string) (uuid.UUID, policies.Resource, error) {
+	ctx := c.Request().Context()
+	id, err := pathUUID(c, "user_id")
+	if err != nil {
+		return id, policies.Resource{}, err
+	}
+	res, found, err := s.userResource(ctx, id)
+	if err != nil {
+		return id, res, err
+	}
+	if !found {
+		return id, res, errUserNotFound(id)
+	}
+	return id, res, s.check(ctx, res, action)
+}
+
+func errUserNotFound(id uuid.UUID) error {
+	return httpError(http.StatusNotFound, fmt.Sprintf("Resource User with id %s not found.", id))
+}
+
+func (s *Server) getUser(c echo.Context) error {
+	ctx := c.Request().Context()
+	id, _, err := s.decideUser(c, "details")
+	if err != nil {
+		return err
+	}
+	var d userDetailOut
+	if err := db.Read(ctx, s.pool, identityOf(ctx).Claims, func(b *pgx.Batch) { queueUserDetail(b, id, &d) }); err != nil {
+		return err
+	}
+	if !d.found {
+		return errUserNotFound(id)
+	}
+	return c.JSON(http.StatusOK, d.render())
+}
+
+// readUserTx reads a SpecificUserDetail inside a write transaction.
+func readUserTx(ctx context.Context, tx *db.Tx, id uuid.UUID) (map[string]any, error) {
+	var d userDetailOut
+	b := &pgx.Batch{}
+	queueUserDetail(b, id, &d)
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return nil, err
+	}
+	if !d.found {
+		return nil, db.ErrNotFound
+	}
+	return d.render(), nil
+}
+
+// ---------------------------------------------------------------------------
+// POST /user (ADMIN)
+
+type userCreateIn struct {
+	Name              *string         `json:"name"`
+	Email             *string         `json:"email"`
+	Info              json.RawMessage `json:"info"`
+	Type              *string         `json:"type"`
+	Newsletter        *bool           `json:"newsletter"`
+	Username          *string         `json:"username"`
+	FirstName         *string         `json:"first_name"`
+	LastNameInitial   *string         `json:"last_name_initial"`
+	HueyAttributes    json.RawMessage `json:"huey_attributes"`
+	ParentID          *string         `json:"parent_id"`
+	SchoolID          *schoolRef      `json:"school_id"`
+	ClassGroupID      *string         `json:"class_group_id"`
+	Children          []userCreateIn  `json:"children"`
+	CheckoutSessionID *string         `json:"checkout_session_id"`
+}
+
+// newUser is a validated UserCreateIn.
+type newUser struct {
+	in                      userCreateIn
+	label                   string
+	name                    string
+	firstName, lastInitial  *string
+	email                   *string
+	info, huey              map[string]any
+	parentID, classGroupID  *uuid.UUID
+	children                []*newUser
+	createdID               uuid.UUID
+	createdSchool           *int64
+	createdUsername         *string
+	childNames              []string
+	checkoutSessionID       *string
+	newsletter              bool
+	errLocPrefix            []any
+	generatedUsernameWanted bool
+}
+
+// validateCreate applies the derivation and validation rules of api.md §1.2.
+func validateCreate(in userCreateIn, loc []any, ck *checks) *newUser {
+	u := &newUser{in: in, label: "PUBLIC", errLocPrefix: loc, checkoutSessionID: in.CheckoutSessionID}
+	at := func(f string) []any { return append(append([]any{}, loc...), f) }
+	if in.Type != nil {
+		l, ok := parseEnum(userTypes, *in.Type)
+		if !ok {
+			ck.add(at("type"), "enum", "Input should be "+strings.Join(enumValues(userTypes), ", "), *in.Type)
+		}
+		u.label = l
+	}
+	ck.str(at("name"), in.Name, maxNameLen)
+	ck.str(at("first_name"), in.FirstName, 200)
+	ck.str(at("last_name_initial"), in.LastNameInitial, 200)
+	ck.str(at("username"), in.Username, 200)
+	if in.Email != nil {
+		if !emailRE.MatchString(*in.Email) || utf8.RuneCountInString(*in.Email) > maxEmailLen {
+			ck.add(at("email"), "value_error", "value is not a valid email address", *in.Email)
+		}
+		e := *in.Email
+		u.email = &e
+	}
+	u.firstName, u.lastInitial = in.FirstName, in.LastNameInitial
+	name := ""
+	if in.Name != nil {
+		name = strings.TrimSpace(*in.Name)
+	}
+	if name == "" && u.firstName != nil && u.lastInitial != nil {
+		name = *u.firstName + " " + *u.lastInitial
+	}
+	if name != "" && isReader(u.label) {
+		parts := strings.Fields(name)
+		if u.firstName == nil && len(parts) > 0 {
+			u.firstName = &parts[0]
+		}
+		if u.lastInitial == nil && len(parts) > 0 {
+			last := string([]rune(parts[len(parts)-1])[:1])
+			u.lastInitial = &last
+		}
+	}
+	u.name = name
+	switch u.label {
+	case "STUDENT":
+		if u.firstName == nil || u.lastInitial == nil || in.SchoolID == nil || in.ClassGroupID == nil {
+			ck.add(loc, "value_error", "Student users must provide first_name, last_name_initial, school_id, and class_group_id.", nil)
+		}
+	case "EDUCATOR":
+		if u.firstName == nil || u.lastInitial == nil || in.SchoolID == nil {
+			ck.add(loc, "value_error", "Educator users must provide first_name, last_name_initial, and school_id.", nil)
+		}
+	case "SCHOOL_ADMIN":
+		if in.SchoolID == nil {
+			ck.add(loc, "value_error", "SchoolAdmin users must provide school_id.", nil)
+		}
+	}
+	if name == "" { // the original reports a NOT NULL violation as 409 [defect]
+		ck.add(at("name"), "missing", "name is required (or first_name and last_name_initial)", nil)
+	}
+	u.info = ck.userInfo(at("info"), in.Info)
+	u.huey = ck.hueyAttributes(at("huey_attributes"), in.HueyAttributes)
+	for field, raw := range map[string]*string{"parent_id": in.ParentID, "class_group_id": in.ClassGroupID} {
+		if raw == nil {
+			continue
+		}
+		id, err := uuid.Parse(*raw)
+		if err != nil {
+			ck.add(at(field), "uuid_parsing", "Input should be a valid UUID", *raw)
+			continue
+		}
+		if field == "parent_id" {
+			u.parentID = &id
+		} else {
+			u.classGroupID = &id
+		}
+	}
+	if in.Newsletter != nil {
+		u.newsletter = *in.Newsletter
+	}
+	if len(in.Children) > 0 && u.label != "PARENT" {
+		ck.add(at("children"), "value_error", "Only parent users may be created with children", nil)
+	}
+	for i, ch := range in.Children {
+		child := validateCreate(ch, append(at("children"), i), ck)
+		if !isReader(child.label) {
+			ck.add(append(at("children"), i, "type"), "value_error", "Children must be readers (public or student)", ch.Type)
+		}
+		u.children = append(u.children, child)
+	}
+	return u
+}
+
+// insertUser creates the account (users row plus its type rows) in tx.
+func insertUser(ctx context.Context, tx *db.Tx, u *newUser, parent *uuid.UUID) error {
+	u.createdID = uuid.New()
+	school, err := u.in.SchoolID.resolve(ctx, tx)
+	if err != nil {
+		return err
+	}
+	if school != nil && !hasSchool(u.label) {
+		school = nil // only students and staff belong to a school
+	}
+	u.createdSchool = school
+	if parent != nil {
+		u.parentID = parent
+	}
+	info, _ := json.Marshal(orEmpty(u.info))
+	if _, err := tx.Exec(ctx, `INSERT INTO users (id, is_active, email, name, info, created_at, updated_at, type, newsletter)
+		VALUES ($1, true, $2, $3, $4, huey.utcnow(), huey.utcnow(), $5::enum_user_account_type, $6)`,
+		u.createdID, u.email, u.name, info, u.label, u.newsletter); err != nil {
+		return err
+	}
+	if err := insertTypeRows(ctx, tx, u.createdID, u.label, typeFields{
+		firstName: u.firstName, lastInitial: u.lastInitial, huey: u.huey, parentID: u.parentID,
+		schoolID: school, classGroupID: u.classGroupID, username: u.in.Username, generateUsername: true,
+	}, &u.createdUsername); err != nil {
+		return err
+	}
+	for _, ch := range u.children {
+		if err := insertUser(ctx, tx, ch, &u.createdID); err != nil {
+			return err
+		}
+		u.childNames = append(u.childNames, ch.name)
+	}
+	return nil
+}
+
+func orEmpty(m map[string]any) map[string]any {
+	if m == nil {
+		return map[string]any{}
+	}
+	return m
+}
+
+// typeFields are the values of an account's type rows.
+type typeFields struct {
+	firstName, lastInitial *string
+	huey                   map[string]any
+	parentID               *uuid.UUID
+	schoolID               *int64
+	classGroupID           *uuid.UUID
+	username               *string
+	generateUsername       bool
+	educatorInfo           []byte
+}
+
+// insertTypeRows creates the rows of label's tables for id that do not exist yet.
+func insertTypeRows(ctx context.Context, tx *db.Tx, id uuid.UUID, label string, f typeFields, username **string) error {
+	for _, t := range tablesOf(label) {
+		var err error
+		switch t {
+		case "readers":
+			huey, _ := json.Marshal(orEmpty(f.huey))
+			_, err = tx.Exec(ctx, `INSERT INTO readers (id, huey_attributes, first_name, last_name_initial, parent_id)
+				VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING`, id, huey, f.firstName, f.lastInitial, f.parentID)
+		case "public_readers":
+			_, err = tx.Exec(ctx, `INSERT INTO public_readers (id, reader_info) VALUES ($1, '{}') ON CONFLICT (id) DO NOTHING`, id)
+		case "students":
+			if f.schoolID == nil || f.classGroupID == nil {
+				return invalid([]any{"body"}, "Student users must provide school_id and class_group_id", nil)
+			}
+			if err := checkClassInSchool(ctx, tx, *f.classGroupID, *f.schoolID); err != nil {
+				return err
+			}
+			name := f.username
+			if name == nil || *name == "" {
+				if !f.generateUsername {
+					return invalid([]any{"body", "username"}, "username is required", nil)
+				}
+				if name, err = generateUsername(ctx, tx, *f.schoolID, f.firstName, f.lastInitial); err != nil {
+					return err
+				}
+			}
+			*username = name
+			_, err = tx.Exec(ctx, `INSERT INTO students (id, school_id, student_info, class_group_id, username)
+				VALUES ($1, $2, '{}', $3, $4)`, id, *f.schoolID, *f.classGroupID, *name)
+		case "educators":
+			if f.schoolID == nil {
+				return invalid([]any{"body", "school_id"}, "school_id is required", nil)
+			}
+			_, err = tx.Exec(ctx, `INSERT INTO educators (id, school_id, educator_info) VALUES ($1, $2, coalesce($3::json, '{}'::json))
+				ON CONFLICT (id) DO UPDATE SET school_id = excluded.school_id`, id, *f.schoolID, f.educatorInfo)
+		case "school_admins":
+			_, err = tx.Exec(ctx, `INSERT INTO school_admins (id, school_admin_info) VALUES ($1, '{}') ON CONFLICT (id) DO NOTHING`, id)
+		case "wriveted_admins":
+			_, err = tx.Exec(ctx, `INSERT INTO wriveted_admins (id, wriveted_admin_info) VALUES ($1, '{}') ON CONFLICT (id) DO NOTHING`, id)
+		case "parents":
+			_, err = tx.Exec(ctx, `INSERT INTO parents (id, parent_info) VALUES ($1, '{}') ON CONFLICT (id) DO NOTHING`, id)
+		case "supporters":
+			_, err = tx.Exec(ctx, `INSERT INTO supporters (id, supporter_info) VALUES ($1, '{}') ON CONFLICT (id) DO NOTHING`, id)
+		}
+		if err != nil {
+			return fmt.Errorf("insert %s row: %w", t, err)
+		}
+	}
+	return nil
+}
+
+func checkClassInSchool(ctx context.Context, tx *db.Tx, class uuid.UUID, school int64) error {
+	var ok bool
+	if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM class_groups g JOIN schools s ON s.wriveted_identifier = g.school_id
+		WHERE g.id = $1 AND s.id = $2)`, class, school).Scan(&ok); err != nil {
+		return err
+	}
+	if !ok {
+		return invalid([]any{"body", "class_group_id"}, "The class group does not exist in that school", class)
+	}
+	return nil
+}
+
+// generateUsername is FirstnameInitial + a two-digit number 10–99, unused in
+// the school (case-insensitively), at most 1000 attempts (api.md §1.2).
+func generateUsername(ctx context.Context, tx *db.Tx, school int64, first, last *string) (*string, error) {
+	base := ""
+	if first != nil {
+		base += *first
+	}
+	if last != nil {
+		base += *last
+	}
+	base = strings.ReplaceAll(base, " ", "")
+	var name string
+	err := tx.QueryRow(ctx, `SELECT c FROM (SELECT $1 || (10 + floor(random() * 90))::int AS c
+		FROM generate_series(1, 1000)) x
+		WHERE NOT EXISTS (SELECT 1 FROM students s WHERE s.school_id = $2 AND lower(s.username) = lower(x.c))
+		LIMIT 1`, base, school).Scan(&name)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, invalid([]any{"body", "username"}, "Couldn't generate a unique username", base)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &name, nil
+}
+
+func (s *Server) postUser(c echo.Context) error {
+	ctx := c.Request().Context()
+	var in userCreateIn
+	if err := decodeBody(c, &in); err != nil {
+		return err
+	}
+	pathways, err := queryBool(c, "generate_pathway_lists")
+	if err != nil {
+		return err
+	}
+	var ck checks
+	u := validateCreate(in, []any{"body"}, &ck)
+	if err := ck.err(); err != nil {
+		return err
+	}
+	ident := identityOf(ctx)
+	var out map[string]any
+	err = db.InTx(ctx, s.pool, ident.Claims, func(tx *db.Tx) error {
+		if err := insertUser(ctx, tx, u, nil); err != nil {
+			return err
+		}
+		email := ""
+		if u.email != nil {
+			email = *u.email
+		}
+		if err := recordEvent(ctx, tx, ident, "User created", fmt.Sprintf("New %s user created", u.label), "NORMAL",
+			u.createdSchool, map[string]any{"user_id": u.createdID, "user_type": lower(u.label), "user_email": email,
+				"slack_channel": "#api-alerts"}); err != nil {
+			return err
+		}
+		if u.label == "PARENT" && u.checkoutSessionID != nil {
+			if _, err := tx.Exec(ctx, `UPDATE subscriptions SET parent_id = $1, updated_at = huey.utcnow()
+				WHERE latest_checkout_session_id = $2 AND parent_id IS NULL`, u.createdID, *u.checkoutSessionID); err != nil {
+				return err
+			}
+		}
+		userID, saID := actor(ident)
+		if u.label == "PARENT" && pathways != nil && *pathways {
+			for _, ch := range u.children {
+				if err := jobs.Enqueue(ctx, tx, jobs.Task{Kind: jobs.KindGenerateReadingPathways,
+					Payload:        map[string]any{"user_id": ch.createdID, "attributes": orEmpty(ch.huey), "limit": 100},
+					IdempotencyKey: "reading-pathways:" + ch.createdID.String(),
+					EnqueuedByUser: userID, EnqueuedByServiceAccount: saID}); err != nil {
+					return err
+				}
+			}
+		}
+		if u.label == "PARENT" && u.email != nil {
+			if err := jobs.Enqueue(ctx, tx, jobs.Task{Kind: jobs.KindSendEmail,
+				Payload:        welcomeEmail(*u.email, u.name, u.childNames, u.createdID),
+				IdempotencyKey: "welcome-email:" + u.createdID.String(),
+				EnqueuedByUser: userID, EnqueuedByServiceAccount: saID}); err != nil {
+				return err
+			}
+		}
+		var err error
+		out, err = readUserTx(ctx, tx, u.createdID)
+		return err
+	})
+	if isUniqueViolation(err) {
+		return httpError(http.StatusConflict, "Email already exists")
+	}
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// welcomeEmail is the parent's welcome e-mail (api.md §2.3): SendGrid
+// template data, sent by the task server.
+func welcomeEmail(to, name string, children []string, userID uuid.UUID) map[string]any {
+	return map[string]any{
+		"email_data": map[string]any{
+			"from_email": "hello@hueybooks.com", "from_name": "Huey Books", "to_emails": []string{to},
+			"subject": "Welcome to Huey Books", "template_id": "d-3655b189b9a8427d99fe02cf7e7f3fd9",
+			"template_data": map[string]any{"name": name, "children_string": oxfordJoin(children)},
+		},
+		"user_id": userID,
+	}
+}
+
+// oxfordJoin joins names with an Oxford comma; no names is "your child".
+func oxfordJoin(names []string) string {
+	switch len(names) {
+	case 0:
+		return "your child"
+	case 1:
+		return names[0]
+	case 2:
+		return names[0] + " and " + names[1]
+	}
+	return strings.Join(names[:len(names)-1], ", ") + ", and " + names[len(names)-1]
+}
+
+func isUniqueViolation(err error) bool {
+	var pe interface{ SQLState() string }
+	return errors.As(err, &pe) && pe.SQLState() == "23505"
+}
+
+// ---------------------------------------------------------------------------
+// PATCH /user/{user_id}
+
+type userUpdateIn struct {
+	Name            optional[string]          `json:"name"`
+	IsActive        optional[bool]            `json:"is_active"`
+	Email           optional[string]          `json:"email"`
+	Info            optional[json.RawMessage] `json:"info"`
+	Newsletter      optional[bool]            `json:"newsletter"`
+	FirstName       optional[string]          `json:"first_name"`
+	LastNameInitial optional[string]          `json:"last_name_initial"`
+	HueyAttributes  optional[json.RawMessage] `json:"huey_attributes"`
+	Username        optional[string]          `json:"username"`
+	SchoolID        *schoolRef                `json:"school_id"`
+	ClassGroupID    optional[string]          `json:"class_group_id"`
+	Type            optional[string]          `json:"type"`
+}
+
+// requiredFor lists the attributes a type change to label needs (api.md §1.2).
+var requiredFor = map[string][]string{
+	"PUBLIC":   {"name", "first_name", "last_name_initial"},
+	"STUDENT":  {"name", "first_name", "last_name_initial", "school_id", "class_group_id", "username"},
+	"EDUCATOR": {"name", "school_id"}, "SCHOOL_ADMIN": {"name", "school_id"},
+	"PARENT": {"name"}, "WRIVETED": {"name"}, "SUPPORTER": {"name"},
+}
+
+// attributesOf lists the attributes an account of label carries.
+func attributesOf(label string) map[string]bool {
+	out := map[string]bool{"name": true}
+	switch label {
+	case "PUBLIC":
+		out["first_name"], out["last_name_initial"] = true, true
+	case "STUDENT":
+		for _, a := range requiredFor["STUDENT"] {
+			out[a] = true
+		}
+	case "EDUCATOR", "SCHOOL_ADMIN":
+		out["school_id"] = true
+	}
+	return out
+}
+
+func (s *Server) patchUser(c echo.Context) error {
+	ctx := c.Request().Context()
+	id, res, err := s.decideUser(c, "update")
+	if err != nil {
+		return err
+	}
+	if err := s.validateRequest(c); err != nil {
+		return err
+	}
+	mergeDicts, err := queryBool(c, "merge_dicts")
+	if err != nil {
+		return err
+	}
+	var in userUpdateIn
+	if err := decodeBody(c, &in); err != nil {
+		return err
+	}
+	ident := identityOf(ctx)
+	var ck checks
+	curLabel := strings.ToUpper(res.Attrs["type"])
+	newLabel := curLabel
+	if in.Type.Set && !in.Type.Null {
+		l, ok := parseEnum(userTypes, in.Type.Value)
+		if !ok {
+			ck.add([]any{"body", "type"}, "enum", "Input should be "+strings.Join(enumValues(userTypes), ", "), in.Type.Value)
+		}
+		newLabel = l
+	}
+	ck.str([]any{"body", "name"}, in.Name.ptr(), maxNameLen)
+	ck.str([]any{"body", "first_name"}, in.FirstName.ptr(), 200)
+	ck.str([]any{"body", "last_name_initial"}, in.LastNameInitial.ptr(), 200)
+	ck.str([]any{"body", "username"}, in.Username.ptr(), 200)
+	if in.Name.Set && (in.Name.Null || strings.TrimSpace(in.Name.Value) == "") {
+		ck.add([]any{"body", "name"}, "string_too_short", "name must not be empty", nil)
+	}
+	if e := in.Email.ptr(); e != nil && (!emailRE.MatchString(*e) || utf8.RuneCountInString(*e) > maxEmailLen) {
+		ck.add([]any{"body", "email"}, "value_error", "value is not a valid email address", *e)
+	}
+	var info, huey map[string]any
+	if v := in.Info.ptr(); v != nil {
+		info = ck.userInfo([]any{"body", "info"}, *v)
+	}
+	if v := in.HueyAttributes.ptr(); v != nil {
+		huey = ck.hueyAttributes([]any{"body", "huey_attributes"}, *v)
+	}
+	var classGroup *uuid.UUID
+	if v := in.ClassGroupID.ptr(); v != nil {
+		g, err := uuid.Parse(*v)
+		if err != nil {
+			ck.add([]any{"body", "class_group_id"}, "uuid_parsing", "Input should be a valid UUID", *v)
+		}
+		classGroup = &g
+	}
+	if err := ck.err(); err != nil {
+		return err
+	}
+	// Privilege checks (F1): the original refuses a change to wriveted with
+	// 401; every change of type, school, class or active state needs the
+	// change-privileged decision, on the account as it is and, when it moves
+	// to another school, on the destination too.
+	if newLabel == "WRIVETED" && curLabel != "WRIVETED" && !ident.Principals.Has("role:admin") {
+		return httpError(http.StatusUnauthorized, "Insufficient privileges to modify that account type.")
+	}
+	privileged := newLabel != curLabel || in.IsActive.Set || in.SchoolID != nil || in.ClassGroupID.Set
+	if privileged {
+		if err := s.check(ctx, res, "change-privileged"); err != nil {
+			return err
+		}
+	}
+	var out map[string]any
+	err = db.InTx(ctx, s.pool, ident.Claims, func(tx *db.Tx) error {
+		school, err := in.SchoolID.resolve(ctx, tx)
+		if err != nil {
+			return err
+		}
+		if school != nil && res.Attrs["school_id"] != strconv.FormatInt(*school, 10) {
+			dest := res
+			dest.Attrs = map[string]string{"type": res.Attrs["type"], "school_id": strconv.FormatInt(*school, 10), "parent_id": res.Attrs["parent_id"]}
+			if err := s.check(ctx, dest, "change-privileged"); err != nil {
+				return err
+			}
+		}
+		var (
+			stored, storedHuey []byte
+			curSchool          *int64
+			curClass           *uuid.UUID
+			curUsername        *string
+			educatorInfo       []byte
+		)
+		err = tx.QueryRow(ctx, `SELECT u.info, r.huey_attributes, coalesce(st.school_id, e.school_id), st.class_group_id,
+			st.username, e.educator_info::jsonb
+			FROM users u LEFT JOIN readers r ON r.id = u.id LEFT JOIN students st ON st.id = u.id
+			LEFT JOIN educators e ON e.id = u.id WHERE u.id = $1 FOR UPDATE OF u`, id).
+			Scan(&stored, &storedHuey, &curSchool, &curClass, &curUsername, &educatorInfo)
+		if err != nil {
+			return err
+		}
+		if newLabel != curLabel {
+			have := attributesOf(curLabel)
+			given := map[string]bool{"name": in.Name.ptr() != nil, "first_name": in.FirstName.ptr() != nil,
+				"last_name_initial": in.LastNameInitial.ptr() != nil, "school_id": school != nil,
+				"class_group_id": classGroup != nil, "username": in.Username.ptr() != nil}
+			var missing []string
+			for _, a := range requiredFor[newLabel] {
+				if !given[a] && !have[a] {
+					missing = append(missing, a)
+				}
+			}
+			if len(missing) > 0 {
+				return invalid([]any{"body"}, fmt.Sprintf("Missing attributes: {%s}. Not all required attributes have been provided "+
+					"to change from user type '%s' to '%s'. Missing attributes: [%s].",
+					strings.Join(missing, ", "), lower(curLabel), lower(newLabel), strings.Join(missing, ", ")), nil)
+			}
+		}
+		if school == nil {
+			school = curSchool
+		}
+		if classGroup == nil {
+			classGroup = curClass
+		}
+		if newLabel == "STUDENT" && (school == nil || classGroup == nil) {
+			return invalid([]any{"body"}, "Student users must provide school_id and class_group_id", nil)
+		}
+		if classGroup != nil && school != nil && (in.ClassGroupID.Set || in.SchoolID != nil) && newLabel == "STUDENT" {
+			if err := checkClassInSchool(ctx, tx, *classGroup, *school); err != nil {
+				return err
+			}
+		}
+		if info != nil && mergeDicts != nil && *mergeDicts {
+			var cur map[string]any
+			_ = json.Unmarshal(stored, &cur)
+			info = deepMerge(cur, info)
+		}
+		if huey != nil && mergeDicts != nil && *mergeDicts {
+			var cur map[string]any
+			_ = json.Unmarshal(storedHuey, &cur)
+			huey = deepMerge(cur, huey)
+		}
+		// A type change keeps the id and the users row: the new type's rows
+		// are inserted first (so row security can see the account's school),
+		// then the old type's other rows removed, then users.type set.
+		if newLabel != curLabel {
+			var uname **string = new(*string)
+			username := in.Username.ptr()
+			if username == nil {
+				username = curUsername
+			}
+			if err := insertTypeRows(ctx, tx, id, newLabel, typeFields{
+				firstName: in.FirstName.ptr(), lastInitial: in.LastNameInitial.ptr(), huey: huey,
+				schoolID: school, classGroupID: classGroup, username: username, educatorInfo: educatorInfo,
+			}, uname); err != nil {
+				return err
+			}
+			keep := map[string]bool{}
+			for _, t := range tablesOf(newLabel) {
+				keep[t] = true
+			}
+			old := tablesOf(curLabel)
+			for i := len(old) - 1; i >= 0; i-- {
+				if !keep[old[i]] {
+					if _, err := tx.Exec(ctx, "DELETE FROM "+pgx.Identifier{old[i]}.Sanitize()+" WHERE id = $1", id); err != nil {
+						return err
+					}
+				}
+			}
+		}
+		infoJSON, hueyJSON := jsonOrNil(info), jsonOrNil(huey)
+		if _, err := tx.Exec(ctx, `UPDATE users SET
+			name = coalesce($2, name), email = CASE WHEN $3 THEN $4 ELSE email END,
+			is_active = coalesce($5, is_active), newsletter = coalesce($6, newsletter),
+			info = coalesce($7, info), type = $8::enum_user_account_type, updated_at = huey.utcnow()
+			WHERE id = $1`, id, in.Name.ptr(), in.Email.Set, in.Email.ptr(), in.IsActive.ptr(), in.Newsletter.ptr(),
+			infoJSON, newLabel); err != nil {
+			return err
+		}
+		if isReader(newLabel) {
+			if _, err := tx.Exec(ctx, `UPDATE readers SET first_name = coalesce($2, first_name),
+				last_name_initial = coalesce($3, last_name_initial), huey_attributes = coalesce($4, huey_attributes)
+				WHERE id = $1`, id, in.FirstName.ptr(), in.LastNameInitial.ptr(), hueyJSON); err != nil {
+				return err
+			}
+		}
+		if newLabel == "STUDENT" && newLabel == curLabel {
+			if _, err := tx.Exec(ctx, `UPDATE students SET school_id = $2, class_group_id = $3, username = coalesce($4, username)
+				WHERE id = $1`, id, *school, *classGroup, in.Username.ptr()); err != nil {
+				return err
+			}
+		}
+		if isStaff(newLabel) && isStaff(curLabel) && school != nil {
+			if _, err := tx.Exec(ctx, `UPDATE educators SET school_id = $2 WHERE id = $1`, id, *school); err != nil {
+				return err
+			}
+		}
+		out, err = readUserTx(ctx, tx, id)
+		return err
+	})
+	s.accounts.forget(id)
+	switch {
+	case isUniqueViolation(err):
+		return httpError(http.StatusConflict, "Email already exists")
+	case isPermissionDenied(err):
+		return errForbidden()
+	case errors.Is(err, db.ErrNotFound):
+		return errForbidden() // the policy allowed it; row security hid the account
+	case err != nil:
+		return err
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+func jsonOrNil(m map[string]any) []byte {
+	if m == nil {
+		return nil
+	}
+	b, _ := json.Marshal(m)
+	return b
+}
+
+// isPermissionDenied reports row security or the F1 guard refusing a write.
+func isPermissionDenied(err error) bool {
+	var pe interface{ SQLState() string }
+	return errors.As(err, &pe) && pe.SQLState() == "42501"
+}
+
+// ---------------------------------------------------------------------------
+// DELETE /user/{user_id} (ADMIN): deactivate, or purge.
+
+func (s *Server) deleteUser(c echo.Context) error {
+	ctx := c.Request().Context()
+	id, err := pathUUID(c, "user_id")
+	if err != nil {
+		return err
+	}
+	purge, err := queryBool(c, "purge")
+	if err != nil {
+		return err
+	}
+	ident := identityOf(ctx)
+	err = db.InTx(ctx, s.pool, ident.Claims, func(tx *db.Tx) error {
+		var name string
+		if err := tx.QueryRow(ctx, `SELECT name FROM users WHERE id = $1 FOR UPDATE`, id).Scan(&name); err != nil {
+			return err
+		}
+		if err := recordEvent(ctx, tx, ident, "User account deleted",
+			fmt.Sprintf("User %s marked inactive by %s", name, ident.Account.Name), "NORMAL", nil,
+			map[string]any{"user_id": id}); err != nil {
+			return err
+		}
+		if purge == nil || !*purge {
+			_, err := tx.Exec(ctx, `UPDATE users SET is_active = false, updated_at = huey.utcnow() WHERE id = $1`, id)
+			return err
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM events WHERE user_id = $1`, id); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `DELETE FROM users WHERE id = $1`, id)
+		return err
+	})
+	s.accounts.forget(id)
+	switch {
+	case errors.Is(err, db.ErrNotFound):
+		return errUserNotFound(id)
+	case isForeignKeyViolation(err):
+		return httpError(http.StatusConflict, "The account is still referenced (reading activity, supporters or labels); deactivate it instead")
+	case err != nil:
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+func isForeignKeyViolation(err error) bool {
+	var pe interface{ SQLState() string }
+	return errors.As(err, &pe) && pe.SQLState() == "23503"
+}
+
+// renderBrief builds SpecificUserBrief (api.md §1.2) from a detail read.
+func (d *userDetailOut) renderBrief() map[string]any {
+	out := map[string]any{"id": d.id, "type": lower(d.typ), "name": d.name, "email": d.email,
+		"is_active": d.isActive, "last_login_at": isoPtr(d.lastLogin)}
+	switch d.typ {
+	case "STUDENT", "PUBLIC":
+		out["first_name"], out["last_name_initial"] = d.firstName, d.lastInitial
+		out["huey_attributes"], out["parent"] = pick(d.huey, hueyAttributeKeys), d.parent
+		if d.typ == "STUDENT" {
+			out["username"], out["school"] = d.username, d.school
+		}
+	case "EDUCATOR", "SCHOOL_ADMIN":
+		out["school"] = d.school
+	case "PARENT":
+		out["children"] = d.children
+		if d.subscription != nil {
+			out["subscription"] = d.subscription.subscriptionBrief
+		} else {
+			out["subscription"] = nil
+		}
+	}
+	return out
+}
