@@ -5,8 +5,12 @@ grant huey_staff_ro: SELECT
 grant huey_staff_rw: SELECT
 policy educators_delete_admin DELETE to huey_app
     using ( SELECT huey.is_admin() AS is_admin)
+policy educators_delete_school_admins DELETE to huey_app
+    using (school_id = ANY (( SELECT huey.admin_school_ids() AS admin_school_ids)::integer[]))
 policy educators_insert_admin INSERT to huey_app
     check ( SELECT huey.is_admin() AS is_admin)
+policy educators_insert_school_admins INSERT to huey_app
+    check (school_id = ANY (( SELECT huey.admin_school_ids() AS admin_school_ids)::integer[]))
 policy educators_select_admin SELECT to huey_app
     using ( SELECT huey.is_admin() AS is_admin)
 policy educators_select_definer SELECT to huey_definer

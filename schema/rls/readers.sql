@@ -5,10 +5,14 @@ grant huey_staff_ro: SELECT
 grant huey_staff_rw: SELECT
 policy readers_delete_admin DELETE to huey_app
     using ( SELECT huey.is_admin() AS is_admin)
+policy readers_delete_school_admins DELETE to huey_app
+    using (huey.account_school_id(id) = ANY (( SELECT huey.admin_school_ids() AS admin_school_ids)::integer[]))
 policy readers_insert_admin INSERT to huey_app
     check ( SELECT huey.is_admin() AS is_admin)
 policy readers_insert_definer INSERT to huey_definer
     check true
+policy readers_insert_school_admins INSERT to huey_app
+    check (huey.account_school_id(id) = ANY (( SELECT huey.admin_school_ids() AS admin_school_ids)::integer[]))
 policy readers_select_admin SELECT to huey_app
     using ( SELECT huey.is_admin() AS is_admin)
 policy readers_select_children SELECT to huey_app

@@ -5,12 +5,18 @@ grant huey_staff_ro: SELECT
 grant huey_staff_rw: SELECT
 policy school_admins_delete_admin DELETE to huey_app
     using ( SELECT huey.is_admin() AS is_admin)
+policy school_admins_delete_school_admins DELETE to huey_app
+    using (huey.account_school_id(id) = ANY (( SELECT huey.admin_school_ids() AS admin_school_ids)::integer[]))
 policy school_admins_insert_admin INSERT to huey_app
     check ( SELECT huey.is_admin() AS is_admin)
+policy school_admins_insert_school_admins INSERT to huey_app
+    check (huey.account_school_id(id) = ANY (( SELECT huey.admin_school_ids() AS admin_school_ids)::integer[]))
 policy school_admins_select_admin SELECT to huey_app
     using ( SELECT huey.is_admin() AS is_admin)
 policy school_admins_select_definer SELECT to huey_definer
     using true
+policy school_admins_select_school_admins SELECT to huey_app
+    using (huey.account_school_id(id) = ANY (( SELECT huey.staff_school_ids() AS staff_school_ids)::integer[]))
 policy school_admins_select_school_staff SELECT to huey_app
     using (id IN ( SELECT e.id
    FROM educators e))

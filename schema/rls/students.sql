@@ -11,6 +11,8 @@ policy students_insert_admin INSERT to huey_app
     check ( SELECT huey.is_admin() AS is_admin)
 policy students_insert_definer INSERT to huey_definer
     check true
+policy students_insert_school_admins INSERT to huey_app
+    check (school_id = ANY (( SELECT huey.admin_school_ids() AS admin_school_ids)::integer[]))
 policy students_select_admin SELECT to huey_app
     using ( SELECT huey.is_admin() AS is_admin)
 policy students_select_children SELECT to huey_app
