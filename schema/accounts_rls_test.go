@@ -206,10 +206,10 @@ func TestAccountWritesAndF1Guard(t *testing.T) {
 		{"lms A", "links itself to school B", `INSERT INTO service_account_school_association VALUES ($1, $2)`, []any{f.lms, f.b}, 0},
 		{"lms A", "renames itself", `UPDATE service_accounts SET name = 'x' WHERE id = $1`, []any{f.lms}, 0},
 		{"admin", "links it to school B", `INSERT INTO service_account_school_association VALUES ($1, $2)`, []any{f.lms, f.b}, 1},
-		// the task queue: enqueue as oneself only; reading it is the admins'
-		{"parent", "enqueues as itself", `INSERT INTO task_queue (kind, enqueued_by_user_id) VALUES ('x', $1)`, []any{f.parent}, 1},
-		{"parent", "enqueues as another", `INSERT INTO task_queue (kind, enqueued_by_user_id) VALUES ('x', $1)`, []any{f.admin}, 0},
-		{"anonymous", "enqueues", `INSERT INTO task_queue (kind) VALUES ('x')`, nil, 0},
+		// the task queue: enqueue only through huey.enqueue_task; reading it is the admins'
+		{"parent", "enqueues", `SELECT huey.enqueue_task('x', '{}', NULL)`, nil, 1},
+		{"parent", "writes the queue directly", `INSERT INTO task_queue (kind, enqueued_by_user_id) VALUES ('x', $1)`, []any{f.parent}, 0},
+		{"anonymous", "enqueues", `SELECT huey.enqueue_task('x', '{}', NULL)`, nil, 0},
 	}
 	for _, tc := range cases {
 		t.Run(tc.who+" "+tc.name, func(t *testing.T) {

@@ -243,16 +243,34 @@ ALTER TABLE public.task_queue OWNER TO huey_owner;
 ALTER TABLE public.task_queue ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.task_queue FORCE ROW LEVEL SECURITY;
 REVOKE ALL ON public.task_queue FROM PUBLIC;
-GRANT SELECT, INSERT, UPDATE, DELETE ON public.task_queue TO huey_app;
+GRANT SELECT, UPDATE, DELETE ON public.task_queue TO huey_app;
 GRANT SELECT ON public.task_queue TO huey_staff_ro, huey_staff_rw;
--- Any signed-in request may enqueue, recording itself as the enqueuer.
-CREATE POLICY task_queue_insert_actor ON public.task_queue FOR INSERT TO huey_app
-  WITH CHECK ((SELECT huey.is_authenticated())
-              AND (enqueued_by_user_id IS NULL OR enqueued_by_user_id = (SELECT huey.user_id()))
-              AND (enqueued_by_service_account_id IS NULL
-                   OR enqueued_by_service_account_id = (SELECT huey.service_account_id())));
 CREATE POLICY task_queue_select_admin ON public.task_queue FOR SELECT TO huey_app USING ((SELECT huey.is_admin()));
 CREATE POLICY task_queue_update_admin ON public.task_queue FOR UPDATE TO huey_app
   USING ((SELECT huey.is_admin())) WITH CHECK ((SELECT huey.is_admin()));
 CREATE POLICY task_queue_delete_admin ON public.task_queue FOR DELETE TO huey_app USING ((SELECT huey.is_admin()));
 CREATE POLICY task_queue_select_staff ON public.task_queue FOR SELECT TO huey_staff_ro, huey_staff_rw USING (true);
+
+-- Enqueueing goes through one door: any signed-in request may enqueue, the
+-- enqueuer is taken from the claims (never from the caller), and a repeated
+-- idempotency key is a no-op even when another account enqueued it first.
+GRANT SELECT, INSERT ON public.task_queue TO huey_definer;
+CREATE POLICY task_queue_select_definer ON public.task_queue FOR SELECT TO huey_definer USING (true);
+CREATE POLICY task_queue_insert_definer ON public.task_queue FOR INSERT TO huey_definer WITH CHECK (true);
+CREATE FUNCTION huey.enqueue_task(p_kind text, p_payload jsonb, p_idempotency_key text) RETURNS void
+  LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  IF NOT huey.is_authenticated() THEN
+    RAISE EXCEPTION 'only a signed-in request may enqueue work' USING ERRCODE = '42501';
+  END IF;
+  INSERT INTO public.task_queue (kind, payload, idempotency_key, enqueued_by_user_id, enqueued_by_service_account_id)
+  VALUES (p_kind, coalesce(p_payload, '{}'::jsonb), p_idempotency_key, huey.user_id(), huey.service_account_id())
+  ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING;
+END
+$$;
+GRANT CREATE ON SCHEMA huey TO huey_definer;
+ALTER FUNCTION huey.enqueue_task(text, jsonb, text) OWNER TO huey_definer;
+REVOKE CREATE ON SCHEMA huey FROM huey_definer;
+REVOKE EXECUTE ON FUNCTION huey.enqueue_task(text, jsonb, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION huey.enqueue_task(text, jsonb, text) TO huey_app;

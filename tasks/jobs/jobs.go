@@ -11,7 +11,6 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgconn"
 )
 
@@ -33,12 +32,10 @@ type Task struct {
 	// IdempotencyKey, when set, makes a repeated enqueue of the same work a
 	// no-op (and lets the worker run its effect once).
 	IdempotencyKey string
-	// EnqueuedByUser / EnqueuedByServiceAccount record who caused it.
-	EnqueuedByUser           *uuid.UUID
-	EnqueuedByServiceAccount *uuid.UUID
 }
 
-// Enqueue records t in the caller's transaction.
+// Enqueue records t in the caller's transaction, through huey.enqueue_task,
+// which records the calling account (from the claims) as the enqueuer.
 func Enqueue(ctx context.Context, tx Execer, t Task) error {
 	payload, err := json.Marshal(t.Payload)
 	if err != nil {
@@ -48,9 +45,7 @@ func Enqueue(ctx context.Context, tx Execer, t Task) error {
 	if t.IdempotencyKey != "" {
 		key = &t.IdempotencyKey
 	}
-	_, err = tx.Exec(ctx, `INSERT INTO task_queue (kind, payload, idempotency_key, enqueued_by_user_id, enqueued_by_service_account_id)
-		VALUES ($1, $2, $3, $4, $5) ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING`,
-		t.Kind, payload, key, t.EnqueuedByUser, t.EnqueuedByServiceAccount)
+	_, err = tx.Exec(ctx, `SELECT huey.enqueue_task($1, $2, $3)`, t.Kind, payload, key)
 	if err != nil {
 		return fmt.Errorf("enqueue %s: %w", t.Kind, err)
 	}

@@ -25,7 +25,7 @@ func TestEnqueueIsTransactionalAndIdempotent(t *testing.T) {
 	user := uuid.New()
 	claims := db.Claims{Kind: "user", ID: user.String(), Principals: []string{"system:everyone", "system:authenticated", "user:" + user.String()}}
 	task := jobs.Task{Kind: jobs.KindSendEmail, Payload: map[string]any{"to": "x@example.org"},
-		IdempotencyKey: "welcome:" + user.String(), EnqueuedByUser: &user}
+		IdempotencyKey: "welcome:" + user.String()}
 	boom := errors.New("the change failed")
 	err := db.InTx(ctx, pool, claims, func(tx *db.Tx) error {
 		if err := jobs.Enqueue(ctx, tx, task); err != nil {
@@ -55,8 +55,15 @@ func TestEnqueueIsTransactionalAndIdempotent(t *testing.T) {
 		t.Fatalf("%d tasks after two enqueues with one idempotency key, want 1", n)
 	}
 	var kind, to, status string
-	if err := d.SuperPool(t).QueryRow(ctx, `SELECT kind, payload->>'to', status FROM task_queue`).Scan(&kind, &to, &status); err != nil ||
-		kind != jobs.KindSendEmail || to != "x@example.org" || status != "pending" {
-		t.Fatalf("task: %s %s %s %v", kind, to, status, err)
+	var by uuid.UUID
+	if err := d.SuperPool(t).QueryRow(ctx, `SELECT kind, payload->>'to', status, enqueued_by_user_id FROM task_queue`).
+		Scan(&kind, &to, &status, &by); err != nil || kind != jobs.KindSendEmail || to != "x@example.org" || status != "pending" || by != user {
+		t.Fatalf("task: %s %s %s %s %v", kind, to, status, by, err)
+	}
+	// Anonymous requests cannot enqueue.
+	if err := db.InTx(ctx, pool, db.Anonymous(), func(tx *db.Tx) error {
+		return jobs.Enqueue(ctx, tx, jobs.Task{Kind: "x"})
+	}); err == nil {
+		t.Fatal("an anonymous request enqueued work")
 	}
 }

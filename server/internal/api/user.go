@@ -737,13 +737,11 @@ func (s *Server) postUser(c echo.Context) error {
 				return err
 			}
 		}
-		userID, saID := actor(ident)
 		if u.label == "PARENT" && pathways != nil && *pathways {
 			for _, ch := range u.children {
 				if err := jobs.Enqueue(ctx, tx, jobs.Task{Kind: jobs.KindGenerateReadingPathways,
 					Payload:        map[string]any{"user_id": ch.createdID, "attributes": orEmpty(ch.huey), "limit": 100},
-					IdempotencyKey: "reading-pathways:" + ch.createdID.String(),
-					EnqueuedByUser: userID, EnqueuedByServiceAccount: saID}); err != nil {
+					IdempotencyKey: "reading-pathways:" + ch.createdID.String()}); err != nil {
 					return err
 				}
 			}
@@ -751,8 +749,7 @@ func (s *Server) postUser(c echo.Context) error {
 		if u.label == "PARENT" && u.email != nil {
 			if err := jobs.Enqueue(ctx, tx, jobs.Task{Kind: jobs.KindSendEmail,
 				Payload:        welcomeEmail(*u.email, u.name, u.childNames, u.createdID),
-				IdempotencyKey: "welcome-email:" + u.createdID.String(),
-				EnqueuedByUser: userID, EnqueuedByServiceAccount: saID}); err != nil {
+				IdempotencyKey: "welcome-email:" + u.createdID.String()}); err != nil {
 				return err
 			}
 		}
