@@ -85,7 +85,7 @@ func TestAuthenticationFailures(t *testing.T) {
 	}
 }
 
-func TestAuthMeForEveryAccountKind(t *testing.T) {
+func TestF20AuthMeForEveryAccountKind(t *testing.T) {
 	t.Parallel()
 	v := newEnv(t)
 	sch := v.school("School A", "ACTIVE")
@@ -140,7 +140,7 @@ func TestAuthMeForEveryAccountKind(t *testing.T) {
 	}
 }
 
-func TestClassCodeLoginAndRegistration(t *testing.T) {
+func TestF12ClassCodeLoginAndRegistration(t *testing.T) {
 	t.Parallel()
 	v := newEnv(t)
 	active := v.school("Active School", "ACTIVE")
@@ -203,7 +203,7 @@ func TestClassCodeLoginAndRegistration(t *testing.T) {
 }
 
 // F12: the class-code routes are rate-limited per client address.
-func TestClassCodeRateLimit(t *testing.T) {
+func TestF12ClassCodeRateLimit(t *testing.T) {
 	t.Parallel()
 	v := newEnv(t, func(o *apiOptions) { o.ClassCodeRate = 6 }) // burst 3
 	codes := map[int]int{}
@@ -217,7 +217,7 @@ func TestClassCodeRateLimit(t *testing.T) {
 }
 
 // F10: a 90-day magic-link token only for admins and for oneself.
-func TestMagicLinkF10(t *testing.T) {
+func TestF10MagicLink(t *testing.T) {
 	t.Parallel()
 	c := newCast(t)
 	target := c.ids["student A"]

@@ -90,7 +90,7 @@ func statuses(def int, except map[string]int) map[string]int {
 	return out
 }
 
-func TestSchoolDetailScenarios(t *testing.T) {
+func TestF6SchoolDetailScenarios(t *testing.T) {
 	t.Parallel()
 	c := newCast(t)
 	want := statuses(http.StatusForbidden, map[string]int{
@@ -185,7 +185,7 @@ func TestSchoolExistsIsPublic(t *testing.T) {
 	wantStatus(t, c.v.do(http.MethodGet, "/v1/school/"+uuid.NewString()+"/exists", "", nil), http.StatusNotFound)
 }
 
-func TestSchoolListScenarios(t *testing.T) {
+func TestF2SchoolListScenarios(t *testing.T) {
 	t.Parallel()
 	c := newCast(t)
 	c.run(t, http.MethodGet, func() string { return "/v1/schools" }, nil,
@@ -254,7 +254,7 @@ func schoolBody(name, official string) map[string]any {
 		"info": map[string]any{"location": map[string]any{"state": "Otago", "postcode": "9016"}}}
 }
 
-func TestSchoolCreateScenarios(t *testing.T) {
+func TestF4SchoolCreateScenarios(t *testing.T) {
 	t.Parallel()
 	c := newCast(t)
 	n := 0
@@ -390,7 +390,7 @@ func TestSchoolPatchScenarios(t *testing.T) {
 		http.StatusNotFound)
 }
 
-func TestSchoolDeleteScenarios(t *testing.T) {
+func TestF18SchoolDeleteScenarios(t *testing.T) {
 	t.Parallel()
 	c := newCast(t)
 	want := statuses(http.StatusForbidden, map[string]int{"anonymous": 401})

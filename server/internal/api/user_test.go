@@ -57,7 +57,7 @@ func TestUserListScenarios(t *testing.T) {
 
 // GET /user/{id} on a student of school A (F7: its school's educators and
 // admins; F20-like self access; parents read their children).
-func TestUserDetailScenarios(t *testing.T) {
+func TestF7UserDetailScenarios(t *testing.T) {
 	t.Parallel()
 	c := newCast(t)
 	target := c.ids["student A"]
@@ -166,7 +166,7 @@ func TestUserCreate(t *testing.T) {
 	}
 }
 
-func TestUserPatchF1(t *testing.T) {
+func TestF1UserPatch(t *testing.T) {
 	t.Parallel()
 	c := newCast(t)
 	student := c.ids["student A"]
