@@ -96,9 +96,9 @@ func (p Principals) prepared() Principals {
 
 // Resource is what an action is performed on.
 type Resource struct {
-	Type  string            // "school" (one school), "schools" (the route-level schools ACL), "user" (one user account)
-	ID    string            // the instance id as a string: a school's integer id ("17"), a user's uuid; "" for route-level types
-	Attrs map[string]string // extra attributes; for "user": "type" (educator|school_admin|student|public|parent|wriveted|supporter), "school_id" (integer school id or ""), "parent_id" (uuid or "")
+	Type  string            // one instance: "school", "user", "class"; route-level: "schools", "users", "classes", "service_accounts"
+	ID    string            // the instance id as a string: a school's integer id ("17"), a user's or class's uuid; "" for route-level types
+	Attrs map[string]string // extra attributes; for "user": "type" (educator|school_admin|student|public|parent|wriveted|supporter), "school_id" (integer school id or ""), "parent_id" (uuid or ""); for "class": "school_id"
 }
 
 // Input is one decision's question, and the schema of the Rego input document (documented atop

@@ -207,6 +207,60 @@ CREATE POLICY class_groups_insert_school_admins ON public.class_groups FOR INSER
   WITH CHECK (school_id = ANY ((SELECT huey.school_uuids(huey.admin_school_ids()))::uuid[]));
 CREATE POLICY class_groups_delete_school_admins ON public.class_groups FOR DELETE TO huey_app
   USING (school_id = ANY ((SELECT huey.school_uuids(huey.admin_school_ids()))::uuid[]));
+-- Policy attributes of a class: its school (integer id and uuid), so an
+-- existing class the caller may not read is refused (403), not hidden (404).
+CREATE FUNCTION huey.class_attrs(p_id uuid)
+RETURNS TABLE (school_id integer, school_wid uuid)
+  LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+BEGIN
+  RETURN QUERY
+  SELECT s.id, g.school_id FROM public.class_groups g
+  LEFT JOIN public.schools s ON s.wriveted_identifier = g.school_id
+  WHERE g.id = p_id;
+END
+$$;
+
+-- A fresh, unused class joining code (domain.md §5.3: six characters of
+-- 2346789BCDFGHJKMPQRTVWXY, re-drawn until unused, at most 1000 draws). It
+-- sees every class, and reveals nothing but the new code: a "which codes are in
+-- use" look-up would let anyone probe for valid codes (F12).
+CREATE FUNCTION huey.new_join_code() RETURNS text
+  LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  v_alphabet constant text := '2346789BCDFGHJKMPQRTVWXY';
+  v_bytes bytea;
+  v_byte integer;
+  v_code text;
+BEGIN
+  FOR attempt IN 1..1000 LOOP
+    v_code := '';
+    WHILE pg_catalog.length(v_code) < 6 LOOP
+      v_bytes := pg_catalog.uuid_send(pg_catalog.gen_random_uuid());
+      FOR i IN 0..15 LOOP
+        CONTINUE WHEN i IN (6, 8); -- the uuid's version and variant bytes are not random
+        v_byte := pg_catalog.get_byte(v_bytes, i);
+        IF v_byte < 240 AND pg_catalog.length(v_code) < 6 THEN -- 240 = 10 × 24: uniform
+          v_code := v_code || pg_catalog.substr(v_alphabet, 1 + v_byte % 24, 1);
+        END IF;
+      END LOOP;
+    END LOOP;
+    IF NOT EXISTS (SELECT FROM public.class_groups g WHERE g.join_code = v_code) THEN
+      RETURN v_code;
+    END IF;
+  END LOOP;
+  RAISE EXCEPTION 'no unused class joining code after 1000 attempts';
+END
+$$;
+GRANT CREATE ON SCHEMA huey TO huey_definer;
+ALTER FUNCTION huey.class_attrs(uuid) OWNER TO huey_definer;
+ALTER FUNCTION huey.new_join_code() OWNER TO huey_definer;
+REVOKE CREATE ON SCHEMA huey FROM huey_definer;
+REVOKE EXECUTE ON FUNCTION huey.class_attrs(uuid), huey.new_join_code() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION huey.class_attrs(uuid), huey.new_join_code() TO huey_app;
+
 -- Deleting a class demotes its students (the API does it in the same transaction).
 CREATE POLICY students_delete_school_admins ON public.students FOR DELETE TO huey_app
   USING (school_id = ANY ((SELECT huey.admin_school_ids())::integer[]));

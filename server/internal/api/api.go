@@ -150,6 +150,16 @@ func (s *Server) routes(e *echo.Echo) {
 	v1.DELETE("/user/:user_id", s.deleteUser, authed, s.guard("users", "delete", msgInsufficientPrivs), val)
 
 	// Service accounts (api.md §2.4)
+	v1.GET("/service-accounts", s.getServiceAccounts, authed, s.serviceAccountGuard("read"), val)
+	v1.POST("/service-account", s.postServiceAccount, authed, s.serviceAccountGuard("create"), val)
+	v1.GET("/service-account/:service_account_id", s.getServiceAccount, authed, s.serviceAccountGuard("read"), val)
+	v1.PUT("/service-account/:service_account_id", s.putServiceAccount, authed, s.serviceAccountGuard("update"), val)
+	v1.DELETE("/service-account/:service_account_id", s.deleteServiceAccount, authed, s.serviceAccountGuard("delete"), val)
 
 	// Classes (api.md §2.6)
+	v1.GET("/classes", s.getClasses, authed, s.allow("classes", "read"), val)
+	v1.POST("/school/:wriveted_identifier/class", s.postClass, authed, s.allow("classes", "create")) // validates after its decision
+	v1.GET("/class/:id", s.getClass, authed, val)
+	v1.PATCH("/class/:id", s.patchClass, authed) // validates after its decision
+	v1.DELETE("/class/:id", s.deleteClass, authed, val)
 }

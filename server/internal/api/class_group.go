@@ -1,0 +1,557 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/labstack/echo/v4"
+
+	"github.com/wriveted/huey-api/policies"
+	"github.com/wriveted/huey-api/schema/db"
+)
+
+// Classes (api.md §2.6). Who may attempt what is in policies/classes.rego
+// (the route-level ACL) and policies/class.rego (one class, F5 fixed: its
+// school's integer id); which rows exist is row security (class_groups_*
+// policies): a school's staff read and rename its classes, its students read
+// them, its school admins create and delete them, admins everything. Lists
+// are filtered by row security before they are paged (F14).
+
+// Messages of the original (api.md §2.6).
+const (
+	msgClassesNeedSchool   = "The current account is not allowed to request all classes. Try filtering by your school."
+	msgClassesSchoolDenied = "The current account is not allowed to view classes associated with that school"
+	msgClassCreateFailed   = "Couldn't add class to school. It might already exist? Check the name."
+	msgClassRenameFailed   = "Couldn't rename the class. A class with that name might already exist in the school. Check the name."
+)
+
+// classNameMax is class_groups.name's varchar(256).
+const classNameMax = 256
+
+// classGroupBrief is ClassGroupBrief (api.md §1.3).
+type classGroupBrief struct {
+	ID           uuid.UUID  `json:"id"`
+	SchoolID     *uuid.UUID `json:"school_id"` // the school's wriveted_identifier
+	Name         string     `json:"name"`
+	StudentCount int64      `json:"student_count"`
+	UpdatedAt    isoTime    `json:"updated_at"`
+}
+
+// classGroupWithCode is ClassGroupBriefWithJoiningCode; note is not stored
+// and always null.
+type classGroupWithCode struct {
+	classGroupBrief
+	JoinCode *string `json:"join_code"`
+	Note     *string `json:"note"`
+}
+
+// classStudent is StudentIdentity.
+type classStudent struct {
+	readerIdentity
+	Username string      `json:"username"`
+	School   usersSchool `json:"school"`
+}
+
+// classGroupDetail is ClassGroupDetail.
+type classGroupDetail struct {
+	classGroupWithCode
+	Students []classStudent `json:"students"`
+}
+
+func errClassNotFound(id uuid.UUID) error {
+	return httpError(http.StatusNotFound, fmt.Sprintf("Resource ClassGroup with id %s not found.", id))
+}
+
+// classResource is a class as the policy sees it: its school's integer id
+// as attrs.school_id (F5).
+func classResource(id uuid.UUID, schoolID int64) policies.Resource {
+	return policies.Resource{Type: "class", ID: id.String(),
+		Attrs: map[string]string{"school_id": strconv.FormatInt(schoolID, 10)}}
+}
+
+// ---------------------------------------------------------------------------
+// Policy attributes of one class, read in the round trip of the data.
+
+// classAttrs is what the class policy needs: whether the class exists for
+// the caller and its school's integer id (nil for a class without a school).
+type classAttrs struct {
+	found    bool
+	schoolID *int64
+}
+
+// classAttrsSQL reads the class's school through the narrow huey.class_attrs
+// door, so an existing class the caller may not read is refused (403), not
+// hidden (DECISIONS §4).
+const classAttrsSQL = `SELECT school_id FROM huey.class_attrs($1)`
+
+func queueClassAttrs(b batchQueuer, id uuid.UUID, out *classAttrs) {
+	b.Queue(classAttrsSQL, id).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			if err := rows.Scan(&out.schoolID); err != nil {
+				return err
+			}
+			out.found = true
+		}
+		return rows.Err()
+	})
+}
+
+// classCheck is one permission check of a class route, on the class or on
+// its school, in the order api.md §2.6 lists them.
+type classCheck struct {
+	onSchool bool
+	action   string
+}
+
+func classCheckOn(action string) classCheck       { return classCheck{action: action} }
+func classCheckOnSchool(action string) classCheck { return classCheck{onSchool: true, action: action} }
+
+// decideClass takes a class route's decisions: 404 when the class does not
+// exist for the caller, 403 on the first check refused. A class without a
+// school fails every class-level check (api.md §2.6).
+func (s *Server) decideClass(ctx context.Context, id uuid.UUID, a classAttrs, checks ...classCheck) error {
+	if !a.found {
+		return errClassNotFound(id)
+	}
+	if a.schoolID == nil {
+		return errForbidden()
+	}
+	for _, ck := range checks {
+		res := classResource(id, *a.schoolID)
+		if ck.onSchool {
+			res = schoolResource(*a.schoolID)
+		}
+		if err := s.check(ctx, res, ck.action); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// readClassAttrs reads a class's policy attributes alone (the decision of a
+// write, before its transaction).
+func (s *Server) readClassAttrs(ctx context.Context, id uuid.UUID) (classAttrs, error) {
+	var a classAttrs
+	err := db.Read(ctx, s.pool, identityOf(ctx).Claims, func(b *pgx.Batch) { queueClassAttrs(b, id, &a) })
+	return a, err
+}
+
+// ---------------------------------------------------------------------------
+// Reading classes.
+
+// classBriefColumns are a ClassGroupBrief's columns (and the join code) of g.
+const classBriefColumns = `g.id, g.school_id, g.name, g.updated_at,
+       (SELECT count(*) FROM students st WHERE st.class_group_id = g.id), g.join_code`
+
+func scanClassBrief(row pgx.Row, out *classGroupWithCode) error {
+	var updated time.Time
+	if err := row.Scan(&out.ID, &out.SchoolID, &out.Name, &updated, &out.StudentCount, &out.JoinCode); err != nil {
+		return err
+	}
+	out.UpdatedAt = isoTime(updated)
+	return nil
+}
+
+const classDetailSQL = `SELECT ` + classBriefColumns + ` FROM class_groups g WHERE g.id = $1`
+
+// classStudentsSQL lists a class's students; row security shows all of them
+// to admins and the school's staff, and a student only itself.
+const classStudentsSQL = `
+SELECT u.id, u.name, r.first_name, r.last_name_initial, st.username,
+       s.wriveted_identifier, s.name, s.official_identifier, s.country_code
+FROM students st
+JOIN users u ON u.id = st.id
+JOIN readers r ON r.id = st.id
+JOIN schools s ON s.id = st.school_id
+WHERE st.class_group_id = $1
+ORDER BY u.name, u.id`
+
+// queueClassDetail queues a ClassGroupDetail's queries; *out stays nil when
+// the class is not visible.
+func queueClassDetail(b batchQueuer, id uuid.UUID, out **classGroupDetail) {
+	d := &classGroupDetail{Students: []classStudent{}}
+	b.Queue(classDetailSQL, id).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			if err := scanClassBrief(rows, &d.classGroupWithCode); err != nil {
+				return err
+			}
+			*out = d
+		}
+		return rows.Err()
+	})
+	b.Queue(classStudentsSQL, id).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			var st classStudent
+			if err := rows.Scan(&st.ID, &st.Name, &st.FirstName, &st.LastNameInitial, &st.Username,
+				&st.School.WrivetedIdentifier, &st.School.Name, &st.School.OfficialIdentifier,
+				&st.School.CountryCode); err != nil {
+				return err
+			}
+			st.Type = "student"
+			d.Students = append(d.Students, st)
+		}
+		return rows.Err()
+	})
+}
+
+// readClassTx reads a ClassGroupDetail inside a write transaction.
+func readClassTx(ctx context.Context, tx *db.Tx, id uuid.UUID) (*classGroupDetail, error) {
+	var d *classGroupDetail
+	b := &pgx.Batch{}
+	queueClassDetail(b, id, &d)
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return nil, err
+	}
+	if d == nil {
+		return nil, db.ErrNotFound
+	}
+	return d, nil
+}
+
+// GET /class/{id}: read on the class's school, then read on the class; the
+// attributes and the data travel in one round trip.
+func (s *Server) getClass(c echo.Context) error {
+	ctx := c.Request().Context()
+	id, err := pathUUID(c, "id")
+	if err != nil {
+		return err
+	}
+	var (
+		a classAttrs
+		d *classGroupDetail
+	)
+	err = db.Read(ctx, s.pool, identityOf(ctx).Claims, func(b *pgx.Batch) {
+		queueClassAttrs(b, id, &a)
+		queueClassDetail(b, id, &d)
+	})
+	if err != nil {
+		return err
+	}
+	if err := s.decideClass(ctx, id, a, classCheckOnSchool("read"), classCheckOn("read")); err != nil {
+		return err
+	}
+	if d == nil {
+		return errClassNotFound(id)
+	}
+	return c.JSON(http.StatusOK, d)
+}
+
+// GET /classes: route ACL `read`; a school filter unless the caller is an
+// admin; `read` on that school. Row security drops the classes the caller
+// may not read before skip/limit apply (F14).
+func (s *Server) getClasses(c echo.Context) error {
+	ctx := c.Request().Context()
+	skip, limit, err := page(c)
+	if err != nil {
+		return err
+	}
+	var school *uuid.UUID
+	if c.QueryParams().Has("school_id") {
+		raw := c.QueryParam("school_id")
+		wid, err := uuid.Parse(raw)
+		if err != nil {
+			return errValidation(validationError{Type: "uuid_parsing", Loc: []any{"query", "school_id"},
+				Msg: "Input should be a valid UUID", Input: raw})
+		}
+		school = &wid
+	}
+	q, err := queryString(c, "query", 512)
+	if err != nil {
+		return err
+	}
+	ident := identityOf(ctx)
+	if school == nil && !ident.Principals.Has("role:admin") {
+		return httpError(http.StatusForbidden, msgClassesNeedSchool)
+	}
+
+	var where []string
+	var args []any
+	add := func(cond string, v any) {
+		args = append(args, v)
+		where = append(where, strings.ReplaceAll(cond, "$?", "$"+strconv.Itoa(len(args))))
+	}
+	if school != nil {
+		add("g.school_id = $?", *school)
+	}
+	if q != nil {
+		add("g.name ILIKE $?", likePattern(*q))
+	}
+	sql := `SELECT ` + classBriefColumns + ` FROM class_groups g`
+	if len(where) > 0 {
+		sql += " WHERE " + strings.Join(where, " AND ")
+	}
+	args = append(args, skip, limit)
+	sql += fmt.Sprintf(" ORDER BY g.name, g.id OFFSET $%d LIMIT $%d", len(args)-1, len(args))
+
+	var schoolID *int64
+	data := []classGroupBrief{}
+	err = db.Read(ctx, s.pool, ident.Claims, func(b *pgx.Batch) {
+		if school != nil {
+			queueSchoolAttrs(b, *school, &schoolID)
+		}
+		b.Queue(sql, args...).Query(func(rows pgx.Rows) error {
+			for rows.Next() {
+				var g classGroupWithCode
+				if err := scanClassBrief(rows, &g); err != nil {
+					return err
+				}
+				data = append(data, g.classGroupBrief)
+			}
+			return rows.Err()
+		})
+	})
+	if err != nil {
+		return err
+	}
+	if school != nil {
+		if schoolID == nil {
+			return errSchoolNotFound(*school)
+		}
+		ok, err := s.may(ctx, schoolResource(*schoolID), "read")
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return httpError(http.StatusForbidden, msgClassesSchoolDenied)
+		}
+	}
+	return c.JSON(http.StatusOK, pageOf(data, skip, limit, nil)) // total: null (api.md §2.6)
+}
+
+// ---------------------------------------------------------------------------
+// POST /school/{wriveted_identifier}/class
+
+type classGroupCreateIn struct {
+	SchoolID *string `json:"school_id"` // validated, then ignored: the path's school is used
+	Name     *string `json:"name"`
+}
+
+// checkClassName enforces varchar(256) as a validation error, never a 500.
+func checkClassName(name *string) error {
+	if name != nil && utf8.RuneCountInString(*name) > classNameMax {
+		return errValidation(validationError{Type: "string_too_long", Loc: []any{"body", "name"},
+			Msg: fmt.Sprintf("String should have at most %d characters", classNameMax), Input: *name,
+			Ctx: map[string]any{"max_length": classNameMax}})
+	}
+	return nil
+}
+
+// POST /school/{wriveted_identifier}/class: route ACL `create`, then
+// `update` on the school. The class always belongs to the path's school: a
+// body school_id naming another school is ignored (api.md §2.6 defect fixed).
+func (s *Server) postClass(c echo.Context) error {
+	ctx := c.Request().Context()
+	ident := identityOf(ctx)
+	wid, schoolID, err := s.decideSchool(c, "update")
+	if err != nil {
+		return err
+	}
+	if err := s.validateRequest(c); err != nil {
+		return err
+	}
+	var in classGroupCreateIn
+	if err := decodeBody(c, &in); err != nil {
+		return err
+	}
+	if in.SchoolID != nil {
+		if _, err := uuid.Parse(*in.SchoolID); err != nil {
+			return errValidation(validationError{Type: "uuid_parsing", Loc: []any{"body", "school_id"},
+				Msg: "Input should be a valid UUID", Input: *in.SchoolID})
+		}
+	}
+	if err := checkClassName(in.Name); err != nil {
+		return err
+	}
+	if in.Name == nil {
+		return httpError(http.StatusUnprocessableEntity, msgClassCreateFailed)
+	}
+	name := *in.Name
+	var out classGroupWithCode
+	err = db.InTx(ctx, s.pool, ident.Claims, func(tx *db.Tx) error {
+		if err := scanClassBrief(tx.QueryRow(ctx, `
+			INSERT INTO class_groups (school_id, name, join_code, created_at, updated_at)
+			VALUES ($1, $2, huey.new_join_code(), huey.utcnow(), huey.utcnow())
+			RETURNING id, school_id, name, updated_at, 0::bigint, join_code`,
+			wid, name), &out); err != nil {
+			return err
+		}
+		return recordEvent(ctx, tx, ident, "New class created",
+			fmt.Sprintf("%s created class '%s'", ident.Account.Name, name), "NORMAL", &schoolID, nil)
+	})
+	switch {
+	case isIntegrityError(err):
+		return httpError(http.StatusUnprocessableEntity, msgClassCreateFailed)
+	case isPermissionDenied(err): // the policy allowed it; row security did not
+		return errForbidden()
+	case err != nil:
+		return err
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// ---------------------------------------------------------------------------
+// PATCH /class/{id}
+
+// classGroupUpdateIn is ClassGroupUpdateIn: only name is persisted; note,
+// members and admins are accepted (and validated by the document) and ignored.
+type classGroupUpdateIn struct {
+	Name    *string         `json:"name"`
+	Note    *string         `json:"note"`
+	Members json.RawMessage `json:"members"`
+	Admins  json.RawMessage `json:"admins"`
+}
+
+// PATCH /class/{id}: `update` on the class, then `read` on its school.
+func (s *Server) patchClass(c echo.Context) error {
+	ctx := c.Request().Context()
+	ident := identityOf(ctx)
+	id, err := pathUUID(c, "id")
+	if err != nil {
+		return err
+	}
+	a, err := s.readClassAttrs(ctx, id)
+	if err != nil {
+		return err
+	}
+	if err := s.decideClass(ctx, id, a, classCheckOn("update"), classCheckOnSchool("read")); err != nil {
+		return err
+	}
+	if err := s.validateRequest(c); err != nil {
+		return err
+	}
+	var in classGroupUpdateIn
+	if err := decodeBody(c, &in); err != nil {
+		return err
+	}
+	if err := checkClassName(in.Name); err != nil {
+		return err
+	}
+	var d *classGroupDetail
+	err = db.InTx(ctx, s.pool, ident.Claims, func(tx *db.Tx) error {
+		if in.Name != nil {
+			tag, err := tx.Exec(ctx, `UPDATE class_groups SET name = $2, updated_at = huey.utcnow() WHERE id = $1`, id, *in.Name)
+			if err != nil {
+				return err
+			}
+			if tag.RowsAffected() != 1 {
+				return errForbidden() // the policy allowed it; row security did not
+			}
+		}
+		var err error
+		d, err = readClassTx(ctx, tx, id)
+		return err
+	})
+	switch {
+	case errors.Is(err, db.ErrNotFound):
+		return errClassNotFound(id)
+	case isIntegrityError(err):
+		return httpError(http.StatusUnprocessableEntity, msgClassRenameFailed)
+	case isPermissionDenied(err):
+		return errForbidden()
+	case err != nil:
+		return err
+	}
+	return c.JSON(http.StatusOK, d)
+}
+
+// ---------------------------------------------------------------------------
+// DELETE /class/{id}
+
+// DELETE /class/{id}: `delete` on the class, then `update` on its school.
+// Its students become inactive public readers, kept whole (their readers
+// rows stay and a public_readers row is added: the non-orphaning version of
+// domain.md §12), then the class is deleted, all in one transaction.
+func (s *Server) deleteClass(c echo.Context) error {
+	ctx := c.Request().Context()
+	ident := identityOf(ctx)
+	id, err := pathUUID(c, "id")
+	if err != nil {
+		return err
+	}
+	a, err := s.readClassAttrs(ctx, id)
+	if err != nil {
+		return err
+	}
+	if err := s.decideClass(ctx, id, a, classCheckOn("delete"), classCheckOnSchool("update")); err != nil {
+		return err
+	}
+	var (
+		before   classGroupWithCode
+		demoted  []uuid.UUID
+		schoolID = *a.schoolID
+	)
+	err = db.InTx(ctx, s.pool, ident.Claims, func(tx *db.Tx) error {
+		var schoolName string
+		var updated time.Time
+		if err := tx.QueryRow(ctx, `
+			SELECT g.id, g.school_id, g.name, g.updated_at,
+			       (SELECT count(*) FROM students st WHERE st.class_group_id = g.id), coalesce(s.name, '')
+			FROM class_groups g LEFT JOIN schools s ON s.wriveted_identifier = g.school_id
+			WHERE g.id = $1 FOR UPDATE OF g`, id).
+			Scan(&before.ID, &before.SchoolID, &before.Name, &updated, &before.StudentCount, &schoolName); err != nil {
+			return err
+		}
+		before.UpdatedAt = isoTime(updated)
+		if err := recordEvent(ctx, tx, ident, "Class Deleted",
+			fmt.Sprintf("Class %s in %s deleted.", before.Name, schoolName), "NORMAL", &schoolID, nil); err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, `SELECT st.id FROM students st WHERE st.class_group_id = $1 ORDER BY st.id`, id)
+		if err != nil {
+			return err
+		}
+		if demoted, err = pgx.CollectRows(rows, pgx.RowTo[uuid.UUID]); err != nil {
+			return err
+		}
+		// While the students rows still name the school (the F1 guard and
+		// the row security of a school admin both look the school up there):
+		// demote, then add the public_readers rows (ON CONFLICT without a
+		// target: naming one would need SELECT rights on public_readers).
+		steps := []struct {
+			sql  string
+			want int64 // rows that must be affected; -1: any
+		}{
+			{`UPDATE users SET type = 'PUBLIC', is_active = false, updated_at = huey.utcnow() WHERE id = ANY ($1::uuid[])`, int64(len(demoted))},
+			{`INSERT INTO public_readers (id, reader_info) SELECT unnest($1::uuid[]), '{}' ON CONFLICT DO NOTHING`, -1},
+			{`DELETE FROM students WHERE id = ANY ($1::uuid[])`, int64(len(demoted))},
+		}
+		for _, st := range steps {
+			tag, err := tx.Exec(ctx, st.sql, demoted)
+			if err != nil {
+				return err
+			}
+			if st.want >= 0 && tag.RowsAffected() != st.want {
+				return errForbidden() // the policy allowed it; row security did not
+			}
+		}
+		tag, err := tx.Exec(ctx, `DELETE FROM class_groups WHERE id = $1`, id)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() != 1 {
+			return errForbidden()
+		}
+		return nil
+	})
+	switch {
+	case errors.Is(err, db.ErrNotFound):
+		return errClassNotFound(id)
+	case isPermissionDenied(err):
+		return errForbidden()
+	case err != nil:
+		return err
+	}
+	for _, u := range demoted {
+		s.accounts.forget(u)
+	}
+	return c.JSON(http.StatusOK, before.classGroupBrief)
+}

@@ -1,0 +1,594 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/labstack/echo/v4"
+
+	"github.com/wriveted/huey-api/policies"
+	"github.com/wriveted/huey-api/schema/db"
+	"github.com/wriveted/huey-api/server/auth"
+)
+
+// Service accounts (api.md §2.4). Who may call these routes is decided by
+// policies/service_accounts.rego (ADMIN; DELETE is SUPERUSER); which rows
+// exist is decided by the <table>_<command>_admin row policies.
+//
+// The school links written here are what scope LMS and school service
+// accounts (F2): huey.authenticate() loads them, principalsOf turns them into
+// school:<id>, and s.accounts.forget makes a change count at once in this
+// process (elsewhere within PRINCIPAL_CACHE_TTL).
+
+// serviceAccountsResource is the route-level resource of every route here.
+var serviceAccountsResource = policies.Resource{Type: "service_accounts"}
+
+// serviceAccountTypes is ServiceAccountType (domain.md §2): label, API value.
+var serviceAccountTypes = []enumValue{{"BACKEND", "backend"}, {"LMS", "lms"}, {"SCHOOL", "school"}, {"KIOSK", "kiosk"}}
+
+// saEventBrief is EventBrief (api.md §1.8).
+type saEventBrief struct {
+	Title       string          `json:"title"`
+	Description string          `json:"description"`
+	Level       string          `json:"level"`
+	Timestamp   isoTime         `json:"timestamp"`
+	Info        json.RawMessage `json:"info"`
+}
+
+// saSchoolIdentity is SchoolIdentity (api.md §1.3).
+type saSchoolIdentity struct {
+	WrivetedIdentifier uuid.UUID `json:"wriveted_identifier"`
+	Name               string    `json:"name"`
+	OfficialIdentifier *string   `json:"official_identifier"`
+	CountryCode        *string   `json:"country_code"`
+}
+
+// serviceAccountDetail is ServiceAccountDetail (api.md §1.8).
+type serviceAccountDetail struct {
+	serviceAccountBrief
+	Info      json.RawMessage    `json:"info"`
+	CreatedAt isoTime            `json:"created_at"`
+	UpdatedAt isoTime            `json:"updated_at"`
+	Events    []saEventBrief     `json:"events"`
+	Schools   []saSchoolIdentity `json:"schools"`
+}
+
+// serviceAccountCreated is ServiceAccountCreatedResponse (api.md §1.8).
+type serviceAccountCreated struct {
+	serviceAccountBrief
+	AccessToken string `json:"access_token"`
+}
+
+func errServiceAccountNotFound(id uuid.UUID) error {
+	return httpError(http.StatusNotFound, fmt.Sprintf("ServiceAccount with id %s not found.", id))
+}
+
+// serviceAccountGuard is the route guard of the service-account routes: the
+// policy decides action on the route-level resource, and a refusal carries
+// the original's guard messages (api.md §0.2) — "Insufficient privileges"
+// for callers failing ADMIN, and on DELETE (SUPERUSER) "API requires a user"
+// for callers that pass the router-level ADMIN guard (the policy's `read`)
+// but not `delete`, i.e. backend service accounts. Anonymous callers never
+// get here (401 first).
+func (s *Server) serviceAccountGuard(action string) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			ctx := c.Request().Context()
+			ok, err := s.may(ctx, serviceAccountsResource, action)
+			if err != nil {
+				return err
+			}
+			if ok {
+				return next(c)
+			}
+			msg := msgInsufficientPrivs
+			if action == "delete" {
+				admin, err := s.may(ctx, serviceAccountsResource, "read")
+				if err != nil {
+					return err
+				}
+				if admin {
+					msg = msgRequiresUser
+				}
+			}
+			s.logger.LogAttrs(ctx, slog.LevelInfo, "denied",
+				slog.String("action", serviceAccountsResource.Type+"."+action),
+				slog.String("account_id", identityOf(ctx).Account.ID.String()))
+			return httpError(http.StatusForbidden, msg)
+		}
+	}
+}
+
+// ---------------------------------------------------------------------------
+// Reading
+
+const serviceAccountListSQL = `
+SELECT id, name, type::text, is_active FROM service_accounts
+WHERE $1 OR is_active
+ORDER BY name, id OFFSET $2 LIMIT $3`
+
+// GET /service-accounts
+func (s *Server) getServiceAccounts(c echo.Context) error {
+	ctx := c.Request().Context()
+	skip, limit, err := page(c)
+	if err != nil {
+		return err
+	}
+	inactive, err := queryBool(c, "include_inactive")
+	if err != nil {
+		return err
+	}
+	out := []serviceAccountBrief{}
+	err = db.Read(ctx, s.pool, identityOf(ctx).Claims, func(b *pgx.Batch) {
+		b.Queue(serviceAccountListSQL, inactive != nil && *inactive, skip, limit).Query(func(rows pgx.Rows) error {
+			for rows.Next() {
+				var sa serviceAccountBrief
+				var typ string
+				if err := rows.Scan(&sa.ID, &sa.Name, &typ, &sa.IsActive); err != nil {
+					return err
+				}
+				sa.Type = lower(typ)
+				out = append(out, sa)
+			}
+			return rows.Err()
+		})
+	})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+const serviceAccountDetailSQL = `
+SELECT id, name, type::text, is_active, info, created_at, updated_at FROM service_accounts WHERE id = $1`
+
+const serviceAccountSchoolsSQL = `
+SELECT s.wriveted_identifier, s.name, s.official_identifier, s.country_code
+FROM service_account_school_association a JOIN schools s ON s.id = a.school_id
+WHERE a.service_account_id = $1 ORDER BY s.name, s.id`
+
+// The latest 10 events of the account (api.md §1.8); description = info.description.
+const serviceAccountEventsSQL = `
+SELECT e.title, coalesce(e.info ->> 'description', ''), e.level::text, e."timestamp", e.info
+FROM events e WHERE e.service_account_id = $1
+ORDER BY e."timestamp" DESC, e.id DESC LIMIT 10`
+
+// queueServiceAccountDetail queues every query of a ServiceAccountDetail;
+// *out stays nil when the account does not exist.
+func queueServiceAccountDetail(b batchQueuer, id uuid.UUID, out **serviceAccountDetail) {
+	d := &serviceAccountDetail{Events: []saEventBrief{}, Schools: []saSchoolIdentity{}}
+	b.Queue(serviceAccountDetailSQL, id).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			var (
+				typ              string
+				info             []byte
+				created, updated time.Time
+			)
+			if err := rows.Scan(&d.ID, &d.Name, &typ, &d.IsActive, &info, &created, &updated); err != nil {
+				return err
+			}
+			d.Type, d.Info, d.CreatedAt, d.UpdatedAt = lower(typ), rawOrNull(info), isoTime(created), isoTime(updated)
+			*out = d
+		}
+		return rows.Err()
+	})
+	b.Queue(serviceAccountSchoolsSQL, id).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			var sc saSchoolIdentity
+			if err := rows.Scan(&sc.WrivetedIdentifier, &sc.Name, &sc.OfficialIdentifier, &sc.CountryCode); err != nil {
+				return err
+			}
+			d.Schools = append(d.Schools, sc)
+		}
+		return rows.Err()
+	})
+	b.Queue(serviceAccountEventsSQL, id).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			var (
+				ev    saEventBrief
+				level string
+				ts    time.Time
+				info  []byte
+			)
+			if err := rows.Scan(&ev.Title, &ev.Description, &level, &ts, &info); err != nil {
+				return err
+			}
+			ev.Level, ev.Timestamp, ev.Info = lower(level), isoTime(ts), rawOrNull(info)
+			d.Events = append(d.Events, ev)
+		}
+		return rows.Err()
+	})
+}
+
+// GET /service-account/{service_account_id}: one round trip.
+func (s *Server) getServiceAccount(c echo.Context) error {
+	ctx := c.Request().Context()
+	id, err := pathUUID(c, "service_account_id")
+	if err != nil {
+		return err
+	}
+	var d *serviceAccountDetail
+	if err := db.Read(ctx, s.pool, identityOf(ctx).Claims, func(b *pgx.Batch) { queueServiceAccountDetail(b, id, &d) }); err != nil {
+		return err
+	}
+	if d == nil {
+		return errServiceAccountNotFound(id)
+	}
+	return c.JSON(http.StatusOK, d)
+}
+
+// ---------------------------------------------------------------------------
+// Input
+
+// serviceAccountSchoolIn is SchoolWrivetedIdentity as input: matched by
+// wriveted_identifier; `name` is ignored (and may be omitted).
+type serviceAccountSchoolIn struct {
+	WrivetedIdentifier *string `json:"wriveted_identifier"`
+}
+
+// serviceAccountIn is ServiceAccountCreateIn and ServiceAccountUpdateIn.
+type serviceAccountIn struct {
+	Name    *string                   `json:"name"`
+	Type    *string                   `json:"type"`
+	Info    json.RawMessage           `json:"info"`
+	Schools *[]serviceAccountSchoolIn `json:"schools"`
+}
+
+// serviceAccountWrite is validated input ready to write.
+type serviceAccountWrite struct {
+	name       *string
+	typ        string
+	info       []byte // JSON; nil with infoSet: store NULL
+	infoSet    bool
+	schools    []uuid.UUID // distinct, in input order
+	schoolsSet bool
+}
+
+// validate checks the body; create requires name and type.
+func (in serviceAccountIn) validate(create bool) (serviceAccountWrite, error) {
+	var (
+		w    serviceAccountWrite
+		errs []validationError
+	)
+	switch {
+	case in.Name == nil && create:
+		errs = append(errs, missing([]any{"body", "name"}, nil))
+	case in.Name != nil && strings.ContainsRune(*in.Name, 0):
+		errs = append(errs, validationError{Type: "value_error", Loc: []any{"body", "name"},
+			Msg: "Value error, text must not contain NUL characters", Input: *in.Name})
+	default:
+		w.name = in.Name
+	}
+	if create {
+		expected := enumText([]any{"backend", "lms", "school", "kiosk"})
+		switch {
+		case in.Type == nil:
+			errs = append(errs, missing([]any{"body", "type"}, nil))
+		default:
+			if label, ok := parseEnum(serviceAccountTypes, *in.Type); ok {
+				w.typ = label
+			} else {
+				errs = append(errs, validationError{Type: "enum", Loc: []any{"body", "type"},
+					Msg: "Input should be " + expected, Input: *in.Type, Ctx: map[string]any{"expected": expected}})
+			}
+		}
+	}
+	switch {
+	case len(in.Info) == 0 || string(in.Info) == "null":
+		w.infoSet = len(in.Info) > 0
+		if create {
+			w.info, w.infoSet = []byte("{}"), true
+		}
+	default:
+		info, e := saNormalizeInfo(in.Info, []any{"body", "info"})
+		if e != nil {
+			errs = append(errs, *e)
+		}
+		w.info, w.infoSet = info, true
+	}
+	if in.Schools != nil {
+		w.schoolsSet = true
+		w.schools = []uuid.UUID{}
+		seen := map[uuid.UUID]bool{}
+		for i, sc := range *in.Schools {
+			loc := []any{"body", "schools", i, "wriveted_identifier"}
+			if sc.WrivetedIdentifier == nil {
+				errs = append(errs, missing(loc, nil))
+				continue
+			}
+			id, err := uuid.Parse(*sc.WrivetedIdentifier)
+			if err != nil {
+				errs = append(errs, validationError{Type: "uuid_parsing", Loc: loc, Msg: "Input should be a valid UUID",
+					Input: *sc.WrivetedIdentifier})
+				continue
+			}
+			if !seen[id] {
+				seen[id] = true
+				w.schools = append(w.schools, id)
+			}
+		}
+	}
+	if len(errs) > 0 {
+		return w, errValidation(errs...)
+	}
+	return w, nil
+}
+
+// saMaxInfoDepth bounds the nesting of info, so that neither this check nor
+// Postgres's jsonb parser recurses without limit.
+const saMaxInfoDepth = 512
+
+// saNormalizeInfo checks that info is a JSON object Postgres can store as
+// jsonb (no NUL characters, numbers within range, bounded nesting) and
+// re-encodes it.
+func saNormalizeInfo(raw json.RawMessage, loc []any) ([]byte, *validationError) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, &validationError{Type: "json_invalid", Loc: loc, Msg: "JSON decode error", Input: nil}
+	}
+	if _, ok := v.(map[string]any); !ok {
+		return nil, &validationError{Type: "dict_type", Loc: loc, Msg: "Input should be a valid dictionary", Input: v}
+	}
+	var bad string
+	var walk func(x any, depth int)
+	walk = func(x any, depth int) {
+		switch x.(type) {
+		case map[string]any, []any:
+			if depth > saMaxInfoDepth {
+				bad = fmt.Sprintf("nesting deeper than %d levels", saMaxInfoDepth)
+				return
+			}
+		}
+		switch t := x.(type) {
+		case map[string]any:
+			for k, e := range t {
+				if strings.ContainsRune(k, 0) {
+					bad = "text must not contain NUL characters"
+				}
+				walk(e, depth+1)
+			}
+		case []any:
+			for _, e := range t {
+				walk(e, depth+1)
+			}
+		case string:
+			if strings.ContainsRune(t, 0) {
+				bad = "text must not contain NUL characters"
+			}
+		case json.Number:
+			if _, err := strconv.ParseFloat(t.String(), 64); err != nil {
+				bad = "number out of range"
+			}
+		}
+	}
+	walk(v, 1)
+	if bad != "" {
+		return nil, &validationError{Type: "value_error", Loc: loc, Msg: "Value error, " + bad, Input: nil}
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, &validationError{Type: "value_error", Loc: loc, Msg: "Value error, " + err.Error(), Input: nil}
+	}
+	return b, nil
+}
+
+// saDataError turns a data exception raised by a write of the body's values
+// (SQLSTATE class 22, e.g. a value Postgres cannot store) into a 422; any
+// other error is returned unchanged.
+func saDataError(err error) error {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && strings.HasPrefix(pe.Code, "22") {
+		return errValidation(validationError{Type: "value_error", Loc: []any{"body"},
+			Msg: "Value error, " + pe.Message, Input: nil})
+	}
+	return err
+}
+
+// saQueueSchoolsFound queues the look-up of the given schools; found gets the
+// wriveted identifiers that exist.
+func saQueueSchoolsFound(b *pgx.Batch, wids []uuid.UUID, found map[uuid.UUID]bool) {
+	b.Queue(`SELECT wriveted_identifier FROM schools WHERE wriveted_identifier = ANY($1)`, wids).
+		Query(func(rows pgx.Rows) error {
+			for rows.Next() {
+				var w uuid.UUID
+				if err := rows.Scan(&w); err != nil {
+					return err
+				}
+				found[w] = true
+			}
+			return rows.Err()
+		})
+}
+
+// saFirstMissingSchool is the first school of the input that does not exist.
+func saFirstMissingSchool(wids []uuid.UUID, found map[uuid.UUID]bool) error {
+	for _, w := range wids {
+		if !found[w] {
+			return errSchoolNotFound(w)
+		}
+	}
+	return nil
+}
+
+// saLinkSchoolsSQL links an existing account to the given existing schools.
+const saLinkSchoolsSQL = `
+INSERT INTO service_account_school_association (service_account_id, school_id)
+SELECT sa.id, s.id FROM service_accounts sa JOIN schools s ON s.wriveted_identifier = ANY($2)
+WHERE sa.id = $1
+ON CONFLICT DO NOTHING`
+
+// saRecordEventSQL writes an event through huey.record_event (DECISIONS §6),
+// queued in the same batch as the change.
+const saRecordEventSQL = `SELECT huey.record_event($1, $2, 'NORMAL'::eventlevel, NULL, $3, $4, '{}'::jsonb)`
+
+// ---------------------------------------------------------------------------
+// POST /service-account
+
+func (s *Server) postServiceAccount(c echo.Context) error {
+	ctx := c.Request().Context()
+	var in serviceAccountIn
+	if err := decodeBody(c, &in); err != nil {
+		return err
+	}
+	w, err := in.validate(true)
+	if err != nil {
+		return err
+	}
+	ident := identityOf(ctx)
+	id := uuid.New()
+	var out serviceAccountBrief
+	found := map[uuid.UUID]bool{}
+	err = db.InTx(ctx, s.pool, ident.Claims, func(tx *db.Tx) error {
+		// One round trip: the schools' existence, the account, its links and
+		// the event; an unknown school rolls everything back.
+		b := &pgx.Batch{}
+		saQueueSchoolsFound(b, w.schools, found)
+		b.Queue(`INSERT INTO service_accounts (id, name, is_active, type, info, created_at, updated_at)
+			VALUES ($1, $2, true, $3::serviceaccounttype, $4, huey.utcnow(), huey.utcnow())
+			RETURNING id, name, type::text, is_active`, id, *w.name, w.typ, w.info).
+			QueryRow(func(r pgx.Row) error {
+				var typ string
+				if err := r.Scan(&out.ID, &out.Name, &typ, &out.IsActive); err != nil {
+					return err
+				}
+				out.Type = lower(typ)
+				return nil
+			})
+		b.Queue(saLinkSchoolsSQL, id, w.schools)
+		userID, saID := actor(ident)
+		b.Queue(saRecordEventSQL, "Service account created",
+			fmt.Sprintf("Service account '%s' created by '%s'", *w.name, ident.Account.Name), userID, saID)
+		if err := tx.SendBatch(ctx, b).Close(); err != nil {
+			return err
+		}
+		return saFirstMissingSchool(w.schools, found)
+	})
+	if err != nil {
+		return saDataError(err)
+	}
+	s.accounts.forget(id)
+	t, err := s.issue(auth.KindServiceAccount, id, auth.ServiceAccountTokenTTL)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, serviceAccountCreated{serviceAccountBrief: out, AccessToken: t})
+}
+
+// ---------------------------------------------------------------------------
+// PUT /service-account/{service_account_id}
+
+func (s *Server) putServiceAccount(c echo.Context) error {
+	ctx := c.Request().Context()
+	id, err := pathUUID(c, "service_account_id")
+	if err != nil {
+		return err
+	}
+	var in serviceAccountIn
+	if err := decodeBody(c, &in); err != nil {
+		return err
+	}
+	w, err := in.validate(false)
+	if err != nil {
+		return err
+	}
+	var (
+		d       *serviceAccountDetail
+		updated bool
+		found   = map[uuid.UUID]bool{}
+	)
+	err = db.InTx(ctx, s.pool, identityOf(ctx).Claims, func(tx *db.Tx) error {
+		// One round trip: the update (which locks the account, so concurrent
+		// replacements of its school set serialise), the new school set and
+		// the detail read back. A missing account or school rolls it back.
+		b := &pgx.Batch{}
+		if w.schoolsSet {
+			saQueueSchoolsFound(b, w.schools, found)
+		}
+		b.Queue(`UPDATE service_accounts SET name = coalesce($2, name),
+			info = CASE WHEN $3 THEN $4::jsonb ELSE info END, updated_at = huey.utcnow()
+			WHERE id = $1 RETURNING id`, id, w.name, w.infoSet, w.info).Query(func(rows pgx.Rows) error {
+			for rows.Next() {
+				updated = true
+			}
+			return rows.Err()
+		})
+		if w.schoolsSet {
+			b.Queue(`DELETE FROM service_account_school_association WHERE service_account_id = $1`, id)
+			b.Queue(saLinkSchoolsSQL, id, w.schools)
+		}
+		queueServiceAccountDetail(b, id, &d)
+		if err := tx.SendBatch(ctx, b).Close(); err != nil {
+			return err
+		}
+		if !updated || d == nil {
+			return errServiceAccountNotFound(id)
+		}
+		return saFirstMissingSchool(w.schools, found)
+	})
+	if err != nil {
+		return saDataError(err)
+	}
+	s.accounts.forget(id)
+	return c.JSON(http.StatusOK, d)
+}
+
+// ---------------------------------------------------------------------------
+// DELETE /service-account/{service_account_id} — Wriveted admin users only
+// (SUPERUSER); the account is deactivated, its row kept.
+
+func (s *Server) deleteServiceAccount(c echo.Context) error {
+	ctx := c.Request().Context()
+	id, err := pathUUID(c, "service_account_id")
+	if err != nil {
+		return err
+	}
+	ident := identityOf(ctx)
+	var (
+		out   serviceAccountBrief
+		found bool
+	)
+	userID, _ := actor(ident)
+	err = db.InTx(ctx, s.pool, ident.Claims, func(tx *db.Tx) error {
+		b := &pgx.Batch{}
+		b.Queue(`UPDATE service_accounts SET is_active = false, updated_at = huey.utcnow()
+			WHERE id = $1 RETURNING id, name, type::text, is_active`, id).Query(func(rows pgx.Rows) error {
+			for rows.Next() {
+				var typ string
+				if err := rows.Scan(&out.ID, &out.Name, &typ, &out.IsActive); err != nil {
+					return err
+				}
+				out.Type, found = lower(typ), true
+			}
+			return rows.Err()
+		})
+		// The one event that names both accounts (domain.md §10.1): the
+		// deleting admin and the deleted account.
+		b.Queue(`SELECT huey.record_event('Service account deleted',
+			'Service account ' || sa.name || ' deleted by ' || $2, 'NORMAL'::eventlevel, NULL, $3, sa.id, '{}'::jsonb)
+			FROM service_accounts sa WHERE sa.id = $1`, id, ident.Account.Name, userID)
+		if err := tx.SendBatch(ctx, b).Close(); err != nil {
+			return err
+		}
+		if !found {
+			return errServiceAccountNotFound(id)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	s.accounts.forget(id)
+	return c.JSON(http.StatusOK, out)
+}
