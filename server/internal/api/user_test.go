@@ -73,6 +73,12 @@ func TestF7UserDetailScenarios(t *testing.T) {
 	if got["type"] != "student" || got["username"] == nil || got["school"].(map[string]any)["name"] != "School A" {
 		t.Errorf("educator's view of the student: %v", got)
 	}
+	// A parent of another child is refused.
+	otherParent := c.v.user("Other Parent", "PARENT", nil)
+	otherChild := c.v.user("Other Child", "PUBLIC", nil)
+	c.v.exec(`UPDATE readers SET parent_id = $1 WHERE id = $2`, otherParent, otherChild)
+	wantStatus(t, c.v.do(http.MethodGet, "/v1/user/"+target.String(), c.v.userToken(otherParent), nil), http.StatusForbidden)
+	wantStatus(t, c.v.do(http.MethodGet, "/v1/user/"+otherChild.String(), c.v.userToken(otherParent), nil), http.StatusOK)
 	// F20: a supporter reaches its own detail (the original fails with 500).
 	wantStatus(t, c.v.do(http.MethodGet, "/v1/user/"+c.ids["supporter"].String(), c.tokens["supporter"], nil), http.StatusOK)
 	wantStatus(t, c.v.do(http.MethodGet, "/v1/user/"+uuid.NewString(), c.tokens["admin"], nil), http.StatusNotFound)
