@@ -75,7 +75,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err != nil {
 		return fmt.Errorf("compile policies: %w", err)
 	}
-	tokens, err := auth.NewHS256(cfg.SecretKey)
+	tokens, err := auth.NewKeys(cfg.SecretKey, cfg.SigningKey)
 	if err != nil {
 		return err
 	}

@@ -8,7 +8,8 @@
 // The token is the last line of stdout; everything else goes to stderr. It
 // connects as a scoped staff role (STAFF_DATABASE_URL, else DATABASE_URL with
 // the user replaced by huey_staff_ro, or huey_staff_rw for -create-admin), so
-// row-level security binds it like any other caller. SECRET_KEY signs the token.
+// row-level security binds it like any other caller. SECRET_KEY signs the token
+// (or JWT_SIGNING_KEY, as the API does, when set).
 package main
 
 import (
@@ -52,9 +53,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if (*email == "") == (*saID == "") {
 		return errors.New("give exactly one of -email or -service-account")
 	}
-	signer, err := auth.NewHS256([]byte(getenv("SECRET_KEY")))
+	signer, err := auth.NewKeys([]byte(getenv("SECRET_KEY")), getenv("JWT_SIGNING_KEY"))
 	if err != nil {
-		return fmt.Errorf("SECRET_KEY: %w", err)
+		return fmt.Errorf("SECRET_KEY / JWT_SIGNING_KEY: %w", err)
 	}
 	role := "huey_staff_ro"
 	if *createAdmin {

@@ -27,10 +27,12 @@ type decider interface {
 	Allow(ctx context.Context, in policies.Input) (bool, error)
 }
 
-// tokenService issues and verifies the API's own tokens.
+// tokenService issues and verifies the API's own tokens and publishes the
+// public keys others verify them with.
 type tokenService interface {
 	auth.Signer
 	auth.Verifier
+	JWKS() ([]byte, error)
 }
 
 // Options are everything the API server depends on.
@@ -119,6 +121,7 @@ func (s *Server) routes(e *echo.Echo) {
 	v1.GET("/healthcheck/db", s.getHealthDB, public, val)
 	v1.GET("/.well-known/security.txt", getSecurityTxt, public, val)
 	e.GET("/.well-known/security.txt", getSecurityTxt, public, val)
+	e.GET("/.well-known/jwks.json", s.getJWKS, public, val)
 	redirect := func(c echo.Context) error { return c.Redirect(http.StatusTemporaryRedirect, "/v1/docs") }
 	e.GET("/", redirect, val)
 	e.GET("/docs", redirect, val)

@@ -2,16 +2,19 @@ package api_test
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/wriveted/huey-api/schema"
+	"github.com/wriveted/huey-api/server/auth"
 )
 
 func newAPI(t *testing.T) *echo.Echo {
@@ -115,4 +118,43 @@ func TestCORS(t *testing.T) {
 			t.Errorf("origin %s: credentials not allowed", origin)
 		}
 	}
+}
+
+// With an Ed25519 key configured, tokens are EdDSA, verified here, and the
+// public key is published; the original's HS256 tokens keep working.
+func TestEdDSATokensAndJWKS(t *testing.T) {
+	t.Parallel()
+	seed := base64.StdEncoding.EncodeToString([]byte("0123456789abcdef0123456789abcdef"))
+	keys, err := auth.NewKeys([]byte(testSecret), seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := newEnv(t, func(o *apiOptions) { o.Tokens = keys })
+	v.tokens = keys
+	rec := v.do(http.MethodGet, "/.well-known/jwks.json", "", nil)
+	wantStatus(t, rec, http.StatusOK)
+	var set struct {
+		Keys []map[string]any `json:"keys"`
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &set); err != nil || len(set.Keys) != 1 || set.Keys[0]["crv"] != "Ed25519" {
+		t.Fatalf("JWKS %s", rec.Body)
+	}
+	id := v.user("Ed Dsa", "PUBLIC", nil)
+	tok := v.userToken(id) // signed with EdDSA now
+	if !strings.Contains(string(must(base64.RawURLEncoding.DecodeString(strings.Split(tok, ".")[0]))), "EdDSA") {
+		t.Fatalf("token not EdDSA: %s", tok)
+	}
+	wantStatus(t, v.do(http.MethodGet, "/v1/auth/me", tok, nil), http.StatusOK)
+	wantStatus(t, v.do(http.MethodGet, "/v1/auth/me", originalToken("Wriveted:User-Account:"+id.String(), time.Now().Add(time.Hour)), nil), http.StatusOK)
+	plain := newEnv(t)
+	if got := plain.do(http.MethodGet, "/.well-known/jwks.json", "", nil).Body.String(); got != `{"keys":[]}` {
+		t.Fatalf("HS256-only JWKS %s", got)
+	}
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
 }

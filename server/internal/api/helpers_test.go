@@ -33,7 +33,7 @@ type env struct {
 	t      testing.TB
 	e      *echo.Echo
 	super  *pgxpool.Pool
-	tokens *auth.HS256
+	tokens *auth.Keys
 	db     *dbtest.DB
 }
 
@@ -51,7 +51,7 @@ type envOption func(*api.Options)
 func newEnv(t testing.TB, opts ...envOption) *env {
 	t.Helper()
 	d := dbtest.NewDB(t)
-	tokens, err := auth.NewHS256([]byte(testSecret))
+	tokens, err := auth.NewKeys([]byte(testSecret), "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -59,3 +59,14 @@ func getSecurityTxt(c echo.Context) error {
 func requestID(c echo.Context) string {
 	return c.Response().Header().Get(echo.HeaderXRequestID)
 }
+
+// getJWKS serves the public keys of the API's EdDSA tokens (an empty set
+// when only the original's HS256 shared secret is configured).
+func (s *Server) getJWKS(c echo.Context) error {
+	b, err := s.tokens.JWKS()
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set("Cache-Control", "public, max-age=300")
+	return c.Blob(http.StatusOK, "application/jwk-set+json", b)
+}

@@ -26,6 +26,7 @@ type Config struct {
 	DatabaseURL          string // huey_api login
 	MigrationDatabaseURL string // owner or superuser login, for `migrate`
 	SecretKey            []byte // HS256 key
+	SigningKey           string // optional Ed25519 seed (base64): new tokens are EdDSA when set
 	Port                 int
 	LogLevel             slog.Level
 	AppEnv               string
@@ -75,6 +76,7 @@ func Load(getenv func(string) string, needSecret bool) (Config, error) {
 			errs = append(errs, errors.New("SECRET_KEY is too short: it must be at least 32 bytes"))
 		}
 	}
+	c.SigningKey = getenv("JWT_SIGNING_KEY")
 	if c.Port, err = port(getenv("PORT"), 8000); err != nil {
 		errs = append(errs, err)
 	}
@@ -138,6 +140,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("log_level", c.LogLevel.String()),
 		slog.String("app_env", c.AppEnv),
 		slog.String("secret_key", "[redacted]"),
+		slog.Bool("eddsa_signing", c.SigningKey != ""),
 		slog.Any("cors_origins", c.CORSOrigins),
 		slog.Duration("principal_cache_ttl", c.PrincipalCacheTTL),
 		slog.String("firebase_project_id", c.FirebaseProjectID),
