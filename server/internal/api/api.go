@@ -159,6 +159,10 @@ func (s *Server) routes(e *echo.Echo) {
 	v1.PUT("/service-account/:service_account_id", s.putServiceAccount, authed, s.serviceAccountGuard("update"), val)
 	v1.DELETE("/service-account/:service_account_id", s.deleteServiceAccount, authed, s.serviceAccountGuard("delete"), val)
 
+	// Catalogue: authors, illustrators, works, editions, labelsets (api.md §2.7–§2.10)
+
+	// Search and recommendations (api.md §2.15–§2.16)
+
 	// Classes (api.md §2.6)
 	v1.GET("/classes", s.getClasses, authed, s.allow("classes", "read"), val)
 	v1.POST("/school/:wriveted_identifier/class", s.postClass, authed, s.allow("classes", "create")) // validates after its decision
