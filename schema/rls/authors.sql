@@ -6,9 +6,25 @@ policy authors_delete_admin DELETE to huey_app
     using ( SELECT huey.is_admin() AS is_admin)
 policy authors_insert_admin INSERT to huey_app
     check ( SELECT huey.is_admin() AS is_admin)
+policy authors_insert_editor INSERT to huey_app
+    check ( SELECT huey.is_catalogue_editor() AS is_catalogue_editor)
+policy authors_insert_staff INSERT to huey_staff_rw
+    check true
 policy authors_select_admin SELECT to huey_app
     using ( SELECT huey.is_admin() AS is_admin)
+policy authors_select_authenticated SELECT to huey_app
+    using ( SELECT huey.is_authenticated() AS is_authenticated)
+policy authors_select_owner SELECT to huey_owner
+    using true
+policy authors_select_staff SELECT to huey_staff_ro, huey_staff_rw
+    using true
 policy authors_update_admin UPDATE to huey_app
     using ( SELECT huey.is_admin() AS is_admin)
     check ( SELECT huey.is_admin() AS is_admin)
+policy authors_update_editor UPDATE to huey_app
+    using ( SELECT huey.is_catalogue_editor() AS is_catalogue_editor)
+    check ( SELECT huey.is_catalogue_editor() AS is_catalogue_editor)
+policy authors_update_staff UPDATE to huey_staff_rw
+    using true
+    check true
 rls true, forced true

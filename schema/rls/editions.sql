@@ -6,9 +6,23 @@ policy editions_delete_admin DELETE to huey_app
     using ( SELECT huey.is_admin() AS is_admin)
 policy editions_insert_admin INSERT to huey_app
     check ( SELECT huey.is_admin() AS is_admin)
+policy editions_insert_editor INSERT to huey_app
+    check ( SELECT huey.is_catalogue_editor() AS is_catalogue_editor)
+policy editions_insert_staff INSERT to huey_staff_rw
+    check true
 policy editions_select_admin SELECT to huey_app
     using ( SELECT huey.is_admin() AS is_admin)
+policy editions_select_authenticated SELECT to huey_app
+    using ( SELECT huey.is_authenticated() AS is_authenticated)
+policy editions_select_staff SELECT to huey_staff_ro, huey_staff_rw
+    using true
 policy editions_update_admin UPDATE to huey_app
     using ( SELECT huey.is_admin() AS is_admin)
     check ( SELECT huey.is_admin() AS is_admin)
+policy editions_update_editor UPDATE to huey_app
+    using ( SELECT huey.is_catalogue_editor() AS is_catalogue_editor)
+    check ( SELECT huey.is_catalogue_editor() AS is_catalogue_editor)
+policy editions_update_staff UPDATE to huey_staff_rw
+    using true
+    check true
 rls true, forced true

@@ -5,9 +5,10 @@
 // ./.data/postgres (schema/pglocal), creates the `huey` database, applies the
 // migrations (which seed the reference data: countries, hues, reading
 // abilities), sets generated passwords on the login roles, writes them with a
-// generated SECRET_KEY to ./.data/dev.env, then starts the API (:8000) and the
-// task server (:8001). Ctrl-C stops both services and then the cluster. A
-// second run reuses the data and the secrets.
+// generated SECRET_KEY to ./.data/dev.env, seeds a database without works
+// with the sample books (../shared/data/labelled-books.csv, when present),
+// then starts the API (:8000) and the task server (:8001). Ctrl-C stops both
+// services and then the cluster. A second run reuses the data and the secrets.
 //
 // When DATABASE_URL is set it only migrates (MIGRATION_DATABASE_URL, else
 // DATABASE_URL) and starts both services against that database.
@@ -36,6 +37,7 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx" for Atlas
 
 	"github.com/wriveted/huey-api/schema"
+	"github.com/wriveted/huey-api/schema/catalog/importcsv"
 	"github.com/wriveted/huey-api/schema/db"
 	"github.com/wriveted/huey-api/schema/pglocal"
 )
@@ -100,6 +102,9 @@ func run(ctx context.Context, serverBin, tasksBin, dataDir string) error {
 		env["INTERNAL_TASK_SECRET"] = sec.InternalTaskSecret
 		if err := writeEnvFile(filepath.Join(dataDir, "dev.env"), env); err != nil {
 			return err
+		}
+		if err := seedBooks(ctx, env["STAFF_DATABASE_URL"]); err != nil {
+			say("%v; the catalogue starts empty (the next run tries again)", err)
 		}
 	} else {
 		u, err := db.URLFromEnv(os.Getenv)
@@ -182,6 +187,47 @@ func setPasswords(ctx context.Context, c *pglocal.Cluster, sec secrets) error {
 			return fmt.Errorf("set the password of %s: %w", r, err)
 		}
 	}
+	return nil
+}
+
+// seedBooks imports the sample books, shared/data/labelled-books.csv beside
+// the checkout, into a database without works (a new one), so the API has a
+// catalogue at once. It runs as the staff role huey_staff_rw, bound by row
+// security like the import-books command, which does the same for any file.
+// A failed import is rolled back whole.
+func seedBooks(ctx context.Context, staffURL string) error {
+	path, ok := importcsv.SampleFile()
+	if !ok {
+		say("no sample books at %s: the catalogue starts empty (import some with go run ./scripts/import-books -file PATH)", path)
+		return nil
+	}
+	pool, err := db.Open(ctx, staffURL, "huey-run-local")
+	if err != nil {
+		return fmt.Errorf("seed books: %w", err)
+	}
+	defer pool.Close()
+	var hasWorks bool
+	claims := db.Claims{Kind: "staff", Role: importcsv.StaffRole, Principals: []string{"staff:run-local"}}
+	if err := db.InTx(ctx, pool, claims, func(tx *db.Tx) error {
+		return tx.QueryRow(ctx, `SELECT EXISTS (SELECT FROM public.works)`).Scan(&hasWorks)
+	}); err != nil {
+		return fmt.Errorf("seed books: %w", err)
+	}
+	if hasWorks {
+		return nil
+	}
+	f, err := os.Open(path) // #nosec G304 -- the checkout's sample data
+	if err != nil {
+		return fmt.Errorf("seed books: %w", err)
+	}
+	defer f.Close()
+	start := time.Now()
+	sum, err := importcsv.Load(ctx, pool, f, importcsv.LoadOptions{Principal: "staff:run-local"})
+	if err != nil {
+		return fmt.Errorf("seed books from %s: %w", path, err)
+	}
+	say("seeded the catalogue from %s: %d books, %d rows skipped (%s)", path, sum.Created, sum.Skipped,
+		time.Since(start).Round(time.Millisecond))
 	return nil
 }
 

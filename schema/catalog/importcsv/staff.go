@@ -1,0 +1,91 @@
+package importcsv
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/wriveted/huey-api/schema/catalog"
+	"github.com/wriveted/huey-api/schema/db"
+	"github.com/wriveted/huey-api/schema/pglocal"
+)
+
+// StaffRole is the role a staff import runs as: it may write the catalogue
+// and is bound by row-level security like every other caller.
+const StaffRole = "huey_staff_rw"
+
+// LoadOptions tune Load.
+type LoadOptions struct {
+	Options
+	// Principal names the script in the transaction's claims, e.g.
+	// "staff:import-books"; empty means "staff:importcsv".
+	Principal string
+	// DryRun rolls the import back: the summary says what it would do.
+	DryRun bool
+}
+
+var (
+	// ErrSearchViewNotRefreshed is returned (wrapped) by Load when the import
+	// was committed but the search view could not be refreshed afterwards.
+	ErrSearchViewNotRefreshed = errors.New("the books were imported, but the search view was not refreshed")
+
+	// errDryRun rolls a dry run's transaction back.
+	errDryRun = errors.New("dry run")
+)
+
+// Load imports the CSV from r in one transaction on pool, as a staff script
+// (role huey_staff_rw, claims kind "staff"), commits it unless opts.DryRun,
+// and then refreshes the search view in a second transaction so searches
+// find the new works. pool must log in as a role that may become
+// huey_staff_rw (huey_staff_rw itself). When only the refresh fails, the
+// import stays committed and the error wraps ErrSearchViewNotRefreshed.
+func Load(ctx context.Context, pool *pgxpool.Pool, r io.Reader, opts LoadOptions) (Summary, error) {
+	principal := opts.Principal
+	if principal == "" {
+		principal = "staff:importcsv"
+	}
+	claims := db.Claims{Kind: "staff", Role: StaffRole, Principals: []string{principal}}
+	var sum Summary
+	err := db.InTx(ctx, pool, claims, func(tx *db.Tx) error {
+		var err error
+		if sum, err = Import(ctx, tx, r, opts.Options); err != nil {
+			return err
+		}
+		if opts.DryRun {
+			return errDryRun
+		}
+		return nil
+	})
+	if opts.DryRun && errors.Is(err, errDryRun) {
+		return sum, nil
+	}
+	if err != nil {
+		return sum, fmt.Errorf("import books: %w", err)
+	}
+	err = db.InTx(ctx, pool, claims, func(tx *db.Tx) error { return catalog.RefreshSearchView(ctx, tx) })
+	if err != nil {
+		return sum, fmt.Errorf("%w: %w", ErrSearchViewNotRefreshed, err)
+	}
+	return sum, nil
+}
+
+// SampleFile is the path of the sample data, labelled-books.csv in the
+// shared/data directory beside the checkout (<module root>/../shared/data/),
+// found from the working directory. It returns the path it looked at and
+// whether the file is there.
+func SampleFile() (string, bool) {
+	root, err := pglocal.ModuleRoot()
+	if err != nil {
+		return "", false
+	}
+	p := filepath.Join(filepath.Dir(root), "shared", "data", "labelled-books.csv")
+	if st, err := os.Stat(p); err != nil || st.IsDir() {
+		return p, false
+	}
+	return p, true
+}
