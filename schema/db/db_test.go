@@ -234,3 +234,20 @@ func TestAPILoginUsesGenericPlans(t *testing.T) {
 		t.Fatalf("plan_cache_mode = %q, %v", mode, err)
 	}
 }
+
+func TestStaffURL(t *testing.T) {
+	t.Parallel()
+	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+	u, err := db.StaffURL(env(map[string]string{"DATABASE_URL": "postgresql+psycopg2://huey_api:pw@db:5432/huey",
+		"STAFF_DATABASE_PASSWORD": "s3cret"}), "huey_staff_rw")
+	if err != nil || u != "postgres://huey_staff_rw:s3cret@db:5432/huey" {
+		t.Fatalf("%q %v", u, err)
+	}
+	u, err = db.StaffURL(env(map[string]string{"STAFF_DATABASE_URL": "postgres://x@h/db", "DATABASE_URL": "postgres://y@h/db"}), "huey_staff_rw")
+	if err != nil || u != "postgres://x@h/db" {
+		t.Fatalf("%q %v", u, err)
+	}
+	if _, err := db.StaffURL(env(nil), "huey_staff_ro"); err == nil {
+		t.Fatal("no URL accepted")
+	}
+}

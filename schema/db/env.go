@@ -33,3 +33,25 @@ func NormalizeURL(name, v string) (string, error) {
 	}
 	return v, nil
 }
+
+// StaffURL is the login of a staff script: STAFF_DATABASE_URL, or
+// DATABASE_URL with its user replaced by role (huey_staff_ro or
+// huey_staff_rw) and the password from STAFF_DATABASE_PASSWORD (DECISIONS §1).
+func StaffURL(getenv func(string) string, role string) (string, error) {
+	if v := getenv("STAFF_DATABASE_URL"); v != "" {
+		return NormalizeURL("STAFF_DATABASE_URL", v)
+	}
+	base, err := URLFromEnv(getenv)
+	if err != nil {
+		return "", fmt.Errorf("set STAFF_DATABASE_URL to the %s login, or DATABASE_URL", role)
+	}
+	u, err := url.Parse(base)
+	if err != nil {
+		return "", err
+	}
+	u.User = url.User(role)
+	if pw := getenv("STAFF_DATABASE_PASSWORD"); pw != "" {
+		u.User = url.UserPassword(role, pw)
+	}
+	return strings.Replace(u.String(), "postgresql://", "postgres://", 1), nil
+}

@@ -18,9 +18,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net/url"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -61,7 +59,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if *createAdmin {
 		role = "huey_staff_rw"
 	}
-	dsn, err := staffURL(getenv, role)
+	dsn, err := db.StaffURL(getenv, role)
 	if err != nil {
 		return err
 	}
@@ -163,25 +161,3 @@ func findUser(ctx context.Context, pool dbPool, claims db.Claims, email string, 
 }
 
 type dbPool = *pgxpool.Pool
-
-// staffURL is STAFF_DATABASE_URL, or DATABASE_URL with its user replaced by role.
-func staffURL(getenv func(string) string, role string) (string, error) {
-	if v := getenv("STAFF_DATABASE_URL"); v != "" {
-		return db.NormalizeURL("STAFF_DATABASE_URL", v)
-	}
-	base, err := db.URLFromEnv(getenv)
-	if err != nil {
-		return "", errors.New("set STAFF_DATABASE_URL to a staff login (huey_staff_ro or huey_staff_rw), or DATABASE_URL")
-	}
-	u, err := url.Parse(base)
-	if err != nil {
-		return "", err
-	}
-	pw := getenv("STAFF_DATABASE_PASSWORD")
-	if pw == "" {
-		u.User = url.User(role)
-	} else {
-		u.User = url.UserPassword(role, pw)
-	}
-	return strings.Replace(u.String(), "postgresql://", "postgres://", 1), nil
-}

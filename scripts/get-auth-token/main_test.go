@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wriveted/huey-api/schema/db"
 	"github.com/wriveted/huey-api/schema/dbtest"
 	"github.com/wriveted/huey-api/server/auth"
 )
@@ -98,7 +99,7 @@ func TestServiceAccountToken(t *testing.T) {
 
 func TestStaffURLReplacesTheUser(t *testing.T) {
 	t.Parallel()
-	u, err := staffURL(func(k string) string {
+	u, err := db.StaffURL(func(k string) string {
 		return map[string]string{"DATABASE_URL": "postgresql+psycopg2://huey_api:pw@db:5432/huey"}[k]
 	}, "huey_staff_ro")
 	if err != nil || u != "postgres://huey_staff_ro@db:5432/huey" {

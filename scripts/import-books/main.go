@@ -25,7 +25,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net/url"
 	"os"
 	"os/signal"
 	"strings"
@@ -62,7 +61,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	defer f.Close()
-	dsn, err := staffURL(getenv, importcsv.StaffRole)
+	dsn, err := db.StaffURL(getenv, importcsv.StaffRole)
 	if err != nil {
 		return err
 	}
@@ -97,28 +96,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return werr
 	}
 	return err
-}
-
-// staffURL is STAFF_DATABASE_URL, or DATABASE_URL (or the original's
-// SQLALCHEMY_DATABASE_URI) with its user replaced by role and its password
-// by STAFF_DATABASE_PASSWORD (DECISIONS §1).
-func staffURL(getenv func(string) string, role string) (string, error) {
-	if v := getenv("STAFF_DATABASE_URL"); v != "" {
-		return db.NormalizeURL("STAFF_DATABASE_URL", v)
-	}
-	base, err := db.URLFromEnv(getenv)
-	if err != nil {
-		return "", fmt.Errorf("set STAFF_DATABASE_URL to the %s login, or DATABASE_URL", role)
-	}
-	u, err := url.Parse(base)
-	if err != nil {
-		return "", err
-	}
-	u.User = url.User(role)
-	if pw := getenv("STAFF_DATABASE_PASSWORD"); pw != "" {
-		u.User = url.UserPassword(role, pw)
-	}
-	return strings.Replace(u.String(), "postgresql://", "postgres://", 1), nil
 }
 
 // isTerminal reports whether w is a terminal (a character device), where a

@@ -115,19 +115,6 @@ func TestRefusals(t *testing.T) {
 	}
 }
 
-func TestStaffURL(t *testing.T) {
-	t.Parallel()
-	u, err := staffURL(env(map[string]string{"DATABASE_URL": "postgresql+psycopg2://huey_api:pw@db:5432/huey",
-		"STAFF_DATABASE_PASSWORD": "s3cret"}), "huey_staff_rw")
-	if err != nil || u != "postgres://huey_staff_rw:s3cret@db:5432/huey" {
-		t.Fatalf("%q %v", u, err)
-	}
-	u, err = staffURL(env(map[string]string{"STAFF_DATABASE_URL": "postgres://x@h/db", "DATABASE_URL": "postgres://y@h/db"}), "huey_staff_rw")
-	if err != nil || u != "postgres://x@h/db" {
-		t.Fatalf("%q %v", u, err)
-	}
-}
-
 func TestProgressBar(t *testing.T) {
 	t.Parallel()
 	var w bytes.Buffer
