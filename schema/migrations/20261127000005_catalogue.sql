@@ -103,3 +103,64 @@ $$;
 ALTER FUNCTION huey.refresh_search_view() OWNER TO huey_owner;
 REVOKE EXECUTE ON FUNCTION huey.refresh_search_view() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION huey.refresh_search_view() TO huey_app, huey_staff_rw;
+
+-- ---------------------------------------------------------------------------
+-- Recommendations and search (api.md §2.15–§2.16).
+
+-- work_collection_frequency is refreshed as its owner; FORCE RLS binds the
+-- owner too, so it needs to read the editions and items the view sums.
+CREATE POLICY editions_select_owner ON public.editions FOR SELECT TO huey_owner USING (true);
+CREATE POLICY collection_items_select_owner ON public.collection_items FOR SELECT TO huey_owner USING (true);
+
+CREATE FUNCTION huey.refresh_work_collection_frequency() RETURNS void
+  LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  IF NOT (huey.is_admin() OR coalesce(huey.kind() = 'staff', false)) THEN
+    RAISE EXCEPTION 'only an admin or a staff script may refresh the collection frequencies' USING ERRCODE = '42501';
+  END IF;
+  REFRESH MATERIALIZED VIEW public.work_collection_frequency;
+END
+$$;
+ALTER FUNCTION huey.refresh_work_collection_frequency() OWNER TO huey_owner;
+REVOKE EXECUTE ON FUNCTION huey.refresh_work_collection_frequency() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION huey.refresh_work_collection_frequency() TO huey_app, huey_staff_rw;
+
+-- F9: recommend narrows to a school's collection only when the caller may read
+-- that school (the school policy's read rule, repeated here as a second check);
+-- the school's students and educators may recommend from it without reading
+-- the collection itself, so the ISBNs come through this narrow door.
+GRANT SELECT ON public.collections, public.collection_items TO huey_definer;
+CREATE POLICY collections_select_definer ON public.collections FOR SELECT TO huey_definer USING (true);
+CREATE POLICY collection_items_select_definer ON public.collection_items FOR SELECT TO huey_definer USING (true);
+
+-- The ISBNs of a school's collection (its first, as schools have one), NULL
+-- when the school has none; only for a caller who may read the school (the
+-- read rule of policies/school.rego: admins, the school's school admins,
+-- educators, students and linked service accounts).
+CREATE FUNCTION huey.school_collection_isbns(p_school_id integer) RETURNS text[]
+  LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  v_collection uuid;
+BEGIN
+  IF NOT (huey.is_admin()
+          OR p_school_id = ANY (huey.principal_ids('schooladmin:') || huey.principal_ids('school:')
+                                || huey.principal_ids('educator:') || huey.principal_ids('student:'))) THEN
+    RAISE EXCEPTION 'the caller may not read school %', p_school_id USING ERRCODE = '42501';
+  END IF;
+  SELECT c.id INTO v_collection
+  FROM public.collections c JOIN public.schools s ON s.wriveted_identifier = c.school_id
+  WHERE s.id = p_school_id ORDER BY c.created_at, c.id LIMIT 1;
+  IF v_collection IS NULL THEN
+    RETURN NULL;
+  END IF;
+  RETURN ARRAY(SELECT i.edition_isbn FROM public.collection_items i
+               WHERE i.collection_id = v_collection AND i.edition_isbn IS NOT NULL);
+END
+$$;
+GRANT CREATE ON SCHEMA huey TO huey_definer;
+ALTER FUNCTION huey.school_collection_isbns(integer) OWNER TO huey_definer;
+REVOKE CREATE ON SCHEMA huey FROM huey_definer;
+REVOKE EXECUTE ON FUNCTION huey.school_collection_isbns(integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION huey.school_collection_isbns(integer) TO huey_app;

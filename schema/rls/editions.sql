@@ -14,6 +14,8 @@ policy editions_select_admin SELECT to huey_app
     using ( SELECT huey.is_admin() AS is_admin)
 policy editions_select_authenticated SELECT to huey_app
     using ( SELECT huey.is_authenticated() AS is_authenticated)
+policy editions_select_owner SELECT to huey_owner
+    using true
 policy editions_select_staff SELECT to huey_staff_ro, huey_staff_rw
     using true
 policy editions_update_admin UPDATE to huey_app

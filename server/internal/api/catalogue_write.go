@@ -1,0 +1,969 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/labstack/echo/v4"
+
+	"github.com/wriveted/huey-api/schema/catalog"
+	"github.com/wriveted/huey-api/schema/db"
+	"github.com/wriveted/huey-api/tasks/jobs"
+)
+
+// Catalogue writes (api.md §2.8–§2.10). Who may write is decided by the
+// route's policy (F8: admins, educators, school admins, LMS and school
+// service accounts create and patch; only admins delete works, generate
+// labels and patch labelsets) and again by row security. Each write is one
+// transaction, its event recorded in it (DECISIONS §6); the rules themselves
+// live in schema/catalog.
+
+// kindGenerateLabels is the task POST /work/{id}/generate-labels queues (tasks.md §5.2).
+const kindGenerateLabels = "generate-labels"
+
+// ---------------------------------------------------------------------------
+// Input models
+
+// personIn is AuthorCreateIn / IllustratorCreateIn.
+type personIn struct {
+	FirstName *string        `json:"first_name"`
+	LastName  *string        `json:"last_name"`
+	Info      map[string]any `json:"info"`
+}
+
+// labelSetIn is LabelSetCreateIn (api.md §1.5).
+type labelSetIn struct {
+	HuePrimaryKey         *string        `json:"hue_primary_key"`
+	HueSecondaryKey       *string        `json:"hue_secondary_key"`
+	HueTertiaryKey        *string        `json:"hue_tertiary_key"`
+	HueOrigin             *string        `json:"hue_origin"`
+	MinAge                *int           `json:"min_age"`
+	MaxAge                *int           `json:"max_age"`
+	AgeOrigin             *string        `json:"age_origin"`
+	ReadingAbilityKeys    []string       `json:"reading_ability_keys"`
+	ReadingAbilityOrigin  *string        `json:"reading_ability_origin"`
+	HueySummary           *string        `json:"huey_summary"`
+	SummaryOrigin         *string        `json:"summary_origin"`
+	LabelledByUserID      *uuid.UUID     `json:"labelled_by_user_id"`
+	LabelledBySAID        *uuid.UUID     `json:"labelled_by_sa_id"`
+	Info                  map[string]any `json:"info"`
+	RecommendStatus       *string        `json:"recommend_status"`
+	RecommendStatusOrigin *string        `json:"recommend_status_origin"`
+	Checked               *bool          `json:"checked"`
+}
+
+var labelOrigins = func() []enumValue {
+	var out []enumValue
+	for _, o := range []string{"HUMAN", "GPT4", "PREDICTED_NIELSEN", "NIELSEN_CBMC", "NIELSEN_BIC", "NIELSEN_THEMA",
+		"NIELSEN_IA", "NIELSEN_RA", "CLUSTER_RELEVANCE", "CLUSTER_ZAINAB", "OTHER", "VERTEXAI"} {
+		out = append(out, enumValue{o, o})
+	}
+	return out
+}()
+
+var recommendStatuses = []enumValue{{"GOOD", "GOOD"}, {"BAD_BORING", "BAD_BORING"}, {"BAD_REFERENCE", "BAD_REFERENCE"},
+	{"BAD_CONTROVERSIAL", "BAD_CONTROVERSIAL"}, {"BAD_LOW_QUALITY", "BAD_LOW_QUALITY"}}
+
+var genreSources = []enumValue{{"BISAC", "BISAC"}, {"BIC", "BIC"}, {"THEMA", "THEMA"}, {"LOCSH", "LOCSH"},
+	{"HUMAN", "HUMAN"}, {"VERTEXAI", "VERTEXAI"}, {"OTHER", "OTHER"}}
+
+func (c *checks) enum(loc []any, members []enumValue, v *string) *string {
+	if v == nil {
+		return nil
+	}
+	label, ok := parseEnum(members, *v)
+	if !ok {
+		c.add(loc, "enum", "Input should be "+strings.Join(enumValues(members), ", "), *v)
+		return nil
+	}
+	return &label
+}
+
+func (c *checks) int32(loc []any, v *int) {
+	if v != nil && (*v < math.MinInt32 || *v > math.MaxInt32) {
+		c.add(loc, "int_overflow", "Input should be a valid 32-bit integer", *v)
+	}
+}
+
+func origin(s *string) *catalog.Origin {
+	if s == nil {
+		return nil
+	}
+	o := catalog.Origin(*s)
+	return &o
+}
+
+// patch validates a LabelSetCreateIn and returns the catalogue's patch.
+func (in *labelSetIn) patch(c *checks, loc []any) catalog.LabelSetPatch {
+	at := func(k string) []any { return append(append([]any{}, loc...), k) }
+	p := catalog.LabelSetPatch{
+		HuePrimaryKey: in.HuePrimaryKey, HueSecondaryKey: in.HueSecondaryKey, HueTertiaryKey: in.HueTertiaryKey,
+		HueOrigin: origin(c.enum(at("hue_origin"), labelOrigins, in.HueOrigin)),
+		MinAge:    in.MinAge, MaxAge: in.MaxAge,
+		AgeOrigin:            origin(c.enum(at("age_origin"), labelOrigins, in.AgeOrigin)),
+		ReadingAbilityKeys:   in.ReadingAbilityKeys,
+		ReadingAbilityOrigin: origin(c.enum(at("reading_ability_origin"), labelOrigins, in.ReadingAbilityOrigin)),
+		HueySummary:          in.HueySummary,
+		SummaryOrigin:        origin(c.enum(at("summary_origin"), labelOrigins, in.SummaryOrigin)),
+		LabelledByUserID:     in.LabelledByUserID, LabelledBySAID: in.LabelledBySAID,
+		Info:                  in.Info,
+		RecommendStatusOrigin: origin(c.enum(at("recommend_status_origin"), labelOrigins, in.RecommendStatusOrigin)),
+		Checked:               in.Checked,
+	}
+	if rs := c.enum(at("recommend_status"), recommendStatuses, in.RecommendStatus); rs != nil {
+		v := catalog.RecommendStatus(*rs)
+		p.RecommendStatus = &v
+	}
+	c.int32(at("min_age"), in.MinAge)
+	c.int32(at("max_age"), in.MaxAge)
+	return p
+}
+
+func (c *checks) people(loc []any, in []personIn) []catalog.Person {
+	out := make([]catalog.Person, 0, len(in))
+	for i, p := range in {
+		l := append(append([]any{}, loc...), i)
+		if p.LastName == nil {
+			c.add(append(l, "last_name"), "missing", "Field required", nil)
+			continue
+		}
+		c.str(append(l, "first_name"), p.FirstName, 200)
+		c.str(append(l, "last_name"), p.LastName, 200)
+		out = append(out, catalog.Person{FirstName: p.FirstName, LastName: *p.LastName, Info: p.Info})
+	}
+	return out
+}
+
+// coverURL checks a cover: an absolute URL, kept verbatim. Base64 data URIs
+// (api.md §1.9) need object storage, which this server has not got: 422.
+func (c *checks) coverURL(loc []any, v *string) {
+	if v == nil {
+		return
+	}
+	if strings.HasPrefix(*v, "data:") {
+		c.add(loc, "value_error", "Value error, image uploads are not supported by this server; give the cover as a URL", "[BASE64 IMAGE]")
+		return
+	}
+	u, err := url.Parse(*v)
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		c.add(loc, "url_parsing", "Input should be a valid URL", *v)
+		return
+	}
+	c.str(loc, v, 200)
+}
+
+// editionInfo checks EditionInfo: pages are coerced to a string, genre
+// sources must be known, list fields default to [].
+func (c *checks) editionInfo(loc []any, info map[string]any) map[string]any {
+	if info == nil {
+		return nil
+	}
+	at := func(k ...any) []any { return append(append([]any{}, loc...), k...) }
+	switch p := info["pages"].(type) {
+	case float64:
+		info["pages"] = strconv.FormatFloat(p, 'f', -1, 64)
+	case nil, string:
+	default:
+		c.add(at("pages"), "string_type", "Input should be a valid string", p)
+	}
+	for _, k := range []string{"genres", "bic_qualifiers", "thema_qualifiers", "medium_tags", "links"} {
+		v, ok := info[k]
+		if !ok || v == nil {
+			info[k] = []any{}
+			continue
+		}
+		if _, ok := v.([]any); !ok {
+			c.add(at(k), "list_type", "Input should be a valid list", v)
+		}
+	}
+	if genres, ok := info["genres"].([]any); ok {
+		for i, g := range genres {
+			m, ok := g.(map[string]any)
+			if !ok {
+				c.add(at("genres", i), "model_type", "Input should be a valid dictionary", g)
+				continue
+			}
+			if _, ok := m["name"].(string); !ok {
+				c.add(at("genres", i, "name"), "missing", "Field required", nil)
+			}
+			src, _ := m["source"].(string)
+			if label, ok := parseEnum(genreSources, src); ok {
+				m["source"] = label
+			} else {
+				c.add(at("genres", i, "source"), "enum", "Input should be "+strings.Join(enumValues(genreSources), ", "), m["source"])
+			}
+		}
+	}
+	return info
+}
+
+// editionCreateIn is EditionCreateIn (api.md §1.4); work_id is ignored.
+type editionCreateIn struct {
+	ISBN           *string         `json:"isbn"`
+	OtherISBNs     []string        `json:"other_isbns"`
+	LeadingArticle *string         `json:"leading_article"`
+	Title          *string         `json:"title"`
+	Subtitle       *string         `json:"subtitle"`
+	SeriesName     *string         `json:"series_name"`
+	SeriesNumber   *int            `json:"series_number"`
+	Authors        []personIn      `json:"authors"`
+	Illustrators   []personIn      `json:"illustrators"`
+	CoverURL       *string         `json:"cover_url"`
+	DatePublished  *int            `json:"date_published"`
+	LabelSet       *labelSetIn     `json:"labelset"`
+	Info           json.RawMessage `json:"info"`
+	Hydrated       *bool           `json:"hydrated"`
+}
+
+func (in *editionCreateIn) edition(c *checks, loc []any) catalog.EditionIn {
+	at := func(k string) []any { return append(append([]any{}, loc...), k) }
+	var out catalog.EditionIn
+	if in.ISBN == nil {
+		c.add(at("isbn"), "missing", "Field required", nil)
+		return out
+	}
+	c.str(at("leading_article"), in.LeadingArticle, 20)
+	c.str(at("title"), in.Title, 512)
+	c.str(at("subtitle"), in.Subtitle, 512)
+	c.str(at("series_name"), in.SeriesName, 512)
+	c.int32(at("series_number"), in.SeriesNumber)
+	c.int32(at("date_published"), in.DatePublished)
+	c.coverURL(at("cover_url"), in.CoverURL)
+	out = catalog.EditionIn{ISBN: *in.ISBN, OtherISBNs: in.OtherISBNs, LeadingArticle: in.LeadingArticle,
+		Title: in.Title, Subtitle: in.Subtitle, SeriesName: in.SeriesName, SeriesNumber: in.SeriesNumber,
+		Authors: c.people(at("authors"), in.Authors), Illustrators: c.people(at("illustrators"), in.Illustrators),
+		CoverURL: in.CoverURL, DatePublished: in.DatePublished, Hydrated: in.Hydrated != nil && *in.Hydrated}
+	if in.LabelSet != nil {
+		p := in.LabelSet.patch(c, at("labelset"))
+		out.LabelSet = &p
+	}
+	if len(in.Info) > 0 && string(in.Info) != "null" {
+		var info map[string]any
+		if err := json.Unmarshal(in.Info, &info); err != nil {
+			c.add(at("info"), "model_type", "Input should be a valid dictionary", nil)
+		} else {
+			out.Info = c.editionInfo(at("info"), info)
+		}
+	}
+	return out
+}
+
+// catalogueError maps the catalogue package's and the database's refusals
+// to the original's answers; anything else stays a 500.
+func catalogueError(err error) error {
+	var pe *pgconn.PgError
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, catalog.ErrInvalidISBN):
+		return httpError(http.StatusUnprocessableEntity, "Invalid ISBN")
+	case errors.Is(err, catalog.ErrUnknownAuthor), errors.Is(err, catalog.ErrInvalidInput):
+		return errValidation(validationError{Type: "value_error", Loc: []any{"body"}, Msg: "Value error, " + err.Error(), Input: nil})
+	case errors.As(err, &pe) && pe.Code == "42501":
+		return errForbidden()
+	case errors.As(err, &pe) && (strings.HasPrefix(pe.Code, "22") || strings.HasPrefix(pe.Code, "23")):
+		return errValidation(validationError{Type: "value_error", Loc: []any{"body"}, Msg: "Value error, " + pe.Message, Input: nil})
+	}
+	return err
+}
+
+// ---------------------------------------------------------------------------
+// §2.9 Edition writes
+
+// POST /edition: create or hydrate one edition (catalog.UpsertEdition); no event.
+func (s *Server) postEdition(c echo.Context) error {
+	ctx := c.Request().Context()
+	var in editionCreateIn
+	if err := decodeBody(c, &in); err != nil {
+		return err
+	}
+	var ck checks
+	ed := in.edition(&ck, []any{"body"})
+	if err := ck.err(); err != nil {
+		return err
+	}
+	isbn, err := catalog.NormalizeISBN(ed.ISBN)
+	if err != nil {
+		return httpError(http.StatusUnprocessableEntity, "Invalid ISBN")
+	}
+	var out json.RawMessage
+	err = db.InTx(ctx, s.pool, identityOf(ctx).Claims, func(tx *db.Tx) error {
+		if _, err := catalog.UpsertEdition(ctx, tx, ed); err != nil {
+			return err
+		}
+		var err error
+		out, err = txJSON(ctx, tx, editionDetailSQL, isbn)
+		return err
+	})
+	if errors.Is(err, catalog.ErrAlreadyHydrated) {
+		return httpError(http.StatusConflict,
+			fmt.Sprintf("Edition already exists with ISBN %s. Use the PATCH method to update.", isbn))
+	}
+	if err := catalogueError(err); err != nil {
+		return err
+	}
+	return rawJSON(c, out)
+}
+
+// POST /editions: bulk upsert; the message counts rows actually created
+// (the original counted the input: the fixed defect).
+func (s *Server) postEditions(c echo.Context) error {
+	ctx := c.Request().Context()
+	var in []editionCreateIn
+	if err := decodeBody(c, &in); err != nil {
+		return err
+	}
+	if in == nil {
+		return errValidation(validationError{Type: "list_type", Loc: []any{"body"}, Msg: "Input should be a valid list", Input: nil})
+	}
+	var ck checks
+	items := make([]catalog.EditionIn, len(in))
+	for i := range in {
+		items[i] = in[i].edition(&ck, []any{"body", i})
+	}
+	if err := ck.err(); err != nil {
+		return err
+	}
+	ident := identityOf(ctx)
+	var msg string
+	err := db.InTx(ctx, s.pool, ident.Claims, func(tx *db.Tx) error {
+		res, err := catalog.BulkUpsertEditions(ctx, tx, items)
+		if err != nil {
+			return err
+		}
+		msg = fmt.Sprintf("Bulk load of %d editions complete. Created %d new editions.", res.Processed, res.Created)
+		return recordEvent(ctx, tx, ident, "Bulk editions added", msg, "NORMAL", nil,
+			map[string]any{"created": res.Created, "processed": res.Processed})
+	})
+	if err := catalogueError(err); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]string{"msg": msg})
+}
+
+// editionUpdateIn is EditionUpdateIn; raw keeps which fields were sent.
+type editionUpdateIn struct {
+	LeadingArticle  *string           `json:"leading_article"`
+	EditionTitle    *string           `json:"edition_title"`
+	EditionSubtitle *string           `json:"edition_subtitle"`
+	DatePublished   *string           `json:"date_published"`
+	Illustrators    []json.RawMessage `json:"illustrators"`
+	CoverURL        *string           `json:"cover_url"`
+	WorkID          *int64            `json:"work_id"`
+	Info            map[string]any    `json:"info"`
+	HydratedAt      *string           `json:"hydrated_at"`
+}
+
+var datetimeLayouts = []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999", "2006-01-02 15:04:05.999999999", "2006-01-02"}
+
+// PATCH /edition/{isbn}?merge_dicts=
+func (s *Server) patchEdition(c echo.Context) error {
+	ctx := c.Request().Context()
+	isbn, err := catalog.NormalizeISBN(c.Param("isbn"))
+	if err != nil {
+		return httpError(http.StatusUnprocessableEntity, "Invalid isbn")
+	}
+	merge, err := queryBool(c, "merge_dicts")
+	if err != nil {
+		return err
+	}
+	body, err := io.ReadAll(c.Request().Body)
+	if err != nil {
+		return err
+	}
+	c.Request().Body = io.NopCloser(bytes.NewReader(body))
+	var in editionUpdateIn
+	var sent map[string]any
+	if err := decodeBody(c, &in); err != nil {
+		return err
+	}
+	_ = json.Unmarshal(body, &sent)
+	var ck checks
+	ck.str([]any{"body", "leading_article"}, in.LeadingArticle, 20)
+	ck.str([]any{"body", "edition_title"}, in.EditionTitle, 512)
+	ck.str([]any{"body", "edition_subtitle"}, in.EditionSubtitle, 512)
+	ck.coverURL([]any{"body", "cover_url"}, in.CoverURL)
+	var date *int64
+	if in.DatePublished != nil {
+		n, err := strconv.ParseInt(strings.TrimSpace(*in.DatePublished), 10, 32)
+		if err != nil {
+			ck.add([]any{"body", "date_published"}, "value_error", "Value error, date_published must be numeric", *in.DatePublished)
+		}
+		date = &n
+	}
+	var hydratedAt *time.Time
+	if in.HydratedAt != nil {
+		for _, l := range datetimeLayouts {
+			if t, err := time.Parse(l, *in.HydratedAt); err == nil {
+				u := t.UTC()
+				hydratedAt = &u
+				break
+			}
+		}
+		if hydratedAt == nil {
+			ck.add([]any{"body", "hydrated_at"}, "datetime_from_date_parsing", "Input should be a valid datetime", *in.HydratedAt)
+		}
+	}
+	var illusIDs []int64
+	var illusNew []personIn
+	for i, raw := range in.Illustrators {
+		var id int64
+		if err := json.Unmarshal(raw, &id); err == nil {
+			illusIDs = append(illusIDs, id)
+			continue
+		}
+		var p personIn
+		if err := json.Unmarshal(raw, &p); err != nil || p.LastName == nil {
+			ck.add([]any{"body", "illustrators", i}, "model_type", "Input should be an illustrator id or IllustratorCreateIn", nil)
+			continue
+		}
+		illusNew = append(illusNew, p)
+	}
+	ck.people([]any{"body", "illustrators"}, illusNew)
+	info := ck.editionInfo([]any{"body", "info"}, in.Info)
+	if err := ck.err(); err != nil {
+		return err
+	}
+
+	// The event's changes: the provided non-null fields, a data URI hidden.
+	changes := map[string]any{}
+	for k, v := range sent {
+		if v != nil && slices.Contains([]string{"leading_article", "edition_title", "edition_subtitle", "date_published",
+			"illustrators", "cover_url", "work_id", "info", "hydrated_at"}, k) {
+			changes[k] = v
+		}
+	}
+
+	ident := identityOf(ctx)
+	var out json.RawMessage
+	err = db.InTx(ctx, s.pool, ident.Claims, func(tx *db.Tx) error {
+		var editionID int64
+		var stored []byte
+		if err := tx.QueryRow(ctx, `SELECT id, info FROM public.editions WHERE isbn = $1 FOR UPDATE`, isbn).Scan(&editionID, &stored); err != nil {
+			if errors.Is(err, pgx.ErrNoRows) {
+				return errEditionNotFound(isbn)
+			}
+			return err
+		}
+		var sets []string
+		var args []any
+		set := func(col string, v any) {
+			args = append(args, v)
+			sets = append(sets, fmt.Sprintf("%s = $%d", col, len(args)))
+		}
+		if in.LeadingArticle != nil {
+			set("leading_article", *in.LeadingArticle)
+		}
+		if in.EditionTitle != nil {
+			set("edition_title", *in.EditionTitle)
+		}
+		if in.EditionSubtitle != nil {
+			set("edition_subtitle", *in.EditionSubtitle)
+		}
+		if date != nil {
+			set("date_published", *date)
+		}
+		if in.CoverURL != nil {
+			set("cover_url", *in.CoverURL)
+		}
+		if hydratedAt != nil {
+			set("hydrated_at", *hydratedAt)
+		}
+		if in.WorkID != nil {
+			var exists bool
+			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM public.works WHERE id = $1)`,
+				clampInt4(*in.WorkID)).Scan(&exists); err != nil {
+				return err
+			}
+			if !exists {
+				return errWorkNotFound(*in.WorkID)
+			}
+			set("work_id", *in.WorkID)
+		}
+		if info != nil {
+			if merge != nil && *merge {
+				var old map[string]any
+				_ = json.Unmarshal(stored, &old)
+				info = deepMerge(old, info)
+			}
+			b, err := json.Marshal(info)
+			if err != nil {
+				return err
+			}
+			set("info", string(b))
+			sets[len(sets)-1] += "::jsonb"
+		}
+		if len(sets) > 0 {
+			args = append(args, editionID)
+			if _, err := tx.Exec(ctx, fmt.Sprintf(`UPDATE public.editions SET %s WHERE id = $%d`,
+				strings.Join(sets, ", "), len(args)), args...); err != nil {
+				return err
+			}
+		}
+		if in.Illustrators != nil {
+			ids, err := resolveIllustrators(ctx, tx, illusIDs, illusNew)
+			if err != nil {
+				return err
+			}
+			// Two statements: in one, the insert would not see the delete.
+			if _, err := tx.Exec(ctx, `DELETE FROM public.illustrator_edition_association WHERE edition_id = $1`, editionID); err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, `INSERT INTO public.illustrator_edition_association (edition_id, illustrator_id)
+SELECT $1, x FROM unnest($2::int[]) AS x ON CONFLICT DO NOTHING`, editionID, ids); err != nil {
+				return err
+			}
+		}
+		var title string
+		if err := tx.QueryRow(ctx, `SELECT coalesce(e.title, e.isbn) FROM public.editions e WHERE e.id = $1`, editionID).Scan(&title); err != nil {
+			return err
+		}
+		if err := recordEvent(ctx, tx, ident, "Edition updated", fmt.Sprintf("Made a change to '%s'", title), "NORMAL", nil,
+			map[string]any{"changes": changes, "title": title, "isbn": isbn}); err != nil {
+			return err
+		}
+		var err error
+		out, err = txJSON(ctx, tx, editionDetailSQL, isbn)
+		return err
+	})
+	if err := catalogueError(err); err != nil {
+		return err
+	}
+	return rawJSON(c, out)
+}
+
+// resolveIllustrators returns the ids of PATCH /edition's illustrators: ids
+// must exist (404); objects are new illustrators (409 when the name exists).
+func resolveIllustrators(ctx context.Context, tx *db.Tx, ids []int64, people []personIn) ([]int64, error) {
+	out := make([]int64, 0, len(ids)+len(people))
+	for _, id := range ids {
+		var exists bool
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM public.illustrators WHERE id = $1)`, clampInt4(id)).Scan(&exists); err != nil {
+			return nil, err
+		}
+		if !exists {
+			return nil, httpError(http.StatusNotFound, fmt.Sprintf("Illustrator with id %d not found.", id))
+		}
+		out = append(out, id)
+	}
+	for _, p := range people {
+		info := p.Info
+		if info == nil {
+			info = map[string]any{}
+		}
+		b, err := json.Marshal(info)
+		if err != nil {
+			return nil, err
+		}
+		rows, err := tx.Query(ctx, `INSERT INTO public.illustrators (first_name, last_name, info) VALUES ($1, $2, $3::jsonb)
+ON CONFLICT (name_key) DO NOTHING RETURNING id`, p.FirstName, *p.LastName, string(b))
+		if err != nil {
+			return nil, err
+		}
+		var id int64
+		found := false
+		for rows.Next() {
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			found = true
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+		if !found {
+			first := ""
+			if p.FirstName != nil {
+				first = *p.FirstName
+			}
+			return nil, httpError(http.StatusConflict, fmt.Sprintf("Illustrator %s %s already exists", first, *p.LastName))
+		}
+		out = append(out, id)
+	}
+	return out, nil
+}
+
+// clampInt4 keeps an id inside int4 so a look-up of an impossible id finds
+// nothing instead of failing.
+func clampInt4(id int64) int64 {
+	if id < math.MinInt32 || id > math.MaxInt32 {
+		return 0
+	}
+	return id
+}
+
+// ---------------------------------------------------------------------------
+// §2.8 Work writes
+
+// workCreateIn is WorkCreateWithEditionsIn.
+type workCreateIn struct {
+	Type           *string           `json:"type"`
+	LeadingArticle *string           `json:"leading_article"`
+	Title          *string           `json:"title"`
+	Subtitle       *string           `json:"subtitle"`
+	Authors        []json.RawMessage `json:"authors"`
+	Editions       []string          `json:"editions"`
+	Info           map[string]any    `json:"info"`
+}
+
+// POST /work: authors by id must exist (422, the original's 500 fixed);
+// editions are got or created and moved to the new work. Event "Work created".
+func (s *Server) postWork(c echo.Context) error {
+	ctx := c.Request().Context()
+	var in workCreateIn
+	if err := decodeBody(c, &in); err != nil {
+		return err
+	}
+	var ck checks
+	w := catalog.WorkIn{LeadingArticle: in.LeadingArticle, Subtitle: in.Subtitle, EditionISBNs: in.Editions, Info: in.Info}
+	if in.Type != nil {
+		if t := ck.enum([]any{"body", "type"}, workTypes, in.Type); t != nil {
+			w.Type = catalog.WorkType(*t)
+		}
+	}
+	if in.Title == nil {
+		ck.add([]any{"body", "title"}, "missing", "Field required", nil)
+	} else {
+		w.Title = *in.Title
+	}
+	if in.Authors == nil {
+		ck.add([]any{"body", "authors"}, "missing", "Field required", nil)
+	}
+	if in.Editions == nil {
+		ck.add([]any{"body", "editions"}, "missing", "Field required", nil)
+	}
+	ck.str([]any{"body", "title"}, in.Title, 512)
+	ck.str([]any{"body", "subtitle"}, in.Subtitle, 512)
+	ck.str([]any{"body", "leading_article"}, in.LeadingArticle, 20)
+	for i, raw := range in.Authors {
+		var id int64
+		if err := json.Unmarshal(raw, &id); err == nil {
+			if id < math.MinInt32 || id > math.MaxInt32 {
+				ck.add([]any{"body", "authors", i}, "value_error", fmt.Sprintf("Value error, Author with id %d not found", id), id)
+			}
+			w.Authors = append(w.Authors, catalog.AuthorRef{ID: id})
+			continue
+		}
+		var p personIn
+		if err := json.Unmarshal(raw, &p); err != nil {
+			ck.add([]any{"body", "authors", i}, "model_type", "Input should be an author id or AuthorCreateIn", nil)
+			continue
+		}
+		people := ck.people([]any{"body", "authors"}, []personIn{p})
+		if len(people) == 1 {
+			w.Authors = append(w.Authors, catalog.AuthorRef{New: &people[0]})
+		}
+	}
+	if err := ck.err(); err != nil {
+		return err
+	}
+	ident := identityOf(ctx)
+	var out json.RawMessage
+	err := db.InTx(ctx, s.pool, ident.Claims, func(tx *db.Tx) error {
+		id, err := catalog.CreateWork(ctx, tx, w)
+		if err != nil {
+			return err
+		}
+		if err := recordEvent(ctx, tx, ident, "Work created",
+			fmt.Sprintf("'%s' created with %d editions", w.Title, len(in.Editions)), "NORMAL", nil,
+			map[string]any{"work_id": id, "title": w.Title}); err != nil {
+			return err
+		}
+		out, err = txJSON(ctx, tx, workDetailSQL, id)
+		return err
+	})
+	if errors.Is(err, catalog.ErrUnknownAuthor) {
+		return errValidation(validationError{Type: "value_error", Loc: []any{"body", "authors"},
+			Msg: "Value error, " + err.Error(), Input: nil})
+	}
+	if err := catalogueError(err); err != nil {
+		return err
+	}
+	return rawJSON(c, out)
+}
+
+// workUpdateIn is WorkUpdateIn.
+type workUpdateIn struct {
+	LeadingArticle *string     `json:"leading_article"`
+	Title          *string     `json:"title"`
+	Subtitle       *string     `json:"subtitle"`
+	LabelSet       *labelSetIn `json:"labelset"`
+}
+
+// PATCH /work/{work_id}: the labelset patch (origin rules, domain.md §7.6),
+// then the given fields. Event "Work updated" with the before/after diff.
+func (s *Server) patchWork(c echo.Context) error {
+	ctx := c.Request().Context()
+	id, ok, err := pathInt(c, "work_id")
+	if err != nil {
+		return err
+	}
+	var in workUpdateIn
+	if err := decodeBody(c, &in); err != nil {
+		return err
+	}
+	var ck checks
+	ck.str([]any{"body", "title"}, in.Title, 512)
+	ck.str([]any{"body", "subtitle"}, in.Subtitle, 512)
+	ck.str([]any{"body", "leading_article"}, in.LeadingArticle, 20)
+	var patch *catalog.LabelSetPatch
+	if in.LabelSet != nil {
+		p := in.LabelSet.patch(&ck, []any{"body", "labelset"})
+		patch = &p
+	}
+	if err := ck.err(); err != nil {
+		return err
+	}
+	if !ok {
+		return errWorkNotFound(c.Param("work_id"))
+	}
+	ident := identityOf(ctx)
+	var out json.RawMessage
+	err = db.InTx(ctx, s.pool, ident.Claims, func(tx *db.Tx) error {
+		before, err := txJSON(ctx, tx, workSnapshotSQL+` FOR UPDATE OF w`, id)
+		if err != nil {
+			return err
+		}
+		if before == nil {
+			return errWorkNotFound(id)
+		}
+		if patch != nil {
+			if _, err := catalog.ApplyLabelSetPatch(ctx, tx, id, *patch); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.Exec(ctx, `UPDATE public.works SET leading_article = CASE WHEN $2 THEN $3 ELSE leading_article END,
+  title = coalesce($4, title), subtitle = CASE WHEN $5 THEN $6 ELSE subtitle END WHERE id = $1`,
+			id, in.LeadingArticle != nil, in.LeadingArticle, in.Title, in.Subtitle != nil, in.Subtitle); err != nil {
+			return err
+		}
+		after, err := txJSON(ctx, tx, workSnapshotSQL, id)
+		if err != nil {
+			return err
+		}
+		changes, title := workChanges(before, after)
+		if err := recordEvent(ctx, tx, ident, "Work updated", fmt.Sprintf("Made a change to '%s'", title), "NORMAL", nil,
+			map[string]any{"changes": changes, "work_id": id}); err != nil {
+			return err
+		}
+		out, err = txJSON(ctx, tx, workDetailSQL, id)
+		return err
+	})
+	if err := catalogueError(err); err != nil {
+		return err
+	}
+	return rawJSON(c, out)
+}
+
+// workChanges diffs two work snapshots: {field: [old, new]}, the labelset's
+// fields nested under "labelset" (its updated_at left out).
+func workChanges(before, after json.RawMessage) (map[string]any, string) {
+	var b, a map[string]any
+	_ = json.Unmarshal(before, &b)
+	_ = json.Unmarshal(after, &a)
+	changes := map[string]any{}
+	for k, nv := range a {
+		ov := b[k]
+		if k == "labelset" {
+			om, _ := ov.(map[string]any)
+			nm, _ := nv.(map[string]any)
+			ls := map[string]any{}
+			for f, x := range nm {
+				if f != "updated_at" && !jsonEqual(om[f], x) {
+					ls[f] = []any{om[f], x}
+				}
+			}
+			if len(ls) > 0 {
+				changes["labelset"] = ls
+			}
+			continue
+		}
+		if !jsonEqual(ov, nv) {
+			changes[k] = []any{ov, nv}
+		}
+	}
+	title, _ := a["title"].(string)
+	return changes, title
+}
+
+// DELETE /work/{work_id}: answers the work as it was. The safe behaviour of
+// catalog.DeleteWork: the work's editions are detached (work_id NULL), not
+// deleted, so no school's collection loses a book (the original deleted
+// them, and with them every collection item of those books).
+func (s *Server) deleteWork(c echo.Context) error {
+	ctx := c.Request().Context()
+	id, ok, err := pathInt(c, "work_id")
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return errWorkNotFound(c.Param("work_id"))
+	}
+	ident := identityOf(ctx)
+	var out json.RawMessage
+	err = db.InTx(ctx, s.pool, ident.Claims, func(tx *db.Tx) error {
+		var err error
+		if out, err = txJSON(ctx, tx, workDetailSQL, id); err != nil {
+			return err
+		}
+		if out == nil {
+			return errWorkNotFound(id)
+		}
+		var w struct {
+			Title string `json:"title"`
+		}
+		_ = json.Unmarshal(out, &w)
+		if err := recordEvent(ctx, tx, ident, "Work deleted", fmt.Sprintf("Deleted work '%s'", w.Title), "NORMAL", nil,
+			map[string]any{"work_id": id}); err != nil {
+			return err
+		}
+		if err := catalog.DeleteWork(ctx, tx, id); err != nil {
+			if errors.Is(err, db.ErrNotFound) {
+				return errForbidden() // visible but not deletable: row security refused
+			}
+			return err
+		}
+		return nil
+	})
+	if err := catalogueError(err); err != nil {
+		return err
+	}
+	return rawJSON(c, out)
+}
+
+// POST /work/{work_id}/generate-labels (ADMIN): queues task generate-labels.
+func (s *Server) postWorkGenerateLabels(c echo.Context) error {
+	ctx := c.Request().Context()
+	id, ok, err := pathInt(c, "work_id")
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return errWorkNotFound(c.Param("work_id"))
+	}
+	err = db.InTx(ctx, s.pool, identityOf(ctx).Claims, func(tx *db.Tx) error {
+		var exists bool
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM public.works WHERE id = $1)`, id).Scan(&exists); err != nil {
+			return err
+		}
+		if !exists {
+			return errWorkNotFound(id)
+		}
+		return jobs.Enqueue(ctx, tx, jobs.Task{Kind: kindGenerateLabels, Payload: map[string]any{"work_id": id}})
+	})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// ---------------------------------------------------------------------------
+// §2.10 PATCH /labelsets (ADMIN)
+
+type labelSetPatchIn struct {
+	ISBN      *string     `json:"isbn"`
+	PatchData *labelSetIn `json:"patch_data"`
+	HueyPick  *bool       `json:"huey_pick"`
+}
+
+// PATCH /labelsets: each patch finds the work of the edition with exactly
+// that ISBN (unknown += 1 when none), then applies the origin rules. One
+// transaction; each patch runs under a savepoint so a failing one counts as
+// an error and leaves the others (errors += 1), as the original's per-patch
+// commits do.
+func (s *Server) patchLabelSets(c echo.Context) error {
+	ctx := c.Request().Context()
+	var in []labelSetPatchIn
+	if err := decodeBody(c, &in); err != nil {
+		return err
+	}
+	if in == nil {
+		return errValidation(validationError{Type: "list_type", Loc: []any{"body"}, Msg: "Input should be a valid list", Input: nil})
+	}
+	var ck checks
+	patches := make([]catalog.LabelSetPatch, len(in))
+	isbns := make([]string, 0, len(in))
+	for i, p := range in {
+		loc := []any{"body", i}
+		if p.ISBN == nil {
+			ck.add(append(loc, "isbn"), "missing", "Field required", nil)
+		} else {
+			isbns = append(isbns, *p.ISBN)
+		}
+		if p.HueyPick == nil {
+			ck.add(append(loc, "huey_pick"), "missing", "Field required", nil)
+		}
+		if p.PatchData == nil {
+			ck.add(append(loc, "patch_data"), "missing", "Field required", nil)
+			continue
+		}
+		patches[i] = p.PatchData.patch(&ck, append(loc, "patch_data"))
+	}
+	if err := ck.err(); err != nil {
+		return err
+	}
+	var patched, unknown, failed int
+	err := db.InTx(ctx, s.pool, identityOf(ctx).Claims, func(tx *db.Tx) error {
+		works := map[string]int64{}
+		rows, err := tx.Query(ctx, `SELECT isbn, work_id FROM public.editions WHERE isbn = ANY($1::text[]) AND work_id IS NOT NULL`, isbns)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var isbn string
+			var w int64
+			if err := rows.Scan(&isbn, &w); err != nil {
+				rows.Close()
+				return err
+			}
+			works[isbn] = w
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for i, p := range in {
+			w, ok := works[*p.ISBN]
+			if !ok {
+				unknown++
+				continue
+			}
+			if _, err := tx.Exec(ctx, `SAVEPOINT labelset_patch`); err != nil {
+				return err
+			}
+			if _, err := catalog.ApplyLabelSetPatch(ctx, tx, w, patches[i]); err != nil {
+				s.logger.WarnContext(ctx, "labelset patch failed", "isbn", *p.ISBN, "error", err.Error())
+				if _, err := tx.Exec(ctx, `ROLLBACK TO SAVEPOINT labelset_patch`); err != nil {
+					return err
+				}
+				failed++
+				continue
+			}
+			if _, err := tx.Exec(ctx, `RELEASE SAVEPOINT labelset_patch`); err != nil {
+				return err
+			}
+			patched++
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]int{"patched": patched, "unknown": unknown, "errors": failed})
+}
