@@ -145,8 +145,15 @@ func (h *HS256) Verify(raw string, now time.Time) (Token, error) {
 	if alg, err := headerAlg(raw); err != nil || alg != jwa.HS256.String() {
 		return Token{}, fmt.Errorf("%w: algorithm %q not accepted", ErrInvalidToken, alg)
 	}
+	return verify(raw, now, jwt.WithKey(jwa.HS256, h.key))
+}
+
+// verify parses and validates raw with the given key option: signature,
+// expiry (with clock skew), the presence of sub, iat and exp, and the
+// subject's form.
+func verify(raw string, now time.Time, key jwt.ParseOption) (Token, error) {
 	tok, err := jwt.ParseString(raw,
-		jwt.WithKey(jwa.HS256, h.key),
+		key,
 		jwt.WithValidate(true),
 		jwt.WithClock(jwt.ClockFunc(func() time.Time { return now })),
 		jwt.WithAcceptableSkew(clockSkew),
