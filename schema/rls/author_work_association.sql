@@ -20,6 +20,9 @@ policy author_work_association_select_authenticated SELECT to huey_app
     using ( SELECT huey.is_authenticated() AS is_authenticated)
 policy author_work_association_select_owner SELECT to huey_owner
     using true
+policy author_work_association_select_public_list SELECT to huey_app
+    using ((( SELECT huey.kind() AS kind) = 'anonymous'::text) AND (work_id IN ( SELECT w.id
+   FROM works w)))
 policy author_work_association_select_staff SELECT to huey_staff_ro, huey_staff_rw
     using true
 policy author_work_association_update_admin UPDATE to huey_app

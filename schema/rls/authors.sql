@@ -16,6 +16,9 @@ policy authors_select_authenticated SELECT to huey_app
     using ( SELECT huey.is_authenticated() AS is_authenticated)
 policy authors_select_owner SELECT to huey_owner
     using true
+policy authors_select_public_list SELECT to huey_app
+    using ((( SELECT huey.kind() AS kind) = 'anonymous'::text) AND (id IN ( SELECT aw.author_id
+   FROM author_work_association aw)))
 policy authors_select_staff SELECT to huey_staff_ro, huey_staff_rw
     using true
 policy authors_update_admin UPDATE to huey_app

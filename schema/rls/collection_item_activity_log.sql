@@ -8,6 +8,9 @@ policy collection_item_activity_log_insert_admin INSERT to huey_app
     check ( SELECT huey.is_admin() AS is_admin)
 policy collection_item_activity_log_select_admin SELECT to huey_app
     using ( SELECT huey.is_admin() AS is_admin)
+policy collection_item_activity_log_select_visible_item SELECT to huey_app
+    using (collection_item_id IN ( SELECT i.id
+   FROM collection_items i))
 policy collection_item_activity_log_update_admin UPDATE to huey_app
     using ( SELECT huey.is_admin() AS is_admin)
     check ( SELECT huey.is_admin() AS is_admin)

@@ -5,18 +5,37 @@ grant huey_staff_ro: SELECT
 grant huey_staff_rw: DELETE, INSERT, SELECT, UPDATE
 policy collection_items_delete_admin DELETE to huey_app
     using ( SELECT huey.is_admin() AS is_admin)
+policy collection_items_delete_owner DELETE to huey_app
+    using (collection_id IN ( SELECT c.id
+   FROM collections c
+  WHERE ((c.user_id = ANY (( SELECT huey.collection_writer_user_ids() AS collection_writer_user_ids)::uuid[])) OR (c.school_id = ANY (( SELECT huey.school_uuids(huey.collection_writer_school_ids()) AS school_uuids)::uuid[])))))
 policy collection_items_insert_admin INSERT to huey_app
     check ( SELECT huey.is_admin() AS is_admin)
+policy collection_items_insert_owner INSERT to huey_app
+    check (collection_id IN ( SELECT c.id
+   FROM collections c
+  WHERE ((c.user_id = ANY (( SELECT huey.collection_writer_user_ids() AS collection_writer_user_ids)::uuid[])) OR (c.school_id = ANY (( SELECT huey.school_uuids(huey.collection_writer_school_ids()) AS school_uuids)::uuid[])))))
 policy collection_items_select_admin SELECT to huey_app
     using ( SELECT huey.is_admin() AS is_admin)
 policy collection_items_select_definer SELECT to huey_definer
     using true
 policy collection_items_select_owner SELECT to huey_owner
     using true
+policy collection_items_select_school_staff SELECT to huey_app
+    using (collection_id IN ( SELECT c.id
+   FROM collections c
+  WHERE (c.school_id = ANY (( SELECT huey.school_uuids(huey.staff_school_ids()) AS school_uuids)::uuid[]))))
 policy collection_items_select_visible_collection SELECT to huey_app
     using (collection_id IN ( SELECT c.id
    FROM collections c))
 policy collection_items_update_admin UPDATE to huey_app
     using ( SELECT huey.is_admin() AS is_admin)
     check ( SELECT huey.is_admin() AS is_admin)
+policy collection_items_update_owner UPDATE to huey_app
+    using (collection_id IN ( SELECT c.id
+   FROM collections c
+  WHERE ((c.user_id = ANY (( SELECT huey.collection_writer_user_ids() AS collection_writer_user_ids)::uuid[])) OR (c.school_id = ANY (( SELECT huey.school_uuids(huey.collection_writer_school_ids()) AS school_uuids)::uuid[])))))
+    check (collection_id IN ( SELECT c.id
+   FROM collections c
+  WHERE ((c.user_id = ANY (( SELECT huey.collection_writer_user_ids() AS collection_writer_user_ids)::uuid[])) OR (c.school_id = ANY (( SELECT huey.school_uuids(huey.collection_writer_school_ids()) AS school_uuids)::uuid[])))))
 rls true, forced true

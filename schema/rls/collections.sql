@@ -5,10 +5,16 @@ grant huey_staff_ro: SELECT
 grant huey_staff_rw: DELETE, INSERT, SELECT, UPDATE
 policy collections_delete_admin DELETE to huey_app
     using ( SELECT huey.is_admin() AS is_admin)
+policy collections_delete_owner DELETE to huey_app
+    using ((user_id = ANY (( SELECT huey.collection_writer_user_ids() AS collection_writer_user_ids)::uuid[])) OR (school_id = ANY (( SELECT huey.school_uuids(huey.collection_writer_school_ids()) AS school_uuids)::uuid[])))
 policy collections_insert_admin INSERT to huey_app
     check ( SELECT huey.is_admin() AS is_admin)
+policy collections_insert_owner INSERT to huey_app
+    check (((user_id IS NOT NULL) AND (school_id IS NULL) AND (user_id = ANY (( SELECT huey.collection_writer_user_ids() AS collection_writer_user_ids)::uuid[]))) OR ((school_id IS NOT NULL) AND (user_id IS NULL) AND (school_id = ANY (( SELECT huey.school_uuids(huey.collection_writer_school_ids()) AS school_uuids)::uuid[]))))
 policy collections_select_admin SELECT to huey_app
     using ( SELECT huey.is_admin() AS is_admin)
+policy collections_select_children SELECT to huey_app
+    using (user_id = ANY (( SELECT huey.child_ids() AS child_ids)::uuid[]))
 policy collections_select_definer SELECT to huey_definer
     using true
 policy collections_select_own SELECT to huey_app
@@ -20,4 +26,7 @@ policy collections_select_school_managers SELECT to huey_app
 policy collections_update_admin UPDATE to huey_app
     using ( SELECT huey.is_admin() AS is_admin)
     check ( SELECT huey.is_admin() AS is_admin)
+policy collections_update_owner UPDATE to huey_app
+    using ((user_id = ANY (( SELECT huey.collection_writer_user_ids() AS collection_writer_user_ids)::uuid[])) OR (school_id = ANY (( SELECT huey.school_uuids(huey.collection_writer_school_ids()) AS school_uuids)::uuid[])))
+    check (((user_id IS NOT NULL) AND (school_id IS NULL) AND (user_id = ANY (( SELECT huey.collection_writer_user_ids() AS collection_writer_user_ids)::uuid[]))) OR ((school_id IS NOT NULL) AND (user_id IS NULL) AND (school_id = ANY (( SELECT huey.school_uuids(huey.collection_writer_school_ids()) AS school_uuids)::uuid[]))))
 rls true, forced true

@@ -14,6 +14,9 @@ policy illustrators_select_admin SELECT to huey_app
     using ( SELECT huey.is_admin() AS is_admin)
 policy illustrators_select_authenticated SELECT to huey_app
     using ( SELECT huey.is_authenticated() AS is_authenticated)
+policy illustrators_select_public_list SELECT to huey_app
+    using ((( SELECT huey.kind() AS kind) = 'anonymous'::text) AND (id IN ( SELECT ie.illustrator_id
+   FROM illustrator_edition_association ie)))
 policy illustrators_select_staff SELECT to huey_staff_ro, huey_staff_rw
     using true
 policy illustrators_update_admin UPDATE to huey_app

@@ -18,6 +18,9 @@ policy labelset_hue_association_select_admin SELECT to huey_app
     using ( SELECT huey.is_admin() AS is_admin)
 policy labelset_hue_association_select_authenticated SELECT to huey_app
     using ( SELECT huey.is_authenticated() AS is_authenticated)
+policy labelset_hue_association_select_public_list SELECT to huey_app
+    using ((( SELECT huey.kind() AS kind) = 'anonymous'::text) AND (labelset_id IN ( SELECT l.id
+   FROM labelsets l)))
 policy labelset_hue_association_select_staff SELECT to huey_staff_ro, huey_staff_rw
     using true
 policy labelset_hue_association_update_admin UPDATE to huey_app

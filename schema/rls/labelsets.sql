@@ -14,6 +14,9 @@ policy labelsets_select_admin SELECT to huey_app
     using ( SELECT huey.is_admin() AS is_admin)
 policy labelsets_select_authenticated SELECT to huey_app
     using ( SELECT huey.is_authenticated() AS is_authenticated)
+policy labelsets_select_public_list SELECT to huey_app
+    using ((( SELECT huey.kind() AS kind) = 'anonymous'::text) AND (work_id IN ( SELECT w.id
+   FROM works w)))
 policy labelsets_select_staff SELECT to huey_staff_ro, huey_staff_rw
     using true
 policy labelsets_update_admin UPDATE to huey_app

@@ -16,6 +16,9 @@ policy works_select_authenticated SELECT to huey_app
     using ( SELECT huey.is_authenticated() AS is_authenticated)
 policy works_select_owner SELECT to huey_owner
     using true
+policy works_select_public_list SELECT to huey_app
+    using ((( SELECT huey.kind() AS kind) = 'anonymous'::text) AND (id IN ( SELECT bw.work_id
+   FROM book_list_works bw)))
 policy works_select_staff SELECT to huey_staff_ro, huey_staff_rw
     using true
 policy works_update_admin UPDATE to huey_app

@@ -182,10 +182,30 @@ func (s *Server) routes(e *echo.Echo) {
 	v1.GET("/search", s.getSearch, authed, val)
 	v1.POST("/recommend", s.postRecommend, authed) // validates after its decision (F9)
 
+	// Collections (api.md §2.11)
+	v1.POST("/collection", s.postCollection, authed) // validates after its creation checks
+	v1.GET("/collection/:collection_id", s.getCollection, authed, val)
+	v1.PUT("/collection/:collection_id", s.putCollection, authed)     // validates after its decision
+	v1.PATCH("/collection/:collection_id", s.patchCollection, authed) // validates after its decision
+	v1.DELETE("/collection/:collection_id", s.deleteCollection, authed, val)
+	v1.GET("/collection/:collection_id/items", s.getCollectionItems, authed, val)
+	v1.PUT("/collection/:collection_id/items", s.putCollectionItems, authed) // validates after its decision
+	v1.GET("/collection/:collection_id/info", s.getCollectionInfo, authed, val)
+	v1.GET("/collection/:collection_id/:isbn", s.getCollectionItemByISBN, authed, val)
+
 	// Classes (api.md §2.6)
 	v1.GET("/classes", s.getClasses, authed, s.allow("classes", "read"), val)
 	v1.POST("/school/:wriveted_identifier/class", s.postClass, authed, s.allow("classes", "create")) // validates after its decision
 	v1.GET("/class/:id", s.getClass, authed, val)
 	v1.PATCH("/class/:id", s.patchClass, authed) // validates after its decision
 	v1.DELETE("/class/:id", s.deleteClass, authed, val)
+
+	// Booklists (api.md §2.12)
+	v1.POST("/list", s.postBookList, authed, s.allow("book_lists", "create"), val)
+	v1.GET("/lists", s.getBookLists, authed, val)
+	v1.GET("/list/:booklist_identifier", s.getBookList, authed, val)
+	v1.PATCH("/list/:booklist_identifier", s.patchBookList, authed) // validates after its decision
+	v1.DELETE("/list/:booklist_identifier", s.deleteBookList, authed, val)
+	v1.GET("/public-lists", s.getPublicBookLists, public, val)
+	v1.GET("/public-list/:booklist_slug", s.getPublicBookList, public, val)
 }

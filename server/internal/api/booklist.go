@@ -1,0 +1,1051 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/labstack/echo/v4"
+
+	"github.com/wriveted/huey-api/policies"
+	"github.com/wriveted/huey-api/schema/db"
+)
+
+// Booklists (api.md §2.12). Who may attempt what is in policies/booklists.rego
+// (the route-level ACL, and "publish": only admins create or patch into Huey,
+// Regional and Other lists, F3) and policies/booklist.rego (one list; F19:
+// a private Huey/Regional list is not readable by everyone). Which rows exist
+// is row security (migration 20261127000007_booklists.sql), which also lets
+// anonymous callers read public Huey lists and their items, so the public
+// routes run the same queries under `kind = anonymous` claims. Listings are
+// filtered by row security before they are paged and count only what the
+// caller may read (F14). Item changes are simulated in memory with the
+// ordering semantics of domain.md §9.2, then written set-based in the
+// transaction with the (booklist_id, order_id) constraint deferred.
+
+// Messages of the original (api.md §2.12).
+const (
+	msgBooklistPrivilegedType = "Only admin users may create that type of book list"
+	msgBooklistSlugNotHuey    = "A slug can only be provided for a Huey list"
+	msgBooklistSlugRequired   = "A slug must be provided for a Public Huey list"
+	msgBooklistNeedSchool     = "Need to know which school to use"
+	msgBooklistSchoolDenied   = "Only school admin accounts may create school book lists"
+	msgBooklistUserDenied     = "You lack the permission to create book lists for other users"
+	msgBooklistNeedUser       = "Only user accounts may create book lists without specifying the user"
+	msgBooklistCreateFailed   = "Couldn't create booklist"
+	msgBooklistUpdateFailed   = "Booklist update wasn't possible"
+	msgBooklistNotFound       = "Booklist not found"
+	msgBooklistNotHuey        = "Booklist is not a public Huey booklist"
+)
+
+// booklistNameMax is book_lists.name's and slug's varchar(200).
+const booklistNameMax = 200
+
+var (
+	bookListTypes = []enumValue{{"PERSONAL", "Personal"}, {"SCHOOL", "School"}, {"REGION", "Regional"},
+		{"HUEY", "Huey"}, {"OTHER_LIST", "Other"}}
+	bookListSharings = []enumValue{{"PRIVATE", "private"}, {"RESTRICTED", "restricted"}, {"PUBLIC", "public"}}
+	bookFeedbacks    = []enumValue{{"GOOD", "GOOD"}, {"BAD", "BAD"}, {"READ_GOOD", "READ_GOOD"}, {"READ_BAD", "READ_BAD"}}
+	bookListActions  = []enumValue{{"add", "add"}, {"remove", "remove"}, {"update", "update"}}
+	bookListInfoKeys = []string{"description", "image_url", "subheading", "colour"}
+	bookListItemKeys = []string{"edition", "note", "feedback"}
+)
+
+// privilegedListType: the list types only admins create or keep (api.md
+// §2.12 step 1; F3).
+func privilegedListType(label string) bool {
+	return label == "OTHER_LIST" || label == "HUEY" || label == "REGION"
+}
+
+func apiListType(label string) string {
+	for _, m := range bookListTypes {
+		if m.Label == label {
+			return m.Value
+		}
+	}
+	return label
+}
+
+func errBooklistNotFound(id uuid.UUID) error {
+	return httpError(http.StatusNotFound, fmt.Sprintf("Booklist with id %s not found", id))
+}
+
+// ---------------------------------------------------------------------------
+// JSON built by Postgres.
+
+const sqlBookListType = `CASE b.type WHEN 'PERSONAL' THEN 'Personal' WHEN 'SCHOOL' THEN 'School'
+  WHEN 'REGION' THEN 'Regional' WHEN 'HUEY' THEN 'Huey' ELSE 'Other' END`
+
+// sqlBookListBrief is BookListBrief of list row b, and its book_count.
+var sqlBookListBrief = `json_build_object('id', b.id, 'name', b.name, 'type', ` + sqlBookListType + `,
+  'book_count', (SELECT count(*) FROM public.book_list_works bw WHERE bw.booklist_id = b.id),
+  'created_at', ` + sqlTime("b.created_at") + `, 'updated_at', ` + sqlTime("b.updated_at") + `,
+  'user', (SELECT json_build_object('id', u.id, 'type', lower(u.type::text), 'name', u.name)
+           FROM public.users u WHERE u.id = b.user_id),
+  'school', (SELECT json_build_object('wriveted_identifier', s.wriveted_identifier, 'name', s.name)
+             FROM public.schools s WHERE s.id = b.school_id),
+  'sharing', lower(b.sharing::text), 'slug', b.slug, 'info', b.info),
+  (SELECT count(*) FROM public.book_list_works bw WHERE bw.booklist_id = b.id)`
+
+var bookListBriefByIDSQL = `SELECT ` + sqlBookListBrief + ` FROM public.book_lists b WHERE b.id = $1`
+
+var bookListBriefBySlugSQL = `SELECT ` + sqlBookListBrief + ` FROM public.book_lists b WHERE b.slug = $1`
+
+// bookListItemsSQL is a page of BookListItemDetail (or, enriched,
+// BookListItemEnriched) of the list the SQL expression list names; $2, $3
+// are skip and limit. Enriched items carry the edition named by info.edition
+// when it exists, else the work's first edition (covers first); items whose
+// work has no edition are left out (api.md §2.12).
+func bookListItemsSQL(list string, enriched bool) string {
+	edition, join := "", ""
+	if enriched {
+		edition = `, 'edition', ` + sqlEditionDetail
+		join = `
+JOIN LATERAL (SELECT x.* FROM public.editions x
+              WHERE x.work_id = w.id OR x.isbn = (bw.info ->> 'edition')
+              ORDER BY (x.isbn = (bw.info ->> 'edition')) IS TRUE DESC, x.cover_url IS NULL, x.id LIMIT 1) e ON true`
+	}
+	return `
+SELECT json_build_object('order_id', bw.order_id, 'work_id', bw.work_id, 'info', bw.info,
+  'work', json_build_object('id', w.id::text, 'type', lower(w.type::text), 'leading_article', w.leading_article,
+    'title', w.title, 'subtitle', w.subtitle, 'authors', ` + sqlAuthorsOfWork("w.id") + `,
+    'labelset', ` + sqlLabelSetBasic + `, 'cover_url', NULL)` + edition + `)
+FROM public.book_list_works bw
+JOIN public.works w ON w.id = bw.work_id ` + sqlLatestLabelSet("w.id") + join + `
+WHERE bw.booklist_id = ` + list + `
+ORDER BY bw.order_id NULLS LAST, bw.work_id OFFSET $2 LIMIT $3`
+}
+
+// queueBrief queues a brief query; *out stays nil when no list is visible.
+func queueBrief(b batchQueuer, out *json.RawMessage, count *int64, q string, args ...any) {
+	b.Queue(q, args...).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			var v []byte
+			if err := rows.Scan(&v, count); err != nil {
+				return err
+			}
+			*out = v
+		}
+		return rows.Err()
+	})
+}
+
+// bookListDetail is BookListDetail(Enriched): the brief, the page and its
+// wrapper (total = book_count).
+func bookListDetail(brief json.RawMessage, count int64, items []json.RawMessage, skip, limit int) (map[string]json.RawMessage, error) {
+	out := map[string]json.RawMessage{}
+	if err := json.Unmarshal(brief, &out); err != nil {
+		return nil, err
+	}
+	for k, v := range pageOf(items, skip, limit, &count) {
+		b, err := json.Marshal(v)
+		if err != nil {
+			return nil, err
+		}
+		out[k] = b
+	}
+	return out, nil
+}
+
+// ---------------------------------------------------------------------------
+// Policy attributes of one list.
+
+type bookListAttrs struct {
+	found    bool
+	typ      string
+	sharing  string
+	userID   *uuid.UUID
+	schoolID *int64
+}
+
+func queueBookListAttrs(b batchQueuer, id uuid.UUID, out *bookListAttrs) {
+	b.Queue(`SELECT type, sharing, user_id, school_id FROM huey.booklist_attrs($1)`, id).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			if err := rows.Scan(&out.typ, &out.sharing, &out.userID, &out.schoolID); err != nil {
+				return err
+			}
+			out.found = true
+		}
+		return rows.Err()
+	})
+}
+
+func bookListResource(id uuid.UUID, a bookListAttrs) policies.Resource {
+	attrs := map[string]string{"type": a.typ, "sharing": a.sharing, "user_id": "", "school_id": ""}
+	if a.userID != nil {
+		attrs["user_id"] = a.userID.String()
+	}
+	if a.schoolID != nil {
+		attrs["school_id"] = strconv.FormatInt(*a.schoolID, 10)
+	}
+	return policies.Resource{Type: "book_list", ID: id.String(), Attrs: attrs}
+}
+
+// decideBookList: 404 when the list does not exist, 403 when action is refused.
+func (s *Server) decideBookList(ctx context.Context, id uuid.UUID, a bookListAttrs, action string) error {
+	if !a.found {
+		return errBooklistNotFound(id)
+	}
+	return s.check(ctx, bookListResource(id, a), action)
+}
+
+// readBookListAttrs reads a list's attributes alone (the decision of a write).
+func (s *Server) readBookListAttrs(c echo.Context) (uuid.UUID, bookListAttrs, error) {
+	ctx := c.Request().Context()
+	var a bookListAttrs
+	id, err := pathUUID(c, "booklist_identifier")
+	if err != nil {
+		return id, a, err
+	}
+	err = db.Read(ctx, s.pool, identityOf(ctx).Claims, func(b *pgx.Batch) { queueBookListAttrs(b, id, &a) })
+	return id, a, err
+}
+
+// publishAllowed: the caller may create or keep Huey, Regional and Other lists (F3).
+func (s *Server) publishAllowed(ctx context.Context) error {
+	ok, err := s.may(ctx, policies.Resource{Type: "book_lists"}, "publish")
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return httpError(http.StatusForbidden, msgBooklistPrivilegedType)
+	}
+	return nil
+}
+
+// checkPublicity is step 2 of create and update, on the resulting values.
+func checkPublicity(typ, sharing string, slug *string) error {
+	if slug != nil && typ != "HUEY" {
+		return httpError(http.StatusUnprocessableEntity, msgBooklistSlugNotHuey)
+	}
+	if typ == "HUEY" && sharing == "PUBLIC" && slug == nil {
+		return httpError(http.StatusUnprocessableEntity, msgBooklistSlugRequired)
+	}
+	return nil
+}
+
+// ---------------------------------------------------------------------------
+// Reading lists.
+
+// GET /lists: every list the caller may read (row security, F14), newest first.
+func (s *Server) getBookLists(c echo.Context) error {
+	skip, limit, err := page(c)
+	if err != nil {
+		return err
+	}
+	var ck checks
+	var typ, sharing *string
+	if c.QueryParams().Has("list_type") {
+		v := c.QueryParam("list_type")
+		typ = ck.enum([]any{"query", "list_type"}, bookListTypes, &v)
+	}
+	if c.QueryParams().Has("sharing_type") {
+		v := c.QueryParam("sharing_type")
+		sharing = ck.enum([]any{"query", "sharing_type"}, bookListSharings, &v)
+	}
+	if err := ck.err(); err != nil {
+		return err
+	}
+	where := `($1::text IS NULL OR b.type::text = $1) AND ($2::text IS NULL OR b.sharing::text = $2)`
+	return s.listBookLists(c, where, skip, limit, typ, sharing)
+}
+
+// GET /public-lists (PUBLIC): public Huey lists.
+func (s *Server) getPublicBookLists(c echo.Context) error {
+	skip, limit, err := page(c)
+	if err != nil {
+		return err
+	}
+	return s.listBookLists(c, `b.type = 'HUEY' AND b.sharing = 'PUBLIC'`, skip, limit)
+}
+
+// listBookLists answers a BookListsResponse: a page of the visible lists
+// matching where, and their count, in one round trip.
+func (s *Server) listBookLists(c echo.Context, where string, skip, limit int, args ...any) error {
+	ctx := c.Request().Context()
+	n := len(args)
+	q := fmt.Sprintf(`SELECT %s FROM public.book_lists b WHERE %s ORDER BY b.created_at DESC, b.id OFFSET $%d LIMIT $%d`,
+		sqlBookListBrief, where, n+1, n+2)
+	data := []json.RawMessage{}
+	var total int64
+	err := db.Read(ctx, s.pool, identityOf(ctx).Claims, func(b *pgx.Batch) {
+		b.Queue(q, append(append([]any{}, args...), skip, limit)...).Query(func(rows pgx.Rows) error {
+			for rows.Next() {
+				var v []byte
+				var count int64
+				if err := rows.Scan(&v, &count); err != nil {
+					return err
+				}
+				data = append(data, v)
+			}
+			return rows.Err()
+		})
+		b.Queue(`SELECT count(*) FROM public.book_lists b WHERE `+where, args...).QueryRow(func(row pgx.Row) error {
+			return row.Scan(&total)
+		})
+	})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, pageOf(data, skip, limit, &total))
+}
+
+// GET /list/{booklist_identifier}: `read` on the list; attributes, brief and
+// items in one round trip.
+func (s *Server) getBookList(c echo.Context) error {
+	ctx := c.Request().Context()
+	id, err := pathUUID(c, "booklist_identifier")
+	if err != nil {
+		return err
+	}
+	skip, limit, err := page(c)
+	if err != nil {
+		return err
+	}
+	enriched, err := queryBool(c, "enriched")
+	if err != nil {
+		return err
+	}
+	var (
+		a     bookListAttrs
+		brief json.RawMessage
+		count int64
+		items []json.RawMessage
+	)
+	err = db.Read(ctx, s.pool, identityOf(ctx).Claims, func(b *pgx.Batch) {
+		queueBookListAttrs(b, id, &a)
+		queueBrief(b, &brief, &count, bookListBriefByIDSQL, id)
+		queueJSONList(b, &items, bookListItemsSQL("$1", enriched != nil && *enriched), id, skip, limit)
+	})
+	if err != nil {
+		return err
+	}
+	if err := s.decideBookList(ctx, id, a, "read"); err != nil {
+		return err
+	}
+	if brief == nil {
+		return errBooklistNotFound(id)
+	}
+	out, err := bookListDetail(brief, count, items, skip, limit)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// GET /public-list/{booklist_slug} (PUBLIC): 404 when missing or not public,
+// 403 when public but not a Huey list; one round trip.
+func (s *Server) getPublicBookList(c echo.Context) error {
+	ctx := c.Request().Context()
+	slug := c.Param("booklist_slug")
+	skip, limit, err := page(c)
+	if err != nil {
+		return err
+	}
+	enriched, err := queryBool(c, "enriched")
+	if err != nil {
+		return err
+	}
+	var (
+		found, public, huey bool
+		brief               json.RawMessage
+		count               int64
+		items               []json.RawMessage
+	)
+	err = db.Read(ctx, s.pool, identityOf(ctx).Claims, func(b *pgx.Batch) {
+		b.Queue(`SELECT is_public, is_huey FROM huey.public_booklist_attrs($1)`, slug).Query(func(rows pgx.Rows) error {
+			for rows.Next() {
+				if err := rows.Scan(&public, &huey); err != nil {
+					return err
+				}
+				found = true
+			}
+			return rows.Err()
+		})
+		queueBrief(b, &brief, &count, bookListBriefBySlugSQL+` AND b.type = 'HUEY' AND b.sharing = 'PUBLIC'`, slug)
+		queueJSONList(b, &items, bookListItemsSQL(`(SELECT b.id FROM public.book_lists b
+			WHERE b.slug = $1 AND b.type = 'HUEY' AND b.sharing = 'PUBLIC')`, enriched != nil && *enriched), slug, skip, limit)
+	})
+	if err != nil {
+		return err
+	}
+	switch {
+	case !found || !public:
+		return httpError(http.StatusNotFound, msgBooklistNotFound)
+	case !huey:
+		return httpError(http.StatusForbidden, msgBooklistNotHuey)
+	case brief == nil:
+		return httpError(http.StatusNotFound, msgBooklistNotFound)
+	}
+	out, err := bookListDetail(brief, count, items, skip, limit)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// ---------------------------------------------------------------------------
+// Request models.
+
+type bookListItemIn struct {
+	Action  *string         `json:"action"`
+	WorkID  *int64          `json:"work_id"`
+	OrderID *int64          `json:"order_id"`
+	Info    json.RawMessage `json:"info"`
+}
+
+type bookListCreateIn struct {
+	Name     *string          `json:"name"`
+	Type     *string          `json:"type"`
+	Slug     *string          `json:"slug"`
+	Sharing  *string          `json:"sharing"`
+	SchoolID json.RawMessage  `json:"school_id"`
+	UserID   *string          `json:"user_id"`
+	Info     json.RawMessage  `json:"info"`
+	Items    []bookListItemIn `json:"items"`
+}
+
+type bookListUpdateIn struct {
+	Name    optional[string] `json:"name"`
+	Type    optional[string] `json:"type"`
+	Sharing optional[string] `json:"sharing"`
+	Slug    optional[string] `json:"slug"`
+	Info    json.RawMessage  `json:"info"`
+	Items   []bookListItemIn `json:"items"`
+}
+
+// stringObject validates an object of optional string fields and keeps only
+// keys (all of them when all is set, absent ones as null; else those given).
+func (c *checks) stringObject(loc []any, raw json.RawMessage, keys []string, all bool) map[string]any {
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil
+	}
+	var in map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &in); err != nil {
+		c.add(loc, "dict_type", "Input should be a valid dictionary", nil)
+		return nil
+	}
+	out := map[string]any{}
+	for _, k := range keys {
+		v, ok := in[k]
+		if !ok {
+			if all {
+				out[k] = nil
+			}
+			continue
+		}
+		if string(v) == "null" {
+			out[k] = nil
+			continue
+		}
+		var s string
+		if err := json.Unmarshal(v, &s); err != nil {
+			c.add(append(append([]any{}, loc...), k), "string_type", "Input should be a valid string", v)
+			continue
+		}
+		if k == "image_url" && strings.HasPrefix(strings.ToLower(s), "data:") {
+			// as for covers: no image storage yet, so data URIs are refused
+			c.add(append(append([]any{}, loc...), k), "value_error", "Image uploads are not supported; give a URL", s)
+			continue
+		}
+		out[k] = s
+	}
+	return out
+}
+
+// item validates one item change; create items have no action (add).
+func (c *checks) item(loc []any, in bookListItemIn, withAction bool) itemOp {
+	op := itemOp{action: "add", order: in.OrderID}
+	if withAction {
+		if in.Action == nil {
+			c.add(append(append([]any{}, loc...), "action"), "missing", "Field required", nil)
+		} else if v := c.enum(append(append([]any{}, loc...), "action"), bookListActions, in.Action); v != nil {
+			op.action = *v
+		}
+	}
+	if in.WorkID == nil {
+		c.add(append(append([]any{}, loc...), "work_id"), "missing", "Field required", nil)
+	} else {
+		op.work = *in.WorkID
+	}
+	if in.OrderID != nil && (*in.OrderID < -1<<31 || *in.OrderID >= 1<<31) {
+		c.add(append(append([]any{}, loc...), "order_id"), "value_error", "order_id out of range", *in.OrderID)
+	}
+	op.info = c.stringObject(append(append([]any{}, loc...), "info"), in.Info, bookListItemKeys, false)
+	if fb, ok := op.info["feedback"].(string); ok {
+		c.enum(append(append([]any{}, loc...), "info", "feedback"), bookFeedbacks, &fb)
+	}
+	return op
+}
+
+// ---------------------------------------------------------------------------
+// Item ordering (domain.md §9.2), simulated in memory, written set-based.
+
+type itemOp struct {
+	action string
+	work   int64
+	order  *int64
+	info   map[string]any
+}
+
+type listItem struct {
+	order   *int64
+	info    map[string]any
+	rawInfo []byte
+	isNew   bool
+	touched bool
+}
+
+// itemSet is a list's items during a change.
+type itemSet struct {
+	items   map[int64]*listItem
+	removed []int64
+}
+
+func newItemSet() *itemSet { return &itemSet{items: map[int64]*listItem{}} }
+
+func (s *itemSet) shift(from, to int64, by int64) { // orders in [from, to] move by `by`
+	for _, it := range s.items {
+		if it.order != nil && *it.order >= from && *it.order <= to {
+			v := *it.order + by
+			it.order, it.touched = &v, true
+		}
+	}
+}
+
+func (s *itemSet) apply(op itemOp) {
+	it, present := s.items[op.work]
+	switch op.action {
+	case "add":
+		if present {
+			return
+		}
+		var pos int64
+		if op.order == nil {
+			pos = int64(len(s.items))
+		} else {
+			pos = *op.order
+			s.shift(pos, 1<<62, 1)
+		}
+		s.items[op.work] = &listItem{order: &pos, info: op.info, isNew: true, touched: true}
+	case "update":
+		if !present {
+			return
+		}
+		if op.order != nil && it.order != nil && *op.order != *it.order {
+			n, o := *op.order, *it.order
+			if n < o {
+				s.shift(n, o-1, 1)
+			} else {
+				s.shift(o+1, n, -1)
+			}
+		}
+		if op.order != nil {
+			v := *op.order
+			it.order, it.touched = &v, true
+		}
+		if op.info != nil {
+			base := map[string]any{}
+			if it.info != nil {
+				base = it.info
+			}
+			it.info, it.touched = deepMerge(base, op.info), true
+		}
+	case "remove":
+		if !present {
+			return
+		}
+		delete(s.items, op.work)
+		if !it.isNew {
+			s.removed = append(s.removed, op.work)
+		}
+		if it.order != nil {
+			s.shift(*it.order+1, 1<<62, -1)
+		}
+	}
+}
+
+// load reads a list's items inside the transaction.
+func (s *itemSet) load(ctx context.Context, tx *db.Tx, list uuid.UUID) error {
+	rows, err := tx.Query(ctx, `SELECT work_id, order_id, info::text FROM public.book_list_works WHERE booklist_id = $1`, list)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			work  int64
+			order *int64
+			info  *string
+		)
+		if err := rows.Scan(&work, &order, &info); err != nil {
+			return err
+		}
+		it := &listItem{order: order}
+		if info != nil {
+			it.rawInfo = []byte(*info)
+			var m map[string]any
+			if json.Unmarshal(it.rawInfo, &m) == nil {
+				it.info = m
+			}
+		}
+		s.items[work] = it
+	}
+	return rows.Err()
+}
+
+// write stores the change: removals, moved or changed items and new items,
+// each one set-based statement, with the order constraint deferred to commit.
+func (s *itemSet) write(ctx context.Context, tx *db.Tx, list uuid.UUID) error {
+	if _, err := tx.Exec(ctx, `SET CONSTRAINTS uq_booklistworkassociations_booklist_id_order_id DEFERRED`); err != nil {
+		return err
+	}
+	if len(s.removed) > 0 {
+		if _, err := tx.Exec(ctx, `DELETE FROM public.book_list_works WHERE booklist_id = $1 AND work_id = ANY ($2::int[])`,
+			list, s.removed); err != nil {
+			return err
+		}
+	}
+	var (
+		uw, nw   []int64
+		uo, no   []*int64
+		ui, ni   []*string
+		infoText = func(it *listItem) *string {
+			if it.info == nil {
+				if it.rawInfo != nil {
+					v := string(it.rawInfo)
+					return &v
+				}
+				return nil
+			}
+			b, _ := json.Marshal(it.info)
+			v := string(b)
+			return &v
+		}
+	)
+	for w, it := range s.items {
+		switch {
+		case it.isNew:
+			nw, no, ni = append(nw, w), append(no, it.order), append(ni, infoText(it))
+		case it.touched:
+			uw, uo, ui = append(uw, w), append(uo, it.order), append(ui, infoText(it))
+		}
+	}
+	if len(uw) > 0 {
+		if _, err := tx.Exec(ctx, `
+			UPDATE public.book_list_works bw SET order_id = x.o, info = x.i::json
+			FROM unnest($2::int[], $3::int[], $4::text[]) AS x(w, o, i)
+			WHERE bw.booklist_id = $1 AND bw.work_id = x.w`, list, uw, uo, ui); err != nil {
+			return err
+		}
+	}
+	if len(nw) > 0 {
+		if _, err := tx.Exec(ctx, `
+			INSERT INTO public.book_list_works (booklist_id, work_id, order_id, info, created_at)
+			SELECT $1, x.w, x.o, x.i::json, huey.utcnow() FROM unnest($2::int[], $3::int[], $4::text[]) AS x(w, o, i)`,
+			list, nw, no, ni); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ---------------------------------------------------------------------------
+// POST /list
+
+// POST /list: route ACL `create`, then the steps of api.md §2.12 in order.
+func (s *Server) postBookList(c echo.Context) error {
+	ctx := c.Request().Context()
+	ident := identityOf(ctx)
+	var in bookListCreateIn
+	if err := decodeBody(c, &in); err != nil {
+		return err
+	}
+	var ck checks
+	if in.Name == nil {
+		ck.add([]any{"body", "name"}, "missing", "Field required", nil)
+	}
+	ck.str([]any{"body", "name"}, in.Name, booklistNameMax)
+	ck.str([]any{"body", "slug"}, in.Slug, booklistNameMax)
+	var typ *string
+	if in.Type == nil {
+		ck.add([]any{"body", "type"}, "missing", "Field required", nil)
+	} else {
+		typ = ck.enum([]any{"body", "type"}, bookListTypes, in.Type)
+	}
+	sharing := "PRIVATE"
+	if in.Sharing != nil {
+		if v := ck.enum([]any{"body", "sharing"}, bookListSharings, in.Sharing); v != nil {
+			sharing = *v
+		}
+	}
+	var schoolRaw *string
+	if len(in.SchoolID) > 0 && string(in.SchoolID) != "null" {
+		var str string
+		var num json.Number
+		switch {
+		case json.Unmarshal(in.SchoolID, &str) == nil:
+			schoolRaw = &str
+		case json.Unmarshal(in.SchoolID, &num) == nil:
+			v := num.String()
+			schoolRaw = &v
+		default:
+			ck.add([]any{"body", "school_id"}, "string_type", "Input should be a valid string", in.SchoolID)
+		}
+	}
+	info := ck.stringObject([]any{"body", "info"}, in.Info, bookListInfoKeys, true)
+	items := newItemSet()
+	for i, it := range in.Items {
+		items.apply(ck.item([]any{"body", "items", i}, it, false))
+	}
+	if err := ck.err(); err != nil {
+		return err
+	}
+	label := *typ
+
+	// 1. privileged types; 2. publicity.
+	if privilegedListType(label) {
+		if err := s.publishAllowed(ctx); err != nil {
+			return err
+		}
+	}
+	if err := checkPublicity(label, sharing, in.Slug); err != nil {
+		return err
+	}
+	// 3. the school; 4. the owner.
+	var (
+		schoolID *int64
+		userID   *uuid.UUID
+	)
+	switch label {
+	case "SCHOOL":
+		id, err := s.bookListSchool(ctx, ident, schoolRaw)
+		if err != nil {
+			return err
+		}
+		schoolID = &id
+	case "PERSONAL":
+		id, err := s.bookListOwner(ctx, ident, in.UserID)
+		if err != nil {
+			return err
+		}
+		userID = &id
+	default:
+		if schoolRaw != nil {
+			id, err := strconv.ParseInt(*schoolRaw, 10, 32)
+			if err != nil {
+				return httpError(http.StatusUnprocessableEntity, msgBooklistCreateFailed)
+			}
+			schoolID = &id
+		}
+	}
+	var infoJSON []byte
+	if info != nil {
+		infoJSON, _ = json.Marshal(info)
+	}
+
+	// 5. insert with the items; 6. the event.
+	id := uuid.New()
+	var (
+		brief json.RawMessage
+		count int64
+	)
+	err := db.InTx(ctx, s.pool, ident.Claims, func(tx *db.Tx) error {
+		if _, err := tx.Exec(ctx, `
+			INSERT INTO public.book_lists (id, name, type, info, created_at, updated_at, school_id, user_id, slug, sharing)
+			VALUES ($1, $2, $3::enum_book_list_type, $4, huey.utcnow(), huey.utcnow(), $5, $6, $7, $8::enum_book_list_sharing)`,
+			id, *in.Name, label, infoJSON, schoolID, userID, in.Slug, sharing); err != nil {
+			return err
+		}
+		if err := items.write(ctx, tx, id); err != nil {
+			return err
+		}
+		if err := recordEvent(ctx, tx, ident, "Booklist created",
+			fmt.Sprintf("%s created booklist '%s'", ident.Account.Name, *in.Name), "NORMAL", schoolID,
+			map[string]any{"type": apiListType(label), "id": id}); err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, bookListBriefByIDSQL, id)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			if err := rows.Scan(&brief, &count); err != nil {
+				return err
+			}
+		}
+		return rows.Err()
+	})
+	switch {
+	case isIntegrityError(err):
+		return httpError(http.StatusUnprocessableEntity, msgBooklistCreateFailed)
+	case isPermissionDenied(err): // the policy allowed it; row security did not
+		return errForbidden()
+	case err != nil:
+		return err
+	case brief == nil:
+		return errForbidden()
+	}
+	return rawJSON(c, brief)
+}
+
+// bookListSchool is step 3: the school of a new School list.
+func (s *Server) bookListSchool(ctx context.Context, ident *Identity, raw *string) (int64, error) {
+	var id int64
+	switch {
+	case raw != nil:
+		wid, err := uuid.Parse(*raw)
+		if err != nil {
+			return 0, httpError(http.StatusNotFound, fmt.Sprintf("School with wriveted_id %s not found.", *raw))
+		}
+		var found *int64
+		if err := db.Read(ctx, s.pool, ident.Claims, func(b *pgx.Batch) { queueSchoolAttrs(b, wid, &found) }); err != nil {
+			return 0, err
+		}
+		if found == nil {
+			return 0, errSchoolNotFound(wid)
+		}
+		id = *found
+	case ident.IsUser() && ident.Account.SchoolID != nil && isStaff(ident.Account.UserType):
+		id = *ident.Account.SchoolID
+	case !ident.IsUser() && len(ident.Account.LinkedSchoolIDs) == 1:
+		id = ident.Account.LinkedSchoolIDs[0]
+	default:
+		return 0, httpError(http.StatusUnprocessableEntity, msgBooklistNeedSchool)
+	}
+	ok, err := s.may(ctx, schoolResource(id), "update")
+	if err != nil {
+		return 0, err
+	}
+	if !ok {
+		return 0, httpError(http.StatusForbidden, msgBooklistSchoolDenied)
+	}
+	return id, nil
+}
+
+// bookListOwner is step 4: the owner of a new Personal list.
+func (s *Server) bookListOwner(ctx context.Context, ident *Identity, raw *string) (uuid.UUID, error) {
+	if raw == nil {
+		if !ident.IsUser() {
+			return uuid.Nil, httpError(http.StatusUnprocessableEntity, msgBooklistNeedUser)
+		}
+		return ident.Account.ID, nil
+	}
+	id, err := uuid.Parse(*raw)
+	if err != nil {
+		return uuid.Nil, errValidation(validationError{Type: "uuid_parsing", Loc: []any{"body", "user_id"},
+			Msg: "Input should be a valid UUID", Input: *raw})
+	}
+	res, found, err := s.userResource(ctx, id)
+	if err != nil {
+		return uuid.Nil, err
+	}
+	if !found {
+		return uuid.Nil, errUserNotFound(id)
+	}
+	ok, err := s.may(ctx, res, "update")
+	if err != nil {
+		return uuid.Nil, err
+	}
+	if !ok {
+		return uuid.Nil, httpError(http.StatusForbidden, msgBooklistUserDenied)
+	}
+	return id, nil
+}
+
+// ---------------------------------------------------------------------------
+// PATCH /list/{booklist_identifier}
+
+// PATCH /list/{id}: `update` on the list; F3: the current and the new type
+// must be one the caller may hold; publicity is validated on the resulting
+// values; everything in one transaction.
+func (s *Server) patchBookList(c echo.Context) error {
+	ctx := c.Request().Context()
+	ident := identityOf(ctx)
+	id, a, err := s.readBookListAttrs(c)
+	if err != nil {
+		return err
+	}
+	if err := s.decideBookList(ctx, id, a, "update"); err != nil {
+		return err
+	}
+	if err := s.validateRequest(c); err != nil {
+		return err
+	}
+	var in bookListUpdateIn
+	if err := decodeBody(c, &in); err != nil {
+		return err
+	}
+	var ck checks
+	var newType, newSharing *string
+	if in.Name.Set && in.Name.Null {
+		ck.add([]any{"body", "name"}, "string_type", "Input should be a valid string", nil)
+	}
+	ck.str([]any{"body", "name"}, in.Name.ptr(), booklistNameMax)
+	ck.str([]any{"body", "slug"}, in.Slug.ptr(), booklistNameMax)
+	if v := in.Type.ptr(); v != nil {
+		newType = ck.enum([]any{"body", "type"}, bookListTypes, v)
+	}
+	if v := in.Sharing.ptr(); v != nil {
+		newSharing = ck.enum([]any{"body", "sharing"}, bookListSharings, v)
+	}
+	var info map[string]any
+	infoSet := len(in.Info) > 0
+	if infoSet {
+		info = ck.stringObject([]any{"body", "info"}, in.Info, bookListInfoKeys, false)
+	}
+	ops := make([]itemOp, 0, len(in.Items))
+	for i, it := range in.Items {
+		ops = append(ops, ck.item([]any{"body", "items", i}, it, true))
+	}
+	if err := ck.err(); err != nil {
+		return err
+	}
+	// 1. the current type, and the new one (F3).
+	if privilegedListType(a.typ) || (newType != nil && privilegedListType(*newType)) {
+		if err := s.publishAllowed(ctx); err != nil {
+			return err
+		}
+	}
+	var brief json.RawMessage
+	var count int64
+	err = db.InTx(ctx, s.pool, ident.Claims, func(tx *db.Tx) error {
+		var (
+			name, typ, sharing string
+			slug               *string
+			stored             []byte
+		)
+		if err := tx.QueryRow(ctx, `SELECT name, type::text, sharing::text, slug, info FROM public.book_lists
+			WHERE id = $1 FOR UPDATE`, id).Scan(&name, &typ, &sharing, &slug, &stored); err != nil {
+			return err
+		}
+		if v := in.Name.ptr(); v != nil {
+			name = *v
+		}
+		if newType != nil {
+			typ = *newType
+		}
+		if newSharing != nil {
+			sharing = *newSharing
+		}
+		if in.Slug.Set {
+			slug = in.Slug.ptr()
+		}
+		// 2. publicity on the resulting values (the original let stored values win).
+		if err := checkPublicity(typ, sharing, slug); err != nil {
+			return err
+		}
+		// 3. info replaces the stored info.
+		if infoSet {
+			stored = nil
+			if info != nil {
+				stored, _ = json.Marshal(info)
+			}
+		}
+		tag, err := tx.Exec(ctx, `UPDATE public.book_lists SET name = $2, type = $3::enum_book_list_type,
+			sharing = $4::enum_book_list_sharing, slug = $5, info = $6, updated_at = huey.utcnow() WHERE id = $1`,
+			id, name, typ, sharing, slug, stored)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() != 1 {
+			return errForbidden()
+		}
+		// 4. item changes, in order.
+		if len(ops) > 0 {
+			items := newItemSet()
+			if err := items.load(ctx, tx, id); err != nil {
+				return err
+			}
+			for _, op := range ops {
+				items.apply(op)
+			}
+			if err := items.write(ctx, tx, id); err != nil {
+				return err
+			}
+		}
+		rows, err := tx.Query(ctx, bookListBriefByIDSQL, id)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			if err := rows.Scan(&brief, &count); err != nil {
+				return err
+			}
+		}
+		return rows.Err()
+	})
+	var ae *apiError
+	switch {
+	case errors.As(err, &ae):
+		return err
+	case errors.Is(err, db.ErrNotFound):
+		return errForbidden() // the policy allowed it; row security did not
+	case isIntegrityError(err):
+		return httpError(http.StatusUnprocessableEntity, msgBooklistUpdateFailed)
+	case isPermissionDenied(err):
+		return errForbidden()
+	case err != nil:
+		return err
+	case brief == nil:
+		return errForbidden()
+	}
+	return rawJSON(c, brief)
+}
+
+// ---------------------------------------------------------------------------
+// DELETE /list/{booklist_identifier}
+
+// DELETE /list/{id}: `delete` on the list; answers the list as it was.
+func (s *Server) deleteBookList(c echo.Context) error {
+	ctx := c.Request().Context()
+	ident := identityOf(ctx)
+	id, a, err := s.readBookListAttrs(c)
+	if err != nil {
+		return err
+	}
+	if err := s.decideBookList(ctx, id, a, "delete"); err != nil {
+		return err
+	}
+	var brief json.RawMessage
+	err = db.InTx(ctx, s.pool, ident.Claims, func(tx *db.Tx) error {
+		var count int64
+		rows, err := tx.Query(ctx, bookListBriefByIDSQL, id)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			if err := rows.Scan(&brief, &count); err != nil {
+				rows.Close()
+				return err
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		tag, err := tx.Exec(ctx, `DELETE FROM public.book_lists WHERE id = $1`, id)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() != 1 || brief == nil {
+			return errForbidden() // the policy allowed it; row security did not
+		}
+		return nil
+	})
+	switch {
+	case isPermissionDenied(err):
+		return errForbidden()
+	case err != nil:
+		return err
+	}
+	return rawJSON(c, brief)
+}

@@ -1,0 +1,668 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/labstack/echo/v4"
+
+	"github.com/wriveted/huey-api/policies"
+	"github.com/wriveted/huey-api/schema/catalog"
+	"github.com/wriveted/huey-api/schema/db"
+)
+
+// Collections (api.md §2.11). Who may do what is in policies/collection.rego
+// (access.md §6.4, F2 fixed: an LMS account reaches only the collections of
+// its linked schools); which rows exist is row security (collections_*,
+// collection_items_* policies, migration 20261127000006).
+
+const (
+	msgCollectionDuplicates  = "Duplicate entries in collection - use ignore_conflicts to ignore this error"
+	msgNoValidISBNs          = "No valid ISBNs were found in input"
+	msgUnauthorizedForSchool = "Unauthorized to create collection for school"
+	msgUnauthorizedForUser   = "Unauthorized to create collection for user"
+	msgSchoolHasCollection   = "School already has a collection. If intending to replace it, please use the PUT /collection/{collection_id} endpoint."
+	msgUserHasCollection     = "User already has a collection. If intending to replace it, please use the PUT /collection/{collection_id} endpoint."
+	collectionNameMax        = 200
+)
+
+func errCollectionNotFound(id uuid.UUID) error {
+	return httpError(http.StatusNotFound, fmt.Sprintf("Resource Collection with id %s not found.", id))
+}
+
+// collectionAttrs is what the collection policy needs: whether it exists and
+// its owner (the school's integer id and uuid, or the user).
+type collectionAttrs struct {
+	found     bool
+	schoolID  *int64
+	schoolWID *uuid.UUID
+	userID    *uuid.UUID
+}
+
+// resource is the collection as the policy sees it.
+func (a collectionAttrs) resource(id uuid.UUID) policies.Resource {
+	attrs := map[string]string{"school_id": "", "user_id": ""}
+	if a.schoolID != nil {
+		attrs["school_id"] = strconv.FormatInt(*a.schoolID, 10)
+	}
+	if a.userID != nil {
+		attrs["user_id"] = a.userID.String()
+	}
+	return policies.Resource{Type: "collection", ID: id.String(), Attrs: attrs}
+}
+
+// queueCollectionAttrs queues the collection's policy attributes. It first
+// turns JIT off for the transaction: under the API login's generic plans a
+// collection query's estimate (a LIMIT $n is taken as a tenth of 50 000
+// items) crosses jit_above_cost, and compiling costs seconds where the query
+// takes milliseconds.
+func queueCollectionAttrs(b batchQueuer, id uuid.UUID, out *collectionAttrs) {
+	b.Queue(`SELECT set_config('jit', 'off', true)`)
+	b.Queue(`SELECT school_id, school_wid, user_id FROM huey.collection_attrs($1)`, id).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			if err := rows.Scan(&out.schoolID, &out.schoolWID, &out.userID); err != nil {
+				return err
+			}
+			out.found = true
+		}
+		return rows.Err()
+	})
+}
+
+// decideCollection: 404 when the collection does not exist, 403 when refused.
+func (s *Server) decideCollection(ctx context.Context, id uuid.UUID, a collectionAttrs, action string) error {
+	if !a.found {
+		return errCollectionNotFound(id)
+	}
+	return s.check(ctx, a.resource(id), action)
+}
+
+// readCollectionAttrs reads the attributes alone (a write's decision).
+func (s *Server) readCollectionAttrs(ctx context.Context, id uuid.UUID) (collectionAttrs, error) {
+	var a collectionAttrs
+	err := db.Read(ctx, s.pool, identityOf(ctx).Claims, func(b *pgx.Batch) { queueCollectionAttrs(b, id, &a) })
+	return a, err
+}
+
+// decideCollectionPath parses the path's collection id and decides action.
+func (s *Server) decideCollectionPath(c echo.Context, action string) (uuid.UUID, collectionAttrs, error) {
+	ctx := c.Request().Context()
+	id, err := pathUUID(c, "collection_id")
+	if err != nil {
+		return id, collectionAttrs{}, err
+	}
+	a, err := s.readCollectionAttrs(ctx, id)
+	if err != nil {
+		return id, a, err
+	}
+	return id, a, s.decideCollection(ctx, id, a, action)
+}
+
+const collectionBriefSQL = `
+SELECT c.id, c.name, (SELECT count(*) FROM collection_items i WHERE i.collection_id = c.id),
+       c.school_id, c.user_id, c.updated_at
+FROM collections c WHERE c.id = $1`
+
+// collectionItemDetailSQL is CollectionItemDetail of item i, edition e, work w.
+var collectionItemDetailSQL = `json_build_object('id', i.id,
+  'work', CASE WHEN w.id IS NULL THEN NULL ELSE ` + sqlWorkBrief + ` END,
+  'edition', CASE WHEN e.id IS NULL THEN NULL ELSE ` + sqlEditionBrief("e") + ` END,
+  'copies_total', i.copies_total, 'copies_available', i.copies_available, 'info', i.info)`
+
+const collectionItemJoins = `FROM collection_items i
+LEFT JOIN editions e ON e.isbn = i.edition_isbn
+LEFT JOIN works w ON w.id = e.work_id`
+
+// ---------------------------------------------------------------------------
+// Reads: the attributes and the data travel in one round trip; the policy
+// decides before anything is returned.
+
+// GET /collection/{collection_id}
+func (s *Server) getCollection(c echo.Context) error {
+	ctx := c.Request().Context()
+	id, err := pathUUID(c, "collection_id")
+	if err != nil {
+		return err
+	}
+	var (
+		a   collectionAttrs
+		out *collectionBrief
+	)
+	err = db.Read(ctx, s.pool, identityOf(ctx).Claims, func(b *pgx.Batch) {
+		queueCollectionAttrs(b, id, &a)
+		b.Queue(collectionBriefSQL, id).Query(func(rows pgx.Rows) error {
+			var err error
+			out, err = scanCollectionBrief(rows)
+			return err
+		})
+	})
+	if err != nil {
+		return err
+	}
+	if err := s.decideCollection(ctx, id, a, "read"); err != nil {
+		return err
+	}
+	if out == nil { // allowed by policy, hidden by row security: fail closed
+		return errCollectionNotFound(id)
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+var readStatuses = []enumValue{{"UNREAD", "UNREAD"}, {"TO_READ", "TO_READ"}, {"NOT_INTERESTED", "NOT_INTERESTED"},
+	{"READING", "READING"}, {"STOPPED_READING", "STOPPED_READING"}, {"READ", "READ"}}
+
+// GET /collection/{collection_id}/items: filters query, reader_id and
+// read_status; one row per item (the original's duplicates fixed).
+func (s *Server) getCollectionItems(c echo.Context) error {
+	ctx := c.Request().Context()
+	id, err := pathUUID(c, "collection_id")
+	if err != nil {
+		return err
+	}
+	skip, limit, err := page(c)
+	if err != nil {
+		return err
+	}
+	q, err := queryString(c, "query", 512)
+	if err != nil {
+		return err
+	}
+	var reader *uuid.UUID
+	if raw := c.QueryParam("reader_id"); raw != "" {
+		r, err := uuid.Parse(raw)
+		if err != nil {
+			return errValidation(validationError{Type: "uuid_parsing", Loc: []any{"query", "reader_id"},
+				Msg: "Input should be a valid UUID", Input: raw})
+		}
+		reader = &r
+	}
+	var status *string
+	if raw := c.QueryParam("read_status"); raw != "" {
+		st, ok := parseEnum(readStatuses, raw)
+		if !ok {
+			return errValidation(validationError{Type: "enum", Loc: []any{"query", "read_status"},
+				Msg: "Input should be " + strings.Join(enumValues(readStatuses), ", "), Input: raw})
+		}
+		status = &st
+	}
+	where := []string{"i.collection_id = $1"}
+	args := []any{id}
+	add := func(cond string, v any) {
+		args = append(args, v)
+		where = append(where, strings.ReplaceAll(cond, "$?", "$"+strconv.Itoa(len(args))))
+	}
+	if q != nil {
+		add("to_tsvector('english', coalesce(e.title, '')) @@ plainto_tsquery('english', $?)", *q)
+	}
+	if reader != nil {
+		add(`EXISTS (SELECT 1 FROM collection_item_activity_log x WHERE x.collection_item_id = i.id AND x.reader_id = $?)`, *reader)
+	}
+	if status != nil {
+		if reader != nil {
+			add(`(SELECT x.status FROM collection_item_activity_log x
+				WHERE x.collection_item_id = i.id AND x.reader_id = $`+strconv.Itoa(len(args))+`
+				ORDER BY x."timestamp" DESC, x.id DESC LIMIT 1) = $?::enum_collection_item_read_status`, *status)
+		} else {
+			add(`EXISTS (SELECT 1 FROM (SELECT DISTINCT ON (x.reader_id) x.status FROM collection_item_activity_log x
+				WHERE x.collection_item_id = i.id ORDER BY x.reader_id, x."timestamp" DESC, x.id DESC) last
+				WHERE last.status = $?::enum_collection_item_read_status)`, *status)
+		}
+	}
+	cond := strings.Join(where, " AND ")
+	countSQL := `SELECT count(*) ` + collectionItemJoins + ` WHERE ` + cond
+	pageArgs := append(append([]any{}, args...), skip, limit)
+	// The page is chosen first and only its rows are rendered: building the
+	// JSON (authors subquery) before the sort would render every item.
+	dataSQL := `SELECT ` + collectionItemDetailSQL + ` FROM (SELECT i.id AS pid, row_number() OVER () AS ord FROM (
+		SELECT i.id ` + collectionItemJoins + ` WHERE ` + cond +
+		fmt.Sprintf(` ORDER BY e.title ASC NULLS LAST, i.id OFFSET $%d LIMIT $%d) i) p`, len(args)+1, len(args)+2) + `
+		JOIN collection_items i ON i.id = p.pid
+		LEFT JOIN editions e ON e.isbn = i.edition_isbn
+		LEFT JOIN works w ON w.id = e.work_id
+		ORDER BY p.ord`
+
+	var (
+		a     collectionAttrs
+		total int64
+		data  = []json.RawMessage{}
+	)
+	err = db.Read(ctx, s.pool, identityOf(ctx).Claims, func(b *pgx.Batch) {
+		queueCollectionAttrs(b, id, &a)
+		b.Queue(countSQL, args...).QueryRow(func(row pgx.Row) error { return row.Scan(&total) })
+		b.Queue(dataSQL, pageArgs...).Query(func(rows pgx.Rows) error {
+			for rows.Next() {
+				var raw []byte
+				if err := rows.Scan(&raw); err != nil {
+					return err
+				}
+				data = append(data, raw)
+			}
+			return rows.Err()
+		})
+	})
+	if err != nil {
+		return err
+	}
+	if err := s.decideCollection(ctx, id, a, "read"); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, pageOf(data, skip, limit, &total))
+}
+
+// collectionInfoSQL counts the items joined to edition and work (api.md
+// §2.11), with the work's latest labelset.
+const collectionInfoSQL = `
+SELECT count(*),
+       count(*) FILTER (WHERE x.hydrated),
+       count(*) FILTER (WHERE x.hydrated AND x.labelled),
+       count(*) FILTER (WHERE x.hydrated AND x.labelled AND x.good)
+FROM (
+  SELECT e.title IS NOT NULL AND e.cover_url IS NOT NULL AS hydrated,
+         coalesce(l.min_age >= 0 AND l.max_age > 0 AND l.huey_summary IS NOT NULL
+           AND EXISTS (SELECT 1 FROM labelset_hue_association h WHERE h.labelset_id = l.id)
+           AND EXISTS (SELECT 1 FROM labelset_reading_ability_association r WHERE r.labelset_id = l.id), false) AS labelled,
+         coalesce(l.recommend_status = 'GOOD', false) AS good
+  FROM collection_items i
+  JOIN editions e ON e.isbn = i.edition_isbn
+  JOIN works w ON w.id = e.work_id
+  LEFT JOIN LATERAL (SELECT * FROM labelsets y WHERE y.work_id = w.id ORDER BY y.id DESC LIMIT 1) l ON true
+  WHERE i.collection_id = $1) x`
+
+// GET /collection/{collection_id}/info
+func (s *Server) getCollectionInfo(c echo.Context) error {
+	ctx := c.Request().Context()
+	id, err := pathUUID(c, "collection_id")
+	if err != nil {
+		return err
+	}
+	var (
+		a                            collectionAttrs
+		total, hyd, labelled, recomm int64
+	)
+	err = db.Read(ctx, s.pool, identityOf(ctx).Claims, func(b *pgx.Batch) {
+		queueCollectionAttrs(b, id, &a)
+		b.Queue(collectionInfoSQL, id).QueryRow(func(row pgx.Row) error { return row.Scan(&total, &hyd, &labelled, &recomm) })
+	})
+	if err != nil {
+		return err
+	}
+	if err := s.decideCollection(ctx, id, a, "read"); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]int64{"total_editions": total, "hydrated": hyd,
+		"hydrated_and_labeled": labelled, "recommendable": recomm})
+}
+
+// GET /collection/{collection_id}/{isbn}: an invalid ISBN is 422 (the
+// original's 500 fixed).
+func (s *Server) getCollectionItemByISBN(c echo.Context) error {
+	ctx := c.Request().Context()
+	id, err := pathUUID(c, "collection_id")
+	if err != nil {
+		return err
+	}
+	raw := c.Param("isbn")
+	isbn, err := catalog.NormalizeISBN(raw)
+	if err != nil {
+		return errValidation(validationError{Type: "value_error", Loc: []any{"path", "isbn"}, Msg: "Invalid ISBN", Input: raw})
+	}
+	var (
+		a       collectionAttrs
+		edition bool
+		item    []byte
+	)
+	err = db.Read(ctx, s.pool, identityOf(ctx).Claims, func(b *pgx.Batch) {
+		queueCollectionAttrs(b, id, &a)
+		b.Queue(`SELECT EXISTS (SELECT 1 FROM editions WHERE isbn = $1)`, isbn).QueryRow(func(row pgx.Row) error {
+			return row.Scan(&edition)
+		})
+		b.Queue(`SELECT `+collectionItemDetailSQL+` `+collectionItemJoins+` WHERE i.collection_id = $1 AND i.edition_isbn = $2`,
+			id, isbn).Query(func(rows pgx.Rows) error {
+			for rows.Next() {
+				if err := rows.Scan(&item); err != nil {
+					return err
+				}
+			}
+			return rows.Err()
+		})
+	})
+	if err != nil {
+		return err
+	}
+	if err := s.decideCollection(ctx, id, a, "read"); err != nil {
+		return err
+	}
+	if !edition {
+		return errEditionNotFound(isbn)
+	}
+	if item == nil {
+		return httpError(http.StatusNotFound, fmt.Sprintf("Collection %s does not contain edition %s", id, isbn))
+	}
+	return c.JSONBlob(http.StatusOK, item)
+}
+
+// ---------------------------------------------------------------------------
+// Create, replace, delete.
+
+// collectionItemIn is CollectionItemCreateIn (and, with action and id,
+// CollectionItemUpdate).
+type collectionItemIn struct {
+	EditionISBN     *string         `json:"edition_isbn"`
+	Info            json.RawMessage `json:"info"`
+	CopiesTotal     *int            `json:"copies_total"`
+	CopiesAvailable *int            `json:"copies_available"`
+	Action          *string         `json:"action"`
+	ID              *int64          `json:"id"`
+}
+
+type collectionCreateIn struct {
+	Name     *string            `json:"name"`
+	SchoolID *string            `json:"school_id"`
+	UserID   *string            `json:"user_id"`
+	Info     json.RawMessage    `json:"info"`
+	Items    []collectionItemIn `json:"items"`
+}
+
+// rawBody reads the body and leaves it readable again.
+func rawBody(c echo.Context) ([]byte, error) {
+	b, err := io.ReadAll(c.Request().Body)
+	if err != nil {
+		return nil, err
+	}
+	c.Request().Body = io.NopCloser(bytes.NewReader(b))
+	return b, nil
+}
+
+// collectionOwner is the owner a CollectionCreateIn names, decided.
+type collectionOwner struct {
+	schoolID  *int64
+	schoolWID *uuid.UUID
+	userID    *uuid.UUID
+}
+
+// decideCollectionOwner runs the creation checks of api.md §2.11 on the
+// owner a body names (before body validation): 404 for an unknown owner; 401
+// (the original's codes, F15) when the caller may not update the owner or may
+// not hold its collection (F2: an LMS account only for its linked schools);
+// 409 with the existing collection's id unless it is `replacing`.
+func (s *Server) decideCollectionOwner(ctx context.Context, raw []byte, replacing *uuid.UUID) (collectionOwner, error) {
+	var peek struct {
+		SchoolID any `json:"school_id"`
+		UserID   any `json:"user_id"`
+	}
+	_ = json.Unmarshal(raw, &peek) // a malformed body fails validation later
+	var o collectionOwner
+	claims := identityOf(ctx).Claims
+	if str, ok := peek.SchoolID.(string); ok {
+		wid, err := uuid.Parse(str)
+		if err != nil {
+			return o, nil // validation answers
+		}
+		var id *int64
+		var existing *uuid.UUID
+		if err := db.Read(ctx, s.pool, claims, func(b *pgx.Batch) {
+			queueSchoolAttrs(b, wid, &id)
+			b.Queue(`SELECT huey.owner_collection_id($1, NULL)`, wid).QueryRow(func(row pgx.Row) error { return row.Scan(&existing) })
+		}); err != nil {
+			return o, err
+		}
+		if id == nil {
+			return o, errSchoolNotFound(wid)
+		}
+		res := collectionAttrs{found: true, schoolID: id, schoolWID: &wid}.resource(uuid.Nil)
+		okSchool, err := s.may(ctx, schoolResource(*id), "update")
+		if err != nil {
+			return o, err
+		}
+		okColl, err := s.may(ctx, res, "create")
+		if err != nil {
+			return o, err
+		}
+		if !okSchool || !okColl {
+			return o, httpError(http.StatusUnauthorized, msgUnauthorizedForSchool)
+		}
+		if existing != nil && (replacing == nil || *existing != *replacing) {
+			return o, httpError(http.StatusConflict, map[string]any{"msg": msgSchoolHasCollection, "collection_id": existing})
+		}
+		o.schoolID, o.schoolWID = id, &wid
+	}
+	if str, ok := peek.UserID.(string); ok && o.schoolID == nil {
+		uid, err := uuid.Parse(str)
+		if err != nil {
+			return o, nil
+		}
+		ures, found, err := s.userResource(ctx, uid)
+		if err != nil {
+			return o, err
+		}
+		if !found {
+			return o, errUserNotFound(uid)
+		}
+		okUser, err := s.may(ctx, ures, "update")
+		if err != nil {
+			return o, err
+		}
+		okColl, err := s.may(ctx, collectionAttrs{found: true, userID: &uid}.resource(uuid.Nil), "create")
+		if err != nil {
+			return o, err
+		}
+		if !okUser || !okColl {
+			return o, httpError(http.StatusUnauthorized, msgUnauthorizedForUser)
+		}
+		var existing *uuid.UUID
+		if err := db.Read(ctx, s.pool, claims, func(b *pgx.Batch) {
+			b.Queue(`SELECT huey.owner_collection_id(NULL, $1)`, uid).QueryRow(func(row pgx.Row) error { return row.Scan(&existing) })
+		}); err != nil {
+			return o, err
+		}
+		if existing != nil && (replacing == nil || *existing != *replacing) {
+			return o, httpError(http.StatusConflict, map[string]any{"msg": msgUserHasCollection, "collection_id": existing})
+		}
+		o.userID = &uid
+	}
+	return o, nil
+}
+
+// validateCollectionCreate validates a CollectionCreateIn after the checks.
+func (s *Server) validateCollectionCreate(c echo.Context, o collectionOwner) (collectionCreateIn, error) {
+	var in collectionCreateIn
+	if err := s.validateRequest(c); err != nil {
+		return in, err
+	}
+	if err := decodeBody(c, &in); err != nil {
+		return in, err
+	}
+	switch {
+	case in.SchoolID == nil && in.UserID == nil:
+		return in, invalid([]any{"body"}, "Value error, Must provide either school_id or user_id", nil)
+	case in.SchoolID != nil && in.UserID != nil:
+		return in, invalid([]any{"body"}, "Value error, Must provide only one of school_id or user_id", nil)
+	}
+	if o.schoolID == nil && o.userID == nil { // an owner that did not parse
+		field, v := "school_id", in.SchoolID
+		if v == nil {
+			field, v = "user_id", in.UserID
+		}
+		return in, errValidation(validationError{Type: "uuid_parsing", Loc: []any{"body", field},
+			Msg: "Input should be a valid UUID", Input: *v})
+	}
+	if in.Name == nil {
+		return in, errValidation(validationError{Type: "missing", Loc: []any{"body", "name"}, Msg: "Field required", Input: nil})
+	}
+	if n := len([]rune(*in.Name)); n > collectionNameMax {
+		return in, errValidation(validationError{Type: "string_too_long", Loc: []any{"body", "name"},
+			Msg: fmt.Sprintf("String should have at most %d characters", collectionNameMax), Input: *in.Name,
+			Ctx: map[string]any{"max_length": collectionNameMax}})
+	}
+	if err := validateItems(in.Items, false); err != nil {
+		return in, err
+	}
+	return in, nil
+}
+
+// insertCollection inserts a collection and its items (single-add semantics)
+// in tx and returns its brief.
+func insertCollection(ctx context.Context, tx *db.Tx, ident *Identity, o collectionOwner, in collectionCreateIn,
+	ignoreConflicts bool) (*collectionBrief, error) {
+	var id uuid.UUID
+	info := []byte(nil)
+	if len(in.Info) > 0 && string(in.Info) != "null" {
+		info = in.Info
+	}
+	if err := tx.QueryRow(ctx, `INSERT INTO collections (school_id, user_id, name, info, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, huey.utcnow(), huey.utcnow()) RETURNING id`,
+		o.schoolWID, o.userID, *in.Name, info).Scan(&id); err != nil {
+		return nil, err
+	}
+	mode := conflictReplace
+	if !ignoreConflicts {
+		mode = conflictFail
+	}
+	if _, err := addItems(ctx, tx, ident, id, o.schoolID, in.Items, addOptions{conflict: mode}); err != nil {
+		return nil, err
+	}
+	return readCollectionBriefTx(ctx, tx, id)
+}
+
+func readCollectionBriefTx(ctx context.Context, tx *db.Tx, id uuid.UUID) (*collectionBrief, error) {
+	rows, err := tx.Query(ctx, collectionBriefSQL, id)
+	if err != nil {
+		return nil, err
+	}
+	out, err := scanCollectionBrief(rows)
+	if err != nil {
+		return nil, err
+	}
+	if out == nil {
+		return nil, db.ErrNotFound
+	}
+	return out, nil
+}
+
+// collectionWriteError maps a write's errors to the original's answers.
+func collectionWriteError(err error, id uuid.UUID) error {
+	var ae *apiError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &ae):
+		return err
+	case errors.Is(err, db.ErrNotFound):
+		return errCollectionNotFound(id)
+	case isUniqueViolation(err):
+		return httpError(http.StatusConflict, msgCollectionDuplicates)
+	case isPermissionDenied(err): // the policy allowed it; row security did not
+		return errForbidden()
+	case isIntegrityError(err):
+		return httpError(http.StatusUnprocessableEntity, "Couldn't process input")
+	}
+	return err
+}
+
+// POST /collection
+func (s *Server) postCollection(c echo.Context) error {
+	ctx := c.Request().Context()
+	ident := identityOf(ctx)
+	ignore, err := queryBool(c, "ignore_conflicts")
+	if err != nil {
+		return err
+	}
+	raw, err := rawBody(c)
+	if err != nil {
+		return err
+	}
+	o, err := s.decideCollectionOwner(ctx, raw, nil)
+	if err != nil {
+		return err
+	}
+	in, err := s.validateCollectionCreate(c, o)
+	if err != nil {
+		return err
+	}
+	var out *collectionBrief
+	err = db.InTx(ctx, s.pool, ident.Claims, func(tx *db.Tx) error {
+		var err error
+		out, err = insertCollection(ctx, tx, ident, o, in, ignore == nil || *ignore)
+		return err
+	})
+	if err := collectionWriteError(err, uuid.Nil); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// PUT /collection/{collection_id}: `delete` on the collection, then the
+// creation checks on the body's owner (F16), then delete and re-create in
+// one transaction.
+func (s *Server) putCollection(c echo.Context) error {
+	ctx := c.Request().Context()
+	ident := identityOf(ctx)
+	id, _, err := s.decideCollectionPath(c, "delete")
+	if err != nil {
+		return err
+	}
+	ignore, err := queryBool(c, "ignore_conflicts")
+	if err != nil {
+		return err
+	}
+	raw, err := rawBody(c)
+	if err != nil {
+		return err
+	}
+	o, err := s.decideCollectionOwner(ctx, raw, &id)
+	if err != nil {
+		return err
+	}
+	in, err := s.validateCollectionCreate(c, o)
+	if err != nil {
+		return err
+	}
+	var out *collectionBrief
+	err = db.InTx(ctx, s.pool, ident.Claims, func(tx *db.Tx) error {
+		tag, err := tx.Exec(ctx, `DELETE FROM collections WHERE id = $1`, id)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() != 1 {
+			return errForbidden()
+		}
+		out, err = insertCollection(ctx, tx, ident, o, in, ignore == nil || *ignore)
+		return err
+	})
+	if err := collectionWriteError(err, id); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// DELETE /collection/{collection_id}
+func (s *Server) deleteCollection(c echo.Context) error {
+	ctx := c.Request().Context()
+	id, _, err := s.decideCollectionPath(c, "delete")
+	if err != nil {
+		return err
+	}
+	err = db.InTx(ctx, s.pool, identityOf(ctx).Claims, func(tx *db.Tx) error {
+		tag, err := tx.Exec(ctx, `DELETE FROM collections WHERE id = $1`, id)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() != 1 {
+			return errForbidden()
+		}
+		return nil
+	})
+	if err := collectionWriteError(err, id); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]string{"message": "Collection deleted"})
+}
