@@ -6,6 +6,11 @@ policy collection_item_activity_log_delete_admin DELETE to huey_app
     using ( SELECT huey.is_admin() AS is_admin)
 policy collection_item_activity_log_insert_admin INSERT to huey_app
     check ( SELECT huey.is_admin() AS is_admin)
+policy collection_item_activity_log_insert_writer INSERT to huey_app
+    check (((reader_id = ANY (( SELECT huey.collection_writer_user_ids() AS collection_writer_user_ids)::uuid[])) OR (huey.account_school_id(reader_id) = ANY (( SELECT huey.admin_school_ids() AS admin_school_ids)::integer[]))) AND (collection_item_id IN ( SELECT i.id
+   FROM (collection_items i
+     JOIN collections c ON ((c.id = i.collection_id)))
+  WHERE ((c.user_id = ANY (( SELECT huey.collection_writer_user_ids() AS collection_writer_user_ids)::uuid[])) OR (c.school_id = ANY (( SELECT huey.school_uuids(huey.collection_writer_school_ids()) AS school_uuids)::uuid[]))))))
 policy collection_item_activity_log_select_admin SELECT to huey_app
     using ( SELECT huey.is_admin() AS is_admin)
 policy collection_item_activity_log_select_visible_item SELECT to huey_app

@@ -22,9 +22,7 @@ policy collection_items_select_definer SELECT to huey_definer
 policy collection_items_select_owner SELECT to huey_owner
     using true
 policy collection_items_select_school_staff SELECT to huey_app
-    using (collection_id IN ( SELECT c.id
-   FROM collections c
-  WHERE (c.school_id = ANY (( SELECT huey.school_uuids(huey.staff_school_ids()) AS school_uuids)::uuid[]))))
+    using (collection_id = ANY (( SELECT huey.staff_collection_ids() AS staff_collection_ids)::uuid[]))
 policy collection_items_select_visible_collection SELECT to huey_app
     using (collection_id IN ( SELECT c.id
    FROM collections c))

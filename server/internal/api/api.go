@@ -192,6 +192,10 @@ func (s *Server) routes(e *echo.Echo) {
 	v1.PUT("/collection/:collection_id/items", s.putCollectionItems, authed) // validates after its decision
 	v1.GET("/collection/:collection_id/info", s.getCollectionInfo, authed, val)
 	v1.GET("/collection/:collection_id/:isbn", s.getCollectionItemByISBN, authed, val)
+	v1.POST("/collection/:collection_id/item", s.postCollectionItem, authed) // validates after its decision
+	v1.GET("/collection/:collection_id/compare-with-booklist/:booklist_identifier", s.getCollectionCompareWithBookList, authed, val)
+	v1.GET("/collection-item/:collection_item_id", s.getCollectionItem, authed, val)
+	v1.POST("/collection-item-activity", s.postCollectionItemActivity, authed) // validates in the handler
 
 	// Classes (api.md §2.6)
 	v1.GET("/classes", s.getClasses, authed, s.allow("classes", "read"), val)

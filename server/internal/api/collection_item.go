@@ -1,0 +1,254 @@
+package api
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/labstack/echo/v4"
+
+	"github.com/wriveted/huey-api/policies"
+	"github.com/wriveted/huey-api/schema/catalog"
+	"github.com/wriveted/huey-api/schema/db"
+)
+
+// Collection items (api.md §2.11). Who may do what is in
+// policies/collection_item.rego (access.md §6.5, F5 fixed: the school's staff
+// from the integer school id); which rows exist is row security
+// (collection_items_* policies, migrations 20261127000006 and 20261127000008).
+
+func errCollectionItemNotFound(id int64) error {
+	return httpError(http.StatusNotFound, fmt.Sprintf("Collection Item with id %d not found.", id))
+}
+
+// collectionItemAttrs is what the item policy needs: whether the item exists
+// and its collection's owner.
+type collectionItemAttrs struct {
+	found        bool
+	collectionID uuid.UUID
+	schoolID     *int64
+	schoolWID    *uuid.UUID
+	userID       *uuid.UUID
+}
+
+// resource is the item as the policy sees it.
+func (a collectionItemAttrs) resource(id int64) policies.Resource {
+	attrs := map[string]string{"school_id": "", "user_id": ""}
+	if a.schoolID != nil {
+		attrs["school_id"] = strconv.FormatInt(*a.schoolID, 10)
+	}
+	if a.userID != nil {
+		attrs["user_id"] = a.userID.String()
+	}
+	return policies.Resource{Type: "collection_item", ID: strconv.FormatInt(id, 10), Attrs: attrs}
+}
+
+// queueCollectionItemAttrs queues the item's policy attributes (a definer
+// look-up, so an existing item the caller may not read is refused, not
+// hidden).
+func queueCollectionItemAttrs(b batchQueuer, id int64, out *collectionItemAttrs) {
+	b.Queue(`SELECT collection_id, school_id, school_wid, user_id FROM huey.collection_item_attrs($1)`, id).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			if err := rows.Scan(&out.collectionID, &out.schoolID, &out.schoolWID, &out.userID); err != nil {
+				return err
+			}
+			out.found = true
+		}
+		return rows.Err()
+	})
+}
+
+// decideCollectionItem: 404 when the item does not exist, 403 when refused.
+func (s *Server) decideCollectionItem(ctx context.Context, id int64, a collectionItemAttrs, action string) error {
+	if !a.found {
+		return errCollectionItemNotFound(id)
+	}
+	return s.check(ctx, a.resource(id), action)
+}
+
+// GET /collection-item/{collection_item_id}
+func (s *Server) getCollectionItem(c echo.Context) error {
+	ctx := c.Request().Context()
+	id, ok, err := pathInt(c, "collection_item_id")
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return errCollectionItemNotFound(id)
+	}
+	var (
+		a    collectionItemAttrs
+		item []byte
+	)
+	err = db.Read(ctx, s.pool, identityOf(ctx).Claims, func(b *pgx.Batch) {
+		queueCollectionItemAttrs(b, id, &a)
+		b.Queue(`SELECT `+collectionItemDetailSQL+` `+collectionItemJoins+` WHERE i.id = $1`, id).Query(func(rows pgx.Rows) error {
+			for rows.Next() {
+				if err := rows.Scan(&item); err != nil {
+					return err
+				}
+			}
+			return rows.Err()
+		})
+	})
+	if err != nil {
+		return err
+	}
+	if err := s.decideCollectionItem(ctx, id, a, "read"); err != nil {
+		return err
+	}
+	if item == nil { // allowed by policy, hidden by row security: fail closed
+		return errCollectionItemNotFound(id)
+	}
+	return c.JSONBlob(http.StatusOK, item)
+}
+
+// readCollectionItemAttrs reads the attributes alone (a write's decision).
+func (s *Server) readCollectionItemAttrs(ctx context.Context, id int64) (collectionItemAttrs, error) {
+	var a collectionItemAttrs
+	err := db.Read(ctx, s.pool, identityOf(ctx).Claims, func(b *pgx.Batch) { queueCollectionItemAttrs(b, id, &a) })
+	return a, err
+}
+
+const (
+	msgReaderStatusPair      = "Value error, Must provide reader_id when providing read_status, and vice versa"
+	msgReaderNotAllowed      = "The current account is not allowed to perform an operation associated with that reader"
+	msgReaderCannotRead      = "The specified reader is not allowed to read that collection"
+	collectionItemInsertedBy = `SELECT i.id FROM collection_items i
+		WHERE i.collection_id = $1 AND i.xmin = pg_current_xact_id()::xid ORDER BY i.id DESC LIMIT 1`
+)
+
+// collectionItemAndStatusIn is CollectionItemAndStatusCreateIn.
+type collectionItemAndStatusIn struct {
+	collectionItemIn
+	ReadStatus *string `json:"read_status"`
+	ReaderID   *string `json:"reader_id"`
+}
+
+// validate checks the item's fields and the reader pair; it returns the
+// normalised ISBN (nil without one), the reader and the status.
+func (in *collectionItemAndStatusIn) validate() (*string, *uuid.UUID, string, error) {
+	for f, v := range map[string]*int{"copies_total": in.CopiesTotal, "copies_available": in.CopiesAvailable} {
+		if v != nil && *v < 0 {
+			return nil, nil, "", errValidation(validationError{Type: "greater_than_equal", Loc: []any{"body", f},
+				Msg: "Input should be greater than or equal to 0", Input: *v, Ctx: map[string]any{"ge": 0}})
+		}
+	}
+	if len(in.Info) > 0 && string(in.Info) != "null" && in.Info[0] != '{' {
+		return nil, nil, "", errValidation(validationError{Type: "model_type", Loc: []any{"body", "info"},
+			Msg: "Input should be a valid dictionary or instance of CollectionItemInfoCreateIn", Input: in.Info})
+	}
+	var isbn *string
+	if in.EditionISBN != nil {
+		// The original silently skips an invalid ISBN and has no item to answer with; 422 instead.
+		n, err := catalog.NormalizeISBN(*in.EditionISBN)
+		if err != nil {
+			return nil, nil, "", errValidation(validationError{Type: "value_error", Loc: []any{"body", "edition_isbn"},
+				Msg: "Invalid ISBN", Input: *in.EditionISBN})
+		}
+		isbn = &n
+	}
+	if (in.ReadStatus == nil) != (in.ReaderID == nil) {
+		return nil, nil, "", invalid([]any{"body"}, msgReaderStatusPair, nil)
+	}
+	if in.ReaderID == nil {
+		return isbn, nil, "", nil
+	}
+	reader, err := uuid.Parse(*in.ReaderID)
+	if err != nil {
+		return nil, nil, "", errValidation(validationError{Type: "uuid_parsing", Loc: []any{"body", "reader_id"},
+			Msg: "Input should be a valid UUID", Input: *in.ReaderID})
+	}
+	status, ok := parseEnum(readStatuses, *in.ReadStatus)
+	if !ok {
+		return nil, nil, "", errValidation(validationError{Type: "enum", Loc: []any{"body", "read_status"},
+			Msg: "Input should be " + strings.Join(enumValues(readStatuses), ", "), Input: *in.ReadStatus})
+	}
+	return isbn, &reader, status, nil
+}
+
+// readerMayRead is the reader check of POST /collection/{id}/item (api.md
+// §2.11, access.md §4): the collection's ACL evaluated against the reader's
+// own principals, user:<reader> plus, for a student, school:<the student's
+// integer school id> (F5: the integer id accounts carry).
+func (s *Server) readerMayRead(ctx context.Context, reader policies.Resource, coll policies.Resource) (bool, error) {
+	ps := []string{"system:everyone", "user:" + reader.ID}
+	if reader.Attrs["type"] == "student" && reader.Attrs["school_id"] != "" {
+		ps = append(ps, "school:"+reader.Attrs["school_id"])
+	}
+	return s.policies.Allow(ctx, policies.Input{Principals: policies.NewPrincipals(ps), Action: "read", Resource: coll})
+}
+
+// POST /collection/{collection_id}/item: `update` on the collection, then
+// the reader checks, then single-add without ignoring conflicts and, with a
+// read status, the reader's activity row, in one transaction.
+func (s *Server) postCollectionItem(c echo.Context) error {
+	ctx := c.Request().Context()
+	ident := identityOf(ctx)
+	id, a, err := s.decideCollectionPath(c, "update")
+	if err != nil {
+		return err
+	}
+	var in collectionItemAndStatusIn
+	if err := decodeBody(c, &in); err != nil {
+		return err
+	}
+	isbn, readerID, status, err := in.validate()
+	if err != nil {
+		return err
+	}
+	if readerID != nil {
+		reader, found, err := s.userResource(ctx, *readerID)
+		if err != nil {
+			return err
+		}
+		if !found {
+			return errUserNotFound(*readerID)
+		}
+		ok, err := s.may(ctx, reader, "update")
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return httpError(http.StatusForbidden, msgReaderNotAllowed)
+		}
+		if ok, err = s.readerMayRead(ctx, reader, a.resource(id)); err != nil {
+			return err
+		} else if !ok {
+			return httpError(http.StatusForbidden, msgReaderCannotRead)
+		}
+	}
+	in.EditionISBN = isbn
+	var item []byte
+	err = db.InTx(ctx, s.pool, ident.Claims, func(tx *db.Tx) error {
+		if _, err := addItems(ctx, tx, ident, id, a.schoolID, []collectionItemIn{in.collectionItemIn},
+			addOptions{conflict: conflictFail}); err != nil {
+			return err
+		}
+		var itemID int64
+		if err := tx.QueryRow(ctx, collectionItemInsertedBy, id).Scan(&itemID); err != nil {
+			return err
+		}
+		if readerID != nil {
+			if _, err := tx.Exec(ctx, `INSERT INTO collection_item_activity_log (collection_item_id, reader_id, status, "timestamp")
+				VALUES ($1, $2, $3::enum_collection_item_read_status, huey.utcnow())`, itemID, *readerID, status); err != nil {
+				return err
+			}
+		}
+		return tx.QueryRow(ctx, `SELECT `+collectionItemDetailSQL+` `+collectionItemJoins+` WHERE i.id = $1`, itemID).Scan(&item)
+	})
+	if err != nil && isbn != nil && isUniqueViolation(err) {
+		return httpError(http.StatusConflict, fmt.Sprintf("ISBN %s already in collection", *isbn))
+	}
+	if readerID != nil && isForeignKeyViolation(err) { // a reader_id naming an account that is not a reader
+		return invalid([]any{"body", "reader_id"}, "Value error, reader_id must name a reader (public or student)", readerID.String())
+	}
+	if err := collectionWriteError(err, id); err != nil {
+		return err
+	}
+	return c.JSONBlob(http.StatusOK, item)
+}

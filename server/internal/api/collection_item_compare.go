@@ -1,0 +1,97 @@
+package api
+
+import (
+	"encoding/json"
+	"net/http"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/labstack/echo/v4"
+
+	"github.com/wriveted/huey-api/schema/db"
+)
+
+// collectionCompareSQL is a page of CollectionBookListIntersection rows:
+// the booklist's items ($2) in order, each with the ISBNs of the collection's
+// ($1) items whose edition belongs to the item's work; $3, $4 are skip and
+// limit (applied to the booklist).
+var collectionCompareSQL = `
+SELECT json_build_object('in_collection', cardinality(x.isbns) > 0, 'work_id', w.id::text,
+  'work_brief', ` + sqlWorkBrief + `, 'editions_in_collection', to_json(x.isbns))
+FROM (SELECT bw.work_id, bw.order_id FROM public.book_list_works bw WHERE bw.booklist_id = $2
+      ORDER BY bw.order_id NULLS LAST, bw.work_id OFFSET $3 LIMIT $4) bw
+JOIN public.works w ON w.id = bw.work_id
+CROSS JOIN LATERAL (SELECT coalesce(array_agg(i.edition_isbn ORDER BY i.edition_isbn), '{}'::text[]) AS isbns
+                    FROM public.collection_items i JOIN public.editions e ON e.isbn = i.edition_isbn
+                    WHERE i.collection_id = $1 AND e.work_id = w.id) x
+ORDER BY bw.order_id NULLS LAST, bw.work_id`
+
+// GET /collection/{collection_id}/compare-with-booklist/{booklist_identifier}:
+// `read` on the collection and on the booklist (404 for either missing);
+// `total` is the booklist's book_count. Records "Compared booklist and
+// collection".
+func (s *Server) getCollectionCompareWithBookList(c echo.Context) error {
+	ctx := c.Request().Context()
+	ident := identityOf(ctx)
+	id, err := pathUUID(c, "collection_id")
+	if err != nil {
+		return err
+	}
+	listID, err := pathUUID(c, "booklist_identifier")
+	if err != nil {
+		return err
+	}
+	skip, limit, err := page(c)
+	if err != nil {
+		return err
+	}
+	var (
+		a     collectionAttrs
+		la    bookListAttrs
+		total int64
+		data  = []json.RawMessage{}
+	)
+	err = db.Read(ctx, s.pool, ident.Claims, func(b *pgx.Batch) {
+		queueCollectionAttrs(b, id, &a)
+		queueBookListAttrs(b, listID, &la)
+		b.Queue(`SELECT count(*) FROM public.book_list_works bw WHERE bw.booklist_id = $1`, listID).
+			QueryRow(func(row pgx.Row) error { return row.Scan(&total) })
+		b.Queue(collectionCompareSQL, id, listID, skip, limit).Query(func(rows pgx.Rows) error {
+			for rows.Next() {
+				var raw []byte
+				if err := rows.Scan(&raw); err != nil {
+					return err
+				}
+				data = append(data, raw)
+			}
+			return rows.Err()
+		})
+	})
+	if err != nil {
+		return err
+	}
+	if err := s.decideCollection(ctx, id, a, "read"); err != nil {
+		return err
+	}
+	if err := s.decideBookList(ctx, listID, la, "read"); err != nil {
+		return err
+	}
+	common := 0
+	for _, raw := range data {
+		var row struct {
+			InCollection bool `json:"in_collection"`
+		}
+		if err := json.Unmarshal(raw, &row); err != nil {
+			return err
+		}
+		if row.InCollection {
+			common++
+		}
+	}
+	if err := db.InTx(ctx, s.pool, ident.Claims, func(tx *db.Tx) error {
+		return recordEvent(ctx, tx, ident, "Compared booklist and collection", "", "NORMAL", a.schoolID,
+			map[string]any{"items_in_common": common, "collection_id": id.String(), "booklist_id": listID.String()})
+	}); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, pageOf(data, skip, limit, &total))
+}
