@@ -325,14 +325,9 @@ func (s *Server) getWorks(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	var authorID *int64
-	if raw := c.QueryParam("author_id"); raw != "" {
-		n, err := strconv.ParseInt(raw, 10, 32)
-		if err != nil {
-			return errValidation(validationError{Type: "int_parsing", Loc: []any{"query", "author_id"},
-				Msg: "Input should be a valid integer, unable to parse string as an integer", Input: raw})
-		}
-		authorID = &n
+	authorID, err := queryOptInt(c, "author_id")
+	if err != nil {
+		return err
 	}
 	typ := "BOOK"
 	if raw := c.QueryParam("type"); raw != "" {

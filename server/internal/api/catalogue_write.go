@@ -323,12 +323,9 @@ func (s *Server) postEdition(c echo.Context) error {
 // (the original counted the input: the fixed defect).
 func (s *Server) postEditions(c echo.Context) error {
 	ctx := c.Request().Context()
-	var in []editionCreateIn
-	if err := decodeBody(c, &in); err != nil {
+	in, err := decodeList[editionCreateIn](c)
+	if err != nil {
 		return err
-	}
-	if in == nil {
-		return errValidation(validationError{Type: "list_type", Loc: []any{"body"}, Msg: "Input should be a valid list", Input: nil})
 	}
 	var ck checks
 	items := make([]catalog.EditionIn, len(in))
@@ -340,7 +337,7 @@ func (s *Server) postEditions(c echo.Context) error {
 	}
 	ident := identityOf(ctx)
 	var msg string
-	err := db.InTx(ctx, s.pool, ident.Claims, func(tx *db.Tx) error {
+	err = db.InTx(ctx, s.pool, ident.Claims, func(tx *db.Tx) error {
 		res, err := catalog.BulkUpsertEditions(ctx, tx, items)
 		if err != nil {
 			return err
@@ -889,12 +886,9 @@ type labelSetPatchIn struct {
 // commits do.
 func (s *Server) patchLabelSets(c echo.Context) error {
 	ctx := c.Request().Context()
-	var in []labelSetPatchIn
-	if err := decodeBody(c, &in); err != nil {
+	in, err := decodeList[labelSetPatchIn](c)
+	if err != nil {
 		return err
-	}
-	if in == nil {
-		return errValidation(validationError{Type: "list_type", Loc: []any{"body"}, Msg: "Input should be a valid list", Input: nil})
 	}
 	var ck checks
 	patches := make([]catalog.LabelSetPatch, len(in))
@@ -919,7 +913,7 @@ func (s *Server) patchLabelSets(c echo.Context) error {
 		return err
 	}
 	var patched, unknown, failed int
-	err := db.InTx(ctx, s.pool, identityOf(ctx).Claims, func(tx *db.Tx) error {
+	err = db.InTx(ctx, s.pool, identityOf(ctx).Claims, func(tx *db.Tx) error {
 		works := map[string]int64{}
 		rows, err := tx.Query(ctx, `SELECT isbn, work_id FROM public.editions WHERE isbn = ANY($1::text[]) AND work_id IS NOT NULL`, isbns)
 		if err != nil {

@@ -64,6 +64,20 @@ func queryInt(c echo.Context, name string, def, lo, hi int) (int, error) {
 	return n, nil
 }
 
+// queryOptInt reads an optional 32-bit integer query parameter (nil when absent).
+func queryOptInt(c echo.Context, name string) (*int64, error) {
+	raw := c.QueryParam(name)
+	if raw == "" {
+		return nil, nil
+	}
+	n, err := strconv.ParseInt(raw, 10, 32)
+	if err != nil {
+		return nil, errValidation(validationError{Type: "int_parsing", Loc: []any{"query", name},
+			Msg: "Input should be a valid integer, unable to parse string as an integer", Input: raw})
+	}
+	return &n, nil
+}
+
 // queryBool reads an optional boolean (true/false/1/0/yes/no/on/off).
 func queryBool(c echo.Context, name string) (*bool, error) {
 	raw := c.QueryParam(name)
@@ -185,4 +199,16 @@ func validURL(s string) (string, bool) {
 func likePattern(s string) string {
 	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 	return "%" + r.Replace(s) + "%"
+}
+
+// decodeList reads a JSON array body; null or a missing body is 422.
+func decodeList[T any](c echo.Context) ([]T, error) {
+	var in []T
+	if err := decodeBody(c, &in); err != nil {
+		return nil, err
+	}
+	if in == nil {
+		return nil, errValidation(validationError{Type: "list_type", Loc: []any{"body"}, Msg: "Input should be a valid list", Input: nil})
+	}
+	return in, nil
 }

@@ -803,12 +803,9 @@ func readSchoolTx(ctx context.Context, tx *db.Tx, wid uuid.UUID, out **schoolDet
 // POST /schools (admins: bulk import)
 func (s *Server) postSchools(c echo.Context) error {
 	ctx := c.Request().Context()
-	var in []schoolCreateIn
-	if err := decodeBody(c, &in); err != nil {
+	in, err := decodeList[schoolCreateIn](c)
+	if err != nil {
 		return err
-	}
-	if in == nil {
-		return errValidation(validationError{Type: "list_type", Loc: []any{"body"}, Msg: "Input should be a valid list", Input: nil})
 	}
 	rows := make([]schoolRow, 0, len(in))
 	var errs []validationError
@@ -821,7 +818,7 @@ func (s *Server) postSchools(c echo.Context) error {
 		return errValidation(errs...)
 	}
 	ident := identityOf(ctx)
-	err := db.InTx(ctx, s.pool, ident.Claims, func(tx *db.Tx) error {
+	err = db.InTx(ctx, s.pool, ident.Claims, func(tx *db.Tx) error {
 		b := &pgx.Batch{}
 		ids := make([]string, len(rows))
 		for i, r := range rows {
