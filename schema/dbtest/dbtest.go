@@ -290,11 +290,26 @@ func As(t testing.TB, tx pgx.Tx, claimsJSON string) {
 // EmptyDB returns a new database with nothing in it (no migrations), owned
 // by a superuser and dropped at cleanup: for testing the migrator itself.
 // The roles of the migrations exist cluster-wide once any NewDB has run.
+//
+// Migrating an empty database alters cluster-wide roles, which Postgres
+// refuses to do concurrently ("tuple concurrently updated"). So EmptyDB first
+// makes sure the migrated template exists (its build is serialised by
+// pgtestdb), then holds a cluster-wide lock until the test ends: one
+// migrator test at a time, across every test process of the run.
 func EmptyDB(t testing.TB) *DB {
 	t.Helper()
+	NewDB(t)
 	srv := mustServer(t)
 	ctx := context.Background()
 	admin := &DB{srv: srv, Name: "postgres"}
+	lock, err := pgx.Connect(ctx, admin.SuperuserURL())
+	if err != nil {
+		t.Fatalf("dbtest: connect: %v", err)
+	}
+	if _, err := lock.Exec(ctx, `SELECT pg_advisory_lock(7411520937)`); err != nil {
+		t.Fatalf("dbtest: lock the migrator tests: %v", err)
+	}
+	t.Cleanup(func() { _ = lock.Close(context.Background()) }) // closing releases the lock
 	conn, err := pgx.Connect(ctx, admin.SuperuserURL())
 	if err != nil {
 		t.Fatalf("dbtest: connect: %v", err)

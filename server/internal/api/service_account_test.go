@@ -436,6 +436,9 @@ func TestServiceAccountListAndDelete(t *testing.T) {
 		rec := rc.do(http.MethodGet, "/v1/service-accounts"+query, c.tokens["admin"], nil, 200)
 		var names []string
 		for _, sa := range decode[[]map[string]any](t, rec) {
+			if sa["name"] == "Huey background tasks" { // seeded by migration 009 for the task server
+				continue
+			}
 			names = append(names, sa["name"].(string))
 			if len(sa) != 4 {
 				t.Errorf("ServiceAccountBrief keys %v", sa)
@@ -447,7 +450,7 @@ func TestServiceAccountListAndDelete(t *testing.T) {
 	if got := list(""); !slices.Equal(got, all) {
 		t.Errorf("list %v, want %v (by name)", got, all)
 	}
-	if got := list("?skip=1&limit=2"); !slices.Equal(got, all[1:3]) {
+	if got := list("?skip=2&limit=2"); !slices.Equal(got, all[1:3]) { // "Huey background tasks" sorts first
 		t.Errorf("page %v", got)
 	}
 	// Deleting deactivates, records the event naming both accounts, and the
