@@ -16,8 +16,13 @@ import (
 
 // Kinds of task, named after the task server's endpoints (tasks.md §1).
 const (
+	KindProcessEvent            = "process-event"
 	KindGenerateReadingPathways = "generate-reading-pathways"
+	KindGenerateLabels          = "generate-labels"
+	KindHydrateBulk             = "hydrate-bulk"
+	KindUpdateSearchIndex       = "update-search-index"
 	KindSendEmail               = "send-email"
+	KindSendSMS                 = "send-sms"
 )
 
 // Execer is what Enqueue needs of a transaction (db.Tx is one).

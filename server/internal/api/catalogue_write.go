@@ -32,8 +32,6 @@ import (
 // transaction, its event recorded in it (DECISIONS §6); the rules themselves
 // live in schema/catalog.
 
-// kindGenerateLabels is the task POST /work/{id}/generate-labels queues (tasks.md §5.2).
-const kindGenerateLabels = "generate-labels"
 
 // ---------------------------------------------------------------------------
 // Input models
@@ -862,7 +860,7 @@ func (s *Server) postWorkGenerateLabels(c echo.Context) error {
 		if !exists {
 			return errWorkNotFound(id)
 		}
-		return jobs.Enqueue(ctx, tx, jobs.Task{Kind: kindGenerateLabels, Payload: map[string]any{"work_id": id}})
+		return jobs.Enqueue(ctx, tx, jobs.Task{Kind: jobs.KindGenerateLabels, Payload: map[string]any{"work_id": id}})
 	})
 	if err != nil {
 		return err
