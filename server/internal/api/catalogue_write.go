@@ -32,7 +32,6 @@ import (
 // transaction, its event recorded in it (DECISIONS §6); the rules themselves
 // live in schema/catalog.
 
-
 // ---------------------------------------------------------------------------
 // Input models
 
