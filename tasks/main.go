@@ -61,6 +61,7 @@ type config struct {
 	// internalURL is where tasks are delivered (WRIVETED_INTERNAL_API), "/"-terminated.
 	internalURL string
 	cloud       *cloudq.Config // nil: the local queue
+	useOIDC     bool           // callers present Google OIDC tokens (production, Cloud Tasks)
 	oidc        taskauth.GoogleOIDCOptions
 	actorID     uuid.UUID
 	// dispatchEvery and refreshEvery drive the local timer (0 = off).
@@ -99,7 +100,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 	}
 	c.appEnv = strings.ToLower(strings.TrimSpace(getenv("APP_ENV")))
 	if c.appEnv == "" {
-		c.appEnv = "development"
+		c.appEnv = "production" // as the API: development is opted into (make run sets it)
 	}
 	if c.appEnv != "development" && c.appEnv != "test" && c.appEnv != "production" {
 		errs = append(errs, fmt.Errorf("APP_ENV=%q: want development, test or production", c.appEnv))
@@ -123,8 +124,10 @@ func loadConfig(getenv func(string) string) (config, error) {
 	}
 	// Callers authenticate (F-T1): Google OIDC in production, the shared
 	// secret otherwise.
+	// Tasks from Cloud Tasks carry its OIDC token, whatever APP_ENV says.
 	c.secret = getenv("INTERNAL_TASK_SECRET")
-	if production {
+	c.useOIDC = production || c.cloud != nil
+	if c.useOIDC {
 		c.oidc = taskauth.GoogleOIDCOptions{
 			Audience:            strings.TrimSuffix(c.internalURL, "/"),
 			ServiceAccountEmail: getenv("GCP_CLOUD_TASKS_SERVICE_ACCOUNT"),
@@ -137,7 +140,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 			c.oidc.ServiceAccountEmail = cloudq.DefaultServiceAccountEmail
 		}
 		if getenv("WRIVETED_INTERNAL_API") == "" {
-			errs = append(errs, errors.New("WRIVETED_INTERNAL_API is not set: in production it is the OIDC audience tasks are verified against"))
+			errs = append(errs, errors.New("WRIVETED_INTERNAL_API is not set: in production (and with Cloud Tasks) it is the OIDC audience tasks are verified against"))
 		}
 	} else if len(c.secret) < taskauth.MinSecretLen {
 		errs = append(errs, fmt.Errorf("INTERNAL_TASK_SECRET is not set or shorter than %d bytes: the local queue authenticates with it (make run generates one)", taskauth.MinSecretLen))
@@ -248,7 +251,7 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 	claims := workerClaims(cfg.actorID)
 
 	var verifier taskauth.Verifier
-	if cfg.appEnv == "production" {
+	if cfg.useOIDC {
 		if verifier, err = taskauth.NewGoogleOIDC(ctx, cfg.oidc); err != nil {
 			return err
 		}

@@ -33,7 +33,7 @@ func TestServeVersionAndShutdown(t *testing.T) {
 	t.Parallel()
 	d := dbtest.NewDB(t)
 	env := map[string]string{"DATABASE_URL": d.RoleURL(dbtest.RoleAPI), "SECRET_KEY": strings.Repeat("s", 32), "PORT": "0",
-		"INTERNAL_TASK_SECRET": strings.Repeat("t", 32)}
+		"INTERNAL_TASK_SECRET": strings.Repeat("t", 32), "APP_ENV": "test"}
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan string, 1)
 	done := make(chan error, 1)
@@ -65,7 +65,7 @@ func TestServeVersionAndShutdown(t *testing.T) {
 
 func TestConfigAuthenticatesCallers(t *testing.T) {
 	t.Parallel()
-	base := map[string]string{"DATABASE_URL": "postgres://x@localhost/db", "SECRET_KEY": strings.Repeat("s", 32)}
+	base := map[string]string{"DATABASE_URL": "postgres://x@localhost/db", "SECRET_KEY": strings.Repeat("s", 32), "APP_ENV": "development"}
 	with := func(kv ...string) func(string) string {
 		m := maps.Clone(base)
 		for i := 0; i < len(kv); i += 2 {
@@ -82,6 +82,7 @@ func TestConfigAuthenticatesCallers(t *testing.T) {
 		{"local with a short secret", with("INTERNAL_TASK_SECRET", "short"), "INTERNAL_TASK_SECRET is not set or shorter"},
 		{"local with a secret", with("INTERNAL_TASK_SECRET", strings.Repeat("t", 32)), ""},
 		{"production needs the audience", with("APP_ENV", "production"), "WRIVETED_INTERNAL_API is not set"},
+		{"unset APP_ENV is production", with("APP_ENV", "", "INTERNAL_TASK_SECRET", strings.Repeat("t", 32)), "WRIVETED_INTERNAL_API is not set"},
 		{"production with OIDC", with("APP_ENV", "production", "WRIVETED_INTERNAL_API", "https://internal.example.org"), ""},
 		{"bad interval", with("INTERNAL_TASK_SECRET", strings.Repeat("t", 32), "TASK_DISPATCH_INTERVAL", "soon"), "TASK_DISPATCH_INTERVAL"},
 		{"bad actor", with("INTERNAL_TASK_SECRET", strings.Repeat("t", 32), "TASK_SERVICE_ACCOUNT_ID", "gpt"), "TASK_SERVICE_ACCOUNT_ID"},
@@ -116,7 +117,7 @@ func TestLocalQueueDeliversQueuedTasks(t *testing.T) {
 	t.Parallel()
 	d := dbtest.NewDB(t)
 	env := map[string]string{"DATABASE_URL": d.RoleURL(dbtest.RoleAPI), "SECRET_KEY": strings.Repeat("s", 32), "PORT": "0",
-		"INTERNAL_TASK_SECRET": strings.Repeat("t", 32), "TASK_DISPATCH_INTERVAL": "50ms"}
+		"INTERNAL_TASK_SECRET": strings.Repeat("t", 32), "TASK_DISPATCH_INTERVAL": "50ms", "APP_ENV": "test"}
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan string, 1)
 	done := make(chan error, 1)
