@@ -75,14 +75,14 @@ type env struct {
 	super *pgxpool.Pool
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	d := dbtest.NewDB(t)
 	return &env{d: d, pool: d.Pool(t, dbtest.RoleAPI), super: d.SuperPool(t)}
 }
 
 // server starts a task server on the env's database.
-func (e *env) server(t *testing.T, m taskapi.Messenger) *httptest.Server {
+func (e *env) server(t testing.TB, m taskapi.Messenger) *httptest.Server {
 	t.Helper()
 	auth, err := taskauth.NewSecret(secret)
 	if err != nil {
@@ -96,7 +96,7 @@ func (e *env) server(t *testing.T, m taskapi.Messenger) *httptest.Server {
 
 // enqueueSMS queues n SMS tasks in one transaction of a signed-in user and
 // returns their bodies.
-func (e *env) enqueueSMS(t *testing.T, n int) []string {
+func (e *env) enqueueSMS(t testing.TB, n int) []string {
 	t.Helper()
 	user := uuid.New()
 	claims := db.Claims{Kind: "user", ID: user.String(), Principals: []string{"system:everyone", "system:authenticated"}}
