@@ -49,6 +49,10 @@ type Input struct {
 	MedianPages int
 	// LongSummary, Keywords, CBMCText and ProdCT come from the main edition.
 	LongSummary, Keywords, CBMCText, ProdCT string
+	// MainEditionInfo is the main edition's whole info (EditionInfo), for
+	// providers that infer labels from it (the rule-based default); nil when
+	// the work has no edition with info. It is not sent to a model.
+	MainEditionInfo map[string]any
 }
 
 // Provider labels one work. The returned patch is applied like

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
@@ -339,10 +340,16 @@ func TestLabelServerErrorHidesKey(t *testing.T) {
 
 func TestLabelTimeout(t *testing.T) {
 	t.Parallel()
+	release := make(chan struct{})
 	srv := httptest.NewServer(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
-		<-r.Context().Done() // never answers
+		_, _ = io.Copy(io.Discard, r.Body)
+		select { // never answers
+		case <-r.Context().Done():
+		case <-release:
+		}
 	}))
 	t.Cleanup(srv.Close)
+	t.Cleanup(func() { close(release) }) // runs first: lets srv.Close finish
 	p := provider(srv)
 	p.Timeout = 50 * time.Millisecond
 
