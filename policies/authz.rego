@@ -9,16 +9,19 @@
 #                       for the principals of each account kind ("role:admin", "user:<uuid>",
 #                       "schooladmin:<school int id>", "school:<school int id>", "parent:<child uuid>", ...).
 #   action      string  the permission asked for: read, update, update-state, delete, details, create,
-#                       batch, bind, read-collection, change-privileged, magic-link.
+#                       batch, bind, read-collection, change-privileged, magic-link, read-global,
+#                       attach-any-school.
 #   resource    object
-#     type      string  one instance: "school", "user", "class"; a route-level ACL: "schools",
-#                       "users", "classes", "service_accounts". Any other type is denied.
-#     id        string  the instance id: a school's integer id ("17"), a user's or class's uuid; ""
-#                       for route-level types.
+#     type      string  one instance: "school", "user", "class", "event"; a route-level ACL: "schools",
+#                       "users", "classes", "service_accounts", "events". Any other type is denied.
+#     id        string  the instance id: a school's integer id ("17"), a user's, class's or event's
+#                       uuid; "" for route-level types.
 #     attrs     object  string attributes; for "user": "type" (educator|school_admin|student|public|
 #                       parent|wriveted|supporter), "school_id" (integer school id or "") and
-#                       "parent_id" (uuid or ""); for "class": "school_id" (integer or ""). Empty
-#                       for other types.
+#                       "parent_id" (uuid or ""); for "class": "school_id" (integer or ""); for
+#                       "event": "title", "school_id" (integer or ""), "user_id" (uuid or "") and
+#                       "supported" ("true" when the caller actively supports user_id, from the door
+#                       huey.event_attrs). Empty for other types.
 #
 # Example:
 #   {"principals": {"system:everyone": true, "system:authenticated": true, "schooladmin:17": true},

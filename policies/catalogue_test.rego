@@ -86,6 +86,17 @@ test_anonymous_edition_read_denied if not allowed("editions", [], "read")
 
 test_educator_edition_delete_denied if not allowed("editions", educator, "delete")
 
+# editions: hydration (api.md §2.17, ADMIN) only through entry 1
+test_admin_edition_hydrate_allowed if allowed("editions", admin, "hydrate")
+
+test_backend_edition_hydrate_allowed if allowed("editions", backend, "hydrate")
+
+test_educator_edition_hydrate_denied if not allowed("editions", educator, "hydrate")
+
+test_lms_edition_hydrate_denied if not allowed("editions", lms, "hydrate")
+
+test_school_sa_edition_hydrate_denied if not allowed("editions", school_sa, "hydrate")
+
 # labelsets
 test_admin_labelsets_update_allowed if allowed("labelsets", admin, "update")
 

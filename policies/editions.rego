@@ -1,7 +1,8 @@
 # Package huey.resource.editions is the route-level ACL of the edition routes (api.md §2.9, F8
 # fixed per DECISIONS §5): everyone signed in reads and compares; admins, educators (school admins
 # hold role:educator), LMS and school service accounts create, bulk-load and update editions;
-# students, readers, parents, supporters and kiosks may not change the catalogue.
+# students, readers, parents, supporters and kiosks may not change the catalogue. Only admins
+# hydrate editions from the metadata provider (action hydrate, api.md §2.17: entry 1 alone).
 package huey.resource.editions
 
 # The first entry whose permission and principal match decides; no match denies.

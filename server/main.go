@@ -37,6 +37,7 @@ import (
 	"github.com/wriveted/huey-api/server/auth"
 	"github.com/wriveted/huey-api/server/internal/api"
 	"github.com/wriveted/huey-api/server/internal/config"
+	"github.com/wriveted/huey-api/tasks/hydrate"
 )
 
 // Set at build time with -ldflags "-X main.version=… -X main.commit=…".
@@ -83,11 +84,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err != nil {
 		return err
 	}
-	e := api.New(api.Options{
+	opts := api.Options{
 		Pool: pool, Logger: logger, Policies: engine, Tokens: tokens, Firebase: fb,
 		PrincipalCacheTTL: cfg.PrincipalCacheTTL, Version: version, Commit: commit,
 		CloudRunRevision: cfg.CloudRunRevision, CORSOrigins: cfg.CORSOrigins,
-	})
+	}
+	if n := cfg.Nielsen; n.APIURL != "" { // else GET /v1/hydrate/{isbn} answers 503
+		opts.Hydrator = &hydrate.Client{BaseURL: n.APIURL, ClientID: n.ClientID, Password: n.Password}
+	}
+	e := api.New(opts)
 	srv := &http.Server{
 		Addr:              net.JoinHostPort("", strconv.Itoa(cfg.Port)),
 		Handler:           e,

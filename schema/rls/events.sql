@@ -29,4 +29,7 @@ policy events_select_staff SELECT to huey_staff_ro, huey_staff_rw
     using true
 policy events_select_supported_reading_logs SELECT to huey_app
     using (starts_with((title)::text, 'Reader timeline event:'::text) AND (user_id = ANY (( SELECT huey.supported_reader_ids() AS supported_reader_ids)::uuid[])))
+policy events_update_admin UPDATE to huey_app
+    using ( SELECT huey.is_admin() AS is_admin)
+    check ( SELECT huey.is_admin() AS is_admin)
 rls true, forced true

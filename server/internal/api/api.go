@@ -42,6 +42,7 @@ type Options struct {
 	Policies          decider
 	Tokens            tokenService
 	Firebase          FirebaseVerifier // nil: the Firebase exchange answers 503
+	Hydrator          Hydrator         // nil: GET /v1/hydrate/{isbn} answers 503 (NIELSEN_API_URL unset)
 	PrincipalCacheTTL time.Duration
 	Version           string
 	Commit            string
@@ -178,6 +179,10 @@ func (s *Server) routes(e *echo.Echo) {
 	v1.POST("/editions", s.postEditions, authed, s.allow("editions", "batch"), val)
 	v1.PATCH("/labelsets", s.patchLabelSets, authed, s.guard("labelsets", "update", msgInsufficientPrivs), val)
 
+	// Hydration (api.md §2.17)
+	v1.POST("/hydrate", s.postHydrate, authed, s.guard("editions", "hydrate", msgInsufficientPrivs), val)
+	v1.GET("/hydrate/:isbn", s.getHydrate, authed, s.guard("editions", "hydrate", msgInsufficientPrivs), val)
+
 	// Search and recommendations (api.md §2.15–§2.16)
 	v1.GET("/search", s.getSearch, authed, val)
 	v1.POST("/recommend", s.postRecommend, authed) // validates after its decision (F9)
@@ -212,4 +217,14 @@ func (s *Server) routes(e *echo.Echo) {
 	v1.DELETE("/list/:booklist_identifier", s.deleteBookList, authed, val)
 	v1.GET("/public-lists", s.getPublicBookLists, public, val)
 	v1.GET("/public-list/:booklist_slug", s.getPublicBookList, public, val)
+
+	// Events (api.md §2.13)
+	v1.POST("/events", s.postEvent, authed, s.allow("events", "create"), val)
+	v1.GET("/events", s.getEvents, authed, s.allow("events", "read"), val)
+	v1.GET("/event-types", s.getEventTypes, authed, s.allow("events", "read"), val)
+
+	// Supporter feedback (api.md §2.14): guard USER, then the event chain
+	user := s.authenticateUser()
+	v1.GET("/feedback/:event_id", s.getFeedback, user, val)
+	v1.POST("/feedback/:event_id", s.postFeedback, user) // validates after its decision
 }

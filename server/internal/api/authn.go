@@ -348,34 +348,38 @@ func (s *Server) postUserAuthToken(c echo.Context) error {
 // userResource reads a user's policy attributes through huey.user_attrs.
 func (s *Server) userResource(ctx context.Context, id uuid.UUID) (policies.Resource, bool, error) {
 	var (
-		typ      string
-		school   *int64
-		parent   *uuid.UUID
+		resource policies.Resource
 		found    bool
-		resource = policies.Resource{Type: "user", ID: id.String()}
 	)
-	err := db.Read(ctx, s.pool, identityOf(ctx).Claims, func(b *pgx.Batch) {
-		b.Queue(`SELECT user_type, school_id, parent_id FROM huey.user_attrs($1)`, id).Query(func(rows pgx.Rows) error {
-			for rows.Next() {
-				if err := rows.Scan(&typ, &school, &parent); err != nil {
-					return err
-				}
-				found = true
+	err := db.Read(ctx, s.pool, identityOf(ctx).Claims, func(b *pgx.Batch) { queueUserAttrs(b, id, &resource, &found) })
+	return resource, found && err == nil, err
+}
+
+// queueUserAttrs queues the policy attributes of a user account (the
+// huey.user_attrs door) into *res; *found reports whether it exists.
+func queueUserAttrs(b *pgx.Batch, id uuid.UUID, res *policies.Resource, found *bool) {
+	*res = policies.Resource{Type: "user", ID: id.String()}
+	b.Queue(`SELECT user_type, school_id, parent_id FROM huey.user_attrs($1)`, id).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			var (
+				typ    string
+				school *int64
+				parent *uuid.UUID
+			)
+			if err := rows.Scan(&typ, &school, &parent); err != nil {
+				return err
 			}
-			return rows.Err()
-		})
+			res.Attrs = map[string]string{"type": lower(typ), "school_id": "", "parent_id": ""}
+			if school != nil {
+				res.Attrs["school_id"] = fmt.Sprint(*school)
+			}
+			if parent != nil {
+				res.Attrs["parent_id"] = parent.String()
+			}
+			*found = true
+		}
+		return rows.Err()
 	})
-	if err != nil || !found {
-		return resource, false, err
-	}
-	resource.Attrs = map[string]string{"type": lower(typ), "school_id": "", "parent_id": ""}
-	if school != nil {
-		resource.Attrs["school_id"] = fmt.Sprint(*school)
-	}
-	if parent != nil {
-		resource.Attrs["parent_id"] = parent.String()
-	}
-	return resource, true, nil
 }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -268,8 +268,49 @@ func (s *Server) authenticate(required bool) echo.MiddlewareFunc {
 	}
 }
 
-// identify verifies a token and loads its account (cached).
+// authenticateUser is the USER guard (api.md §0.2): the standard
+// authentication, then a user account that is active. A service account is
+// refused with 403 "API requires a user", an inactive user with 400
+// "Inactive user" (access.md §3), as the original's get_current_active_user.
+func (s *Server) authenticateUser() echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			raw, present := bearer(c.Request().Header.Get(echo.HeaderAuthorization))
+			if !present {
+				return errNotAuthenticated()
+			}
+			id, err := s.resolve(c.Request().Context(), raw)
+			if err != nil {
+				return err
+			}
+			if !id.IsUser() {
+				return httpError(http.StatusForbidden, msgRequiresUser)
+			}
+			if !id.Account.IsActive {
+				return httpError(http.StatusBadRequest, "Inactive user")
+			}
+			c.SetRequest(c.Request().WithContext(withIdentity(c.Request().Context(), id)))
+			return next(c)
+		}
+	}
+}
+
+// identify verifies a token and loads its account (cached); an inactive
+// account is refused.
 func (s *Server) identify(ctx context.Context, raw string) (*Identity, error) {
+	id, err := s.resolve(ctx, raw)
+	if err != nil {
+		return nil, err
+	}
+	if !id.Account.IsActive {
+		return nil, httpError(http.StatusBadRequest, "Inactive account")
+	}
+	return id, nil
+}
+
+// resolve verifies a token and loads its account (cached), active or not;
+// an inactive account's identity holds only system:everyone.
+func (s *Server) resolve(ctx context.Context, raw string) (*Identity, error) {
 	now := s.now()
 	tok, err := s.tokens.Verify(raw, now)
 	if err != nil {
@@ -288,9 +329,6 @@ func (s *Server) identify(ctx context.Context, raw string) (*Identity, error) {
 			return nil, err
 		}
 		s.accounts.put(a, now)
-	}
-	if !a.IsActive {
-		return nil, httpError(http.StatusBadRequest, "Inactive account")
 	}
 	return identityFor(a, tok), nil
 }

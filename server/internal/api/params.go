@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
@@ -107,6 +109,36 @@ func queryString(c echo.Context, name string, maxLen int) (*string, error) {
 			Msg: fmt.Sprintf("String should have at most %d characters", maxLen), Input: v})
 	}
 	return &v, nil
+}
+
+// queryDateTime reads an optional datetime as the original's validation
+// accepts it: ISO-8601 with or without an offset (a "+" the query string
+// turned into a space is restored), a date, or Unix seconds. The result is
+// UTC, to compare with the database's offset-less UTC timestamps.
+func queryDateTime(c echo.Context, name string) (*time.Time, error) {
+	raw := c.QueryParam(name)
+	if raw == "" {
+		return nil, nil
+	}
+	candidates := []string{raw}
+	if i := strings.LastIndexByte(raw, ' '); i > 10 { // "…T10:11:12 02:00": a decoded "+"
+		candidates = append(candidates, raw[:i]+"+"+raw[i+1:])
+	}
+	for _, v := range candidates {
+		for _, l := range datetimeLayouts {
+			if t, err := time.Parse(l, v); err == nil {
+				u := t.UTC()
+				return &u, nil
+			}
+		}
+	}
+	if f, err := strconv.ParseFloat(raw, 64); err == nil && !math.IsInf(f, 0) && !math.IsNaN(f) && math.Abs(f) < 1e11 {
+		sec, frac := math.Modf(f)
+		u := time.Unix(int64(sec), int64(frac*1e9)).UTC()
+		return &u, nil
+	}
+	return nil, errValidation(validationError{Type: "datetime_from_date_parsing", Loc: []any{"query", name},
+		Msg: "Input should be a valid datetime or date", Input: raw})
 }
 
 // decodeBody reads a JSON body into v (unknown fields are ignored, api.md

@@ -731,22 +731,37 @@ func actor(id *Identity) (userID, serviceAccountID *uuid.UUID) {
 }
 
 // recordEvent writes an event through huey.record_event, in tx: the one
-// function every event goes through (DECISIONS §6).
+// function every event goes through (DECISIONS §6). It is attributed to the
+// caller.
 func recordEvent(ctx context.Context, tx *db.Tx, id *Identity, title, description, level string, schoolID *int64, info any) error {
 	userID, saID := actor(id)
+	_, _, err := recordEventAs(ctx, tx, userID, saID, title, description, level, schoolID, info)
+	return err
+}
+
+// recordEventAs is recordEvent attributed to the given accounts instead of
+// the caller (an event about a user the caller may update, a notification to
+// a reader); row security decides whether the caller may record it. It
+// returns the event's id and its timestamp (the transaction's UTC time).
+func recordEventAs(ctx context.Context, tx *db.Tx, userID, serviceAccountID *uuid.UUID,
+	title, description, level string, schoolID *int64, info any) (uuid.UUID, time.Time, error) {
 	b, err := json.Marshal(info)
 	if err != nil {
-		return err
+		return uuid.Nil, time.Time{}, err
 	}
 	if info == nil {
 		b = []byte("{}")
 	}
-	_, err = tx.Exec(ctx, `SELECT huey.record_event($1, $2, $3::eventlevel, $4, $5, $6, $7)`,
-		title, description, level, schoolID, userID, saID, b)
+	var (
+		id uuid.UUID
+		ts time.Time
+	)
+	err = tx.QueryRow(ctx, `SELECT huey.record_event($1, $2, $3::eventlevel, $4, $5, $6, $7), huey.utcnow()`,
+		title, description, level, schoolID, userID, serviceAccountID, b).Scan(&id, &ts)
 	if err != nil {
-		return fmt.Errorf("record event %q: %w", title, err)
+		return uuid.Nil, time.Time{}, fmt.Errorf("record event %q: %w", title, err)
 	}
-	return nil
+	return id, ts, nil
 }
 
 // POST /school

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -35,6 +36,15 @@ type Config struct {
 	FirebaseProjectID    string
 	FirebaseEmulatorHost string
 	CloudRunRevision     string
+	// Nielsen is the metadata provider of GET /v1/hydrate/{isbn}
+	// (NIELSEN_API_URL, NIELSEN_CLIENT_ID, NIELSEN_PASSWORD); an empty
+	// APIURL means none (the route answers 503).
+	Nielsen Nielsen
+}
+
+// Nielsen is the metadata provider's endpoint and credentials.
+type Nielsen struct {
+	APIURL, ClientID, Password string
 }
 
 // Load reads the configuration through getenv (os.Getenv in main, a map in
@@ -46,6 +56,8 @@ func Load(getenv func(string) string, needSecret bool) (Config, error) {
 		FirebaseProjectID:    getenv("FIREBASE_PROJECT_ID"),
 		FirebaseEmulatorHost: getenv("FIREBASE_AUTH_EMULATOR_HOST"),
 		CloudRunRevision:     getenv("K_REVISION"),
+		Nielsen: Nielsen{APIURL: strings.TrimSpace(getenv("NIELSEN_API_URL")), ClientID: getenv("NIELSEN_CLIENT_ID"),
+			Password: getenv("NIELSEN_PASSWORD")},
 	}
 	if c.AppEnv == "" {
 		c.AppEnv = EnvProduction
@@ -98,6 +110,11 @@ func Load(getenv func(string) string, needSecret bool) (Config, error) {
 			c.CORSOrigins = append(c.CORSOrigins, o)
 		}
 	}
+	if u := c.Nielsen.APIURL; u != "" {
+		if p, err := url.Parse(u); err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
+			errs = append(errs, errors.New("NIELSEN_API_URL: want an http(s) URL"))
+		}
+	}
 	c.PrincipalCacheTTL = 5 * time.Second
 	if v := getenv("PRINCIPAL_CACHE_TTL"); v != "" {
 		if c.PrincipalCacheTTL, err = time.ParseDuration(v); err != nil || c.PrincipalCacheTTL < 0 {
@@ -145,5 +162,6 @@ func (c Config) LogValue() slog.Value {
 		slog.Duration("principal_cache_ttl", c.PrincipalCacheTTL),
 		slog.String("firebase_project_id", c.FirebaseProjectID),
 		slog.Bool("firebase_emulator", c.FirebaseEmulatorHost != ""),
+		slog.Bool("nielsen", c.Nielsen.APIURL != ""),
 	)
 }

@@ -47,6 +47,7 @@ func TestLoadRefusesBadSettings(t *testing.T) {
 		"bad port":         {map[string]string{"DATABASE_URL": "postgres://h/d", "SECRET_KEY": secret, "PORT": "http"}, "PORT"},
 		"bad level":        {map[string]string{"DATABASE_URL": "postgres://h/d", "SECRET_KEY": secret, "LOG_LEVEL": "loud"}, "LOG_LEVEL"},
 		"emulator in prod": {map[string]string{"DATABASE_URL": "postgres://h/d", "SECRET_KEY": secret, "FIREBASE_AUTH_EMULATOR_HOST": "127.0.0.1:9099"}, "FIREBASE_AUTH_EMULATOR_HOST"},
+		"bad nielsen url":  {map[string]string{"DATABASE_URL": "postgres://h/d", "SECRET_KEY": secret, "NIELSEN_API_URL": "nielsen.example"}, "NIELSEN_API_URL"},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -70,13 +71,17 @@ func TestEmulatorAllowedInDevelopment(t *testing.T) {
 
 func TestLogValueHidesSecrets(t *testing.T) {
 	t.Parallel()
-	c, err := Load(env(map[string]string{"DATABASE_URL": "postgres://huey_api:hunter2pw@db/huey", "SECRET_KEY": secret}), true)
+	c, err := Load(env(map[string]string{"DATABASE_URL": "postgres://huey_api:hunter2pw@db/huey", "SECRET_KEY": secret,
+		"NIELSEN_API_URL": "https://nielsen.example/api", "NIELSEN_CLIENT_ID": "huey", "NIELSEN_PASSWORD": "nielsen-pw-42"}), true)
 	if err != nil {
 		t.Fatal(err)
 	}
+	if c.Nielsen != (Nielsen{APIURL: "https://nielsen.example/api", ClientID: "huey", Password: "nielsen-pw-42"}) {
+		t.Fatalf("Nielsen = %+v", c.Nielsen)
+	}
 	var buf bytes.Buffer
 	slog.New(slog.NewJSONHandler(&buf, nil)).Info("start", "config", c)
-	if out := buf.String(); strings.Contains(out, "hunter2pw") || strings.Contains(out, secret) {
+	if out := buf.String(); strings.Contains(out, "hunter2pw") || strings.Contains(out, secret) || strings.Contains(out, "nielsen-pw-42") {
 		t.Fatalf("secret in log: %s", out)
 	}
 }

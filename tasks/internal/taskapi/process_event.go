@@ -97,22 +97,11 @@ func (s *server) postProcessEvent(c echo.Context) error {
 	})
 }
 
-// markTestEvent sets the Test event's info.description to "MODIFIED".
-//
-// Events are append-only for the API role (huey_app holds INSERT, SELECT and
-// DELETE on events, no UPDATE), so the row is replaced in one statement: the
-// same id, timestamp, level and attribution, with the new info. An admin
-// policy allows both halves; nothing references events.id.
+// markTestEvent sets the Test event's info.description to "MODIFIED" (only
+// admins update events, and only their info: migration 20261127000010).
 func markTestEvent(ctx context.Context, tx *db.Tx, id uuid.UUID) error {
-	_, err := tx.Exec(ctx, `
-WITH old AS (
-  DELETE FROM public.events WHERE id = $1
-  RETURNING id, school_id, user_id, level, title, "timestamp", service_account_id, info
-)
-INSERT INTO public.events (id, school_id, user_id, level, title, "timestamp", service_account_id, info)
-SELECT id, school_id, user_id, level, title, "timestamp", service_account_id,
-       coalesce(info, '{}'::jsonb) || jsonb_build_object('description', 'MODIFIED')
-FROM old`, id)
+	_, err := tx.Exec(ctx, `UPDATE public.events
+SET info = coalesce(info, '{}'::jsonb) || jsonb_build_object('description', 'MODIFIED') WHERE id = $1`, id)
 	if err != nil {
 		return fmt.Errorf("modify test event %s: %w", id, err)
 	}

@@ -1,0 +1,600 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/labstack/echo/v4"
+
+	"github.com/wriveted/huey-api/policies"
+	"github.com/wriveted/huey-api/schema/db"
+	"github.com/wriveted/huey-api/tasks/jobs"
+)
+
+// Events (api.md §2.13). Who may call the routes and attach events to which
+// school is decided by policies/events.rego (and the user and school
+// policies); which events a caller reads is row security's (the event ACL of
+// access.md §6.7 as events_select_* policies), so a list is filtered before it
+// is paged (F14) and event-types names only titles the caller may read.
+
+// eventsResource is the route-level resource of the event routes.
+var eventsResource = policies.Resource{Type: "events"}
+
+const (
+	msgEventsGlobal        = "The current account is not allowed to request global events. Try filtering by your school or user."
+	msgEventsFilterUser    = "The current account is not allowed to filter events associated with that user"
+	msgEventsFilterSchool  = "The current account is not allowed to filter events associated with that school"
+	msgEventCreateUser     = "The current account is not allowed to perform an operation associated with that user"
+	msgEventCreateSchool   = "The current account is not allowed to create an event associated with that school"
+	msgEventsFilterProblem = "Problem filtering events"
+)
+
+// eventLevels is EventLevel (domain.md §2), mildest first: the enum's order
+// in the database too, so `level >= x` means "x or more severe".
+var eventLevels = []enumValue{{"DEBUG", "debug"}, {"NORMAL", "normal"}, {"WARNING", "warning"}, {"ERROR", "error"}}
+
+// processedEventTitles are the titles queued for background processing
+// (tasks.md §6); other titles enqueue nothing.
+var processedEventTitles = []string{"Huey: Book reviewed", "Reader timeline event: Reading logged", "Subscription started", "Test"}
+
+// eventTitleMax is events.title's length (varchar(256)).
+const eventTitleMax = 256
+
+// schoolWrivetedIdentity is SchoolWrivetedIdentity (api.md §1.3).
+type schoolWrivetedIdentity struct {
+	WrivetedIdentifier uuid.UUID `json:"wriveted_identifier"`
+	Name               string    `json:"name"`
+}
+
+// eventDetail is EventDetail (api.md §1.8): EventBrief plus the school, user
+// and service account the event is attached to. Each is null when absent, or
+// when row security hides that row from the caller.
+type eventDetail struct {
+	saEventBrief
+	School         *schoolWrivetedIdentity `json:"school"`
+	User           *userIdentity           `json:"user"`
+	ServiceAccount *serviceAccountBrief    `json:"service_account"`
+}
+
+// ---------------------------------------------------------------------------
+// POST /events
+
+type eventCreateIn struct {
+	Title        *string         `json:"title"`
+	Description  *string         `json:"description"`
+	Level        *string         `json:"level"`
+	SchoolID     *string         `json:"school_id"`
+	UserID       *string         `json:"user_id"`
+	Info         json.RawMessage `json:"info"`
+	SlackChannel json.RawMessage `json:"slack_channel"` // accepted and ignored, as by the original
+}
+
+// newEvent is a validated EventCreateIn.
+type newEvent struct {
+	title, description, level string
+	schoolWID, userID         *uuid.UUID
+	info                      map[string]json.RawMessage
+}
+
+func (in eventCreateIn) validate() (*newEvent, error) {
+	var ck checks
+	ev := &newEvent{info: map[string]json.RawMessage{}}
+	if in.Title == nil {
+		ck.add([]any{"body", "title"}, "missing", "Field required", nil)
+	} else {
+		ck.str([]any{"body", "title"}, in.Title, eventTitleMax)
+		ev.title = *in.Title
+	}
+	if in.Description != nil {
+		ev.description = *in.Description
+	}
+	if in.Level == nil {
+		ck.add([]any{"body", "level"}, "missing", "Field required", nil)
+	} else if l := ck.enum([]any{"body", "level"}, eventLevels, in.Level); l != nil {
+		ev.level = *l
+	}
+	parseID := func(name string, raw *string) *uuid.UUID {
+		if raw == nil {
+			return nil
+		}
+		id, err := uuid.Parse(*raw)
+		if err != nil {
+			ck.add([]any{"body", name}, "uuid_parsing", "Input should be a valid UUID", *raw)
+			return nil
+		}
+		return &id
+	}
+	ev.schoolWID, ev.userID = parseID("school_id", in.SchoolID), parseID("user_id", in.UserID)
+	if len(in.Info) > 0 && string(in.Info) != "null" {
+		if err := json.Unmarshal(in.Info, &ev.info); err != nil {
+			ck.add([]any{"body", "info"}, "dict_type", "Input should be a valid dictionary", nil)
+		}
+	}
+	if err := ck.err(); err != nil {
+		return nil, err
+	}
+	// Stored info = the given info plus description (api.md §2.13).
+	desc, _ := json.Marshal(ev.description)
+	ev.info["description"] = desc
+	return ev, nil
+}
+
+// POST /events: the user (404, 403 without `update`), then the school (404,
+// 403 without `read` unless the policy lets the caller attach events to any
+// school), then the event and its processing task in one transaction.
+func (s *Server) postEvent(c echo.Context) error {
+	ctx := c.Request().Context()
+	ident := identityOf(ctx)
+	var in eventCreateIn
+	if err := decodeBody(c, &in); err != nil {
+		return err
+	}
+	ev, err := in.validate()
+	if err != nil {
+		return err
+	}
+
+	// The policy attributes of the user and school, and what the answer
+	// shows of them, in one round trip.
+	var (
+		userRes   policies.Resource
+		userFound bool
+		user      *userIdentity
+		schoolID  *int64
+		school    *schoolWrivetedIdentity
+	)
+	if ev.userID != nil || ev.schoolWID != nil {
+		err := db.Read(ctx, s.pool, ident.Claims, func(b *pgx.Batch) {
+			if ev.userID != nil {
+				queueUserAttrs(b, *ev.userID, &userRes, &userFound)
+				b.Queue(`SELECT u.id, u.type::text, u.name FROM users u WHERE u.id = $1`, *ev.userID).Query(func(rows pgx.Rows) error {
+					for rows.Next() {
+						var u userIdentity
+						if err := rows.Scan(&u.ID, &u.Type, &u.Name); err != nil {
+							return err
+						}
+						u.Type, user = lower(u.Type), &u
+					}
+					return rows.Err()
+				})
+			}
+			if ev.schoolWID != nil {
+				queueSchoolAttrs(b, *ev.schoolWID, &schoolID)
+				b.Queue(`SELECT s.name FROM schools s WHERE s.wriveted_identifier = $1`, *ev.schoolWID).Query(func(rows pgx.Rows) error {
+					for rows.Next() {
+						sc := schoolWrivetedIdentity{WrivetedIdentifier: *ev.schoolWID}
+						if err := rows.Scan(&sc.Name); err != nil {
+							return err
+						}
+						school = &sc
+					}
+					return rows.Err()
+				})
+			}
+		})
+		if err != nil {
+			return err
+		}
+	}
+	if ev.userID != nil {
+		if !userFound {
+			return errUserNotFound(*ev.userID)
+		}
+		ok, err := s.may(ctx, userRes, "update")
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return httpError(http.StatusForbidden, msgEventCreateUser)
+		}
+	}
+	if ev.schoolWID != nil {
+		if schoolID == nil {
+			return errSchoolNotFound(*ev.schoolWID)
+		}
+		ok, err := s.may(ctx, schoolResource(*schoolID), "read")
+		if err == nil && !ok {
+			ok, err = s.may(ctx, eventsResource, "attach-any-school")
+		}
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return httpError(http.StatusForbidden, msgEventCreateSchool)
+		}
+	}
+
+	// Attributed to the named user instead of the caller (api.md §2.13).
+	userID, saID := actor(ident)
+	if ev.userID != nil {
+		userID, saID = ev.userID, nil
+	}
+	out := eventDetail{saEventBrief: saEventBrief{Title: ev.title, Description: ev.description, Level: lower(ev.level)},
+		School: school}
+	info, err := json.Marshal(ev.info)
+	if err != nil {
+		return err
+	}
+	out.Info = info
+	err = db.InTx(ctx, s.pool, ident.Claims, func(tx *db.Tx) error {
+		id, ts, err := recordEventAs(ctx, tx, userID, saID, ev.title, ev.description, ev.level, schoolID, out.Info)
+		if err != nil {
+			return err
+		}
+		out.Timestamp = isoTime(ts)
+		if !slices.Contains(processedEventTitles, ev.title) {
+			return nil
+		}
+		return jobs.Enqueue(ctx, tx, jobs.Task{Kind: jobs.KindProcessEvent,
+			Payload:        map[string]any{"event_id": id, "title": ev.title, "info": out.Info},
+			IdempotencyKey: "process-event:" + id.String()})
+	})
+	switch {
+	case isPermissionDenied(err): // the policy allowed it; row security did not
+		return errForbidden()
+	case err != nil:
+		return err
+	}
+	// The answer is built from what was written: the caller may not read the
+	// event back (a kiosk's school event), and shows only what it sent or may read.
+	switch {
+	case ev.userID != nil:
+		out.User = user
+	case ident.IsUser():
+		out.User = &userIdentity{ID: ident.Account.ID, Type: lower(ident.Account.UserType), Name: ident.Account.Name}
+	default:
+		out.ServiceAccount = &serviceAccountBrief{ID: ident.Account.ID, Name: ident.Account.Name,
+			Type: lower(ident.Account.ServiceType), IsActive: ident.Account.IsActive}
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// ---------------------------------------------------------------------------
+// GET /events
+
+// eventFilters are the list's query parameters (api.md §2.13).
+type eventFilters struct {
+	queries                      []string
+	matchPrefix                  bool
+	level                        *string
+	schoolWID, userID, serviceID *uuid.UUID
+	jsonPath                     *string
+	since                        *time.Time
+	skip, limit                  int
+}
+
+func parseEventFilters(c echo.Context) (eventFilters, error) {
+	var (
+		f   eventFilters
+		err error
+	)
+	if f.skip, f.limit, err = page(c); err != nil {
+		return f, err
+	}
+	f.queries = c.QueryParams()["query"]
+	if p, err := queryBool(c, "match_prefix"); err != nil {
+		return f, err
+	} else if p != nil {
+		f.matchPrefix = *p
+	}
+	if f.level, err = queryLevel(c); err != nil {
+		return f, err
+	}
+	for name, dst := range map[string]**uuid.UUID{"school_id": &f.schoolWID, "user_id": &f.userID,
+		"service_account_id": &f.serviceID} {
+		if *dst, err = queryUUID(c, name); err != nil {
+			return f, err
+		}
+	}
+	if c.QueryParams().Has("info_jsonpath_match") {
+		v := c.QueryParam("info_jsonpath_match")
+		f.jsonPath = &v
+	}
+	if f.since, err = queryDateTime(c, "since"); err != nil {
+		return f, err
+	}
+	return f, nil
+}
+
+// queryLevel reads the optional `level` (an EventLevel; api.md §0.6).
+func queryLevel(c echo.Context) (*string, error) {
+	raw := c.QueryParam("level")
+	if raw == "" {
+		return nil, nil
+	}
+	label, ok := parseEnum(eventLevels, raw)
+	if !ok {
+		return nil, errValidation(validationError{Type: "enum", Loc: []any{"query", "level"},
+			Msg: "Input should be " + strings.Join(enumValues(eventLevels), ", "), Input: raw})
+	}
+	return &label, nil
+}
+
+func queryUUID(c echo.Context, name string) (*uuid.UUID, error) {
+	raw := c.QueryParam(name)
+	if raw == "" {
+		return nil, nil
+	}
+	id, err := uuid.Parse(raw)
+	if err != nil {
+		return nil, errValidation(validationError{Type: "uuid_parsing", Loc: []any{"query", name},
+			Msg: "Input should be a valid UUID", Input: raw})
+	}
+	return &id, nil
+}
+
+// eventListAttrs are what the list's checks decide on, read by doors (the
+// user, the school) or under row security (the service account).
+type eventListAttrs struct {
+	user      policies.Resource
+	userFound bool
+	schoolID  *int64
+	saFound   bool
+	read      bool // every attribute query answered
+}
+
+// queue adds the attribute queries of f's filters to b.
+func (a *eventListAttrs) queue(b *pgx.Batch, f eventFilters) {
+	if f.userID != nil {
+		queueUserAttrs(b, *f.userID, &a.user, &a.userFound)
+	}
+	if f.serviceID != nil {
+		// Service accounts are readable by admins and by themselves only;
+		// to everyone else an existing account looks missing (fails closed).
+		b.Queue(`SELECT EXISTS (SELECT FROM service_accounts sa WHERE sa.id = $1)`, *f.serviceID).QueryRow(func(r pgx.Row) error {
+			return r.Scan(&a.saFound)
+		})
+	}
+	if f.schoolWID != nil {
+		queueSchoolAttrs(b, *f.schoolWID, &a.schoolID)
+	}
+	b.Queue(`SELECT true`).QueryRow(func(r pgx.Row) error { return r.Scan(&a.read) })
+}
+
+// decide runs the list's checks in the order of api.md §2.13.
+func (s *Server) decideEventList(ctx context.Context, f eventFilters, a eventListAttrs) error {
+	if f.userID != nil {
+		if !a.userFound {
+			return errUserNotFound(*f.userID)
+		}
+		ok, err := s.may(ctx, a.user, "read")
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return httpError(http.StatusForbidden, msgEventsFilterUser)
+		}
+	}
+	if f.serviceID != nil && !a.saFound {
+		return errServiceAccountNotFound(*f.serviceID)
+	}
+	if f.schoolWID != nil {
+		if a.schoolID == nil {
+			return errSchoolNotFound(*f.schoolWID)
+		}
+		ok, err := s.may(ctx, schoolResource(*a.schoolID), "read")
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return httpError(http.StatusForbidden, msgEventsFilterSchool)
+		}
+	}
+	return nil
+}
+
+// eventListSQL pages the events row security lets the caller read (F14:
+// filtered before paging), then looks up what EventDetail shows of them. The
+// look-ups are LATERAL … LIMIT 1 so that they stay index probes per row of
+// the page (a plain join lets the planner hash the whole users table under
+// its row policies).
+const eventListSQL = `
+WITH page AS (
+  SELECT e.id, e.title, e.level, e."timestamp", e.info, e.school_id, e.user_id, e.service_account_id
+  FROM events e
+  %s
+  ORDER BY e."timestamp" DESC, e.id DESC
+  OFFSET $%d LIMIT $%d)
+SELECT p.title, coalesce(p.info ->> 'description', ''), p.level::text, p."timestamp", p.info,
+       s.wriveted_identifier, s.name, u.id, u.type::text, u.name, sa.id, sa.name, sa.type::text, sa.is_active
+FROM page p
+LEFT JOIN LATERAL (SELECT s.wriveted_identifier, s.name FROM schools s WHERE s.id = p.school_id LIMIT 1) s ON true
+LEFT JOIN LATERAL (SELECT u.id, u.type, u.name FROM users u WHERE u.id = p.user_id LIMIT 1) u ON true
+LEFT JOIN LATERAL (SELECT sa.id, sa.name, sa.type, sa.is_active FROM service_accounts sa
+                   WHERE sa.id = p.service_account_id LIMIT 1) sa ON true
+ORDER BY p."timestamp" DESC, p.id DESC`
+
+// eventListQuery builds the list query of f.
+func eventListQuery(f eventFilters) (string, []any) {
+	var (
+		where []string
+		args  []any
+	)
+	add := func(cond string, v any) {
+		args = append(args, v)
+		where = append(where, strings.ReplaceAll(cond, "$?", "$"+strconv.Itoa(len(args))))
+	}
+	if len(f.queries) > 0 {
+		patterns := make([]string, len(f.queries))
+		for i, q := range f.queries {
+			patterns[i] = likePattern(q)
+			if f.matchPrefix {
+				patterns[i] = strings.TrimPrefix(patterns[i], "%")
+			}
+		}
+		add("e.title ILIKE ANY ($?::text[])", patterns)
+	}
+	if f.level != nil {
+		add("e.level >= $?::eventlevel", *f.level)
+	}
+	if f.schoolWID != nil {
+		// by its integer id, resolved in the statement so that the page
+		// travels with the attributes (every signed-in account reads schools)
+		add("e.school_id = (SELECT sc.id FROM schools sc WHERE sc.wriveted_identifier = $?)", *f.schoolWID)
+	}
+	if f.userID != nil {
+		add("e.user_id = $?", *f.userID)
+	}
+	if f.serviceID != nil {
+		add("e.service_account_id = $?", *f.serviceID)
+	}
+	if f.since != nil {
+		add(`e."timestamp" >= $?`, *f.since)
+	}
+	if f.jsonPath != nil { // last: evaluated on rows the other filters kept
+		add("jsonb_path_match(e.info, $?::jsonpath)", *f.jsonPath)
+	}
+	cond := ""
+	if len(where) > 0 {
+		cond = "WHERE " + strings.Join(where, " AND ")
+	}
+	args = append(args, f.skip, f.limit)
+	return fmt.Sprintf(eventListSQL, cond, len(args)-1, len(args)), args
+}
+
+// scanEventDetails reads the rows of eventListSQL.
+func scanEventDetails(rows pgx.Rows) ([]eventDetail, error) {
+	out := []eventDetail{}
+	for rows.Next() {
+		var (
+			ev                 eventDetail
+			level              string
+			ts                 time.Time
+			info               []byte
+			schoolWID          *uuid.UUID
+			schoolName         *string
+			userID             *uuid.UUID
+			userType, userName *string
+			saID               *uuid.UUID
+			saName, saType     *string
+			saActive           *bool
+		)
+		if err := rows.Scan(&ev.Title, &ev.Description, &level, &ts, &info, &schoolWID, &schoolName,
+			&userID, &userType, &userName, &saID, &saName, &saType, &saActive); err != nil {
+			return nil, err
+		}
+		ev.Level, ev.Timestamp, ev.Info = lower(level), isoTime(ts), rawOrNull(info)
+		if schoolWID != nil {
+			ev.School = &schoolWrivetedIdentity{WrivetedIdentifier: *schoolWID, Name: *schoolName}
+		}
+		if userID != nil {
+			ev.User = &userIdentity{ID: *userID, Type: lower(*userType), Name: *userName}
+		}
+		if saID != nil {
+			ev.ServiceAccount = &serviceAccountBrief{ID: *saID, Name: *saName, Type: lower(*saType), IsActive: *saActive}
+		}
+		out = append(out, ev)
+	}
+	return out, rows.Err()
+}
+
+// isFilterError reports an error of the caller's JSONPath: its syntax
+// (42601, 22P02), an unknown $variable (42704), its evaluation (class 22,
+// e.g. a non-boolean result or a bad like_regex) or its depth (class 54).
+func isFilterError(err error) bool {
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) {
+		return false
+	}
+	return pe.Code == "42601" || pe.Code == "42704" || strings.HasPrefix(pe.Code, "22") || strings.HasPrefix(pe.Code, "54")
+}
+
+// GET /events: the checks of api.md §2.13 in order, then one page of what
+// row security lets the caller read. Attributes and page travel in one
+// round trip; the page is returned only once every check has passed.
+func (s *Server) getEvents(c echo.Context) error {
+	ctx := c.Request().Context()
+	ident := identityOf(ctx)
+	f, err := parseEventFilters(c)
+	if err != nil {
+		return err
+	}
+	if f.schoolWID == nil && f.userID == nil {
+		ok, err := s.may(ctx, eventsResource, "read-global")
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return httpError(http.StatusForbidden, msgEventsGlobal)
+		}
+	}
+	var (
+		a    eventListAttrs
+		data []eventDetail
+	)
+	q, args := eventListQuery(f)
+	err = db.Read(ctx, s.pool, ident.Claims, func(b *pgx.Batch) {
+		a.queue(b, f)
+		if f.jsonPath != nil { // a syntax error fails here even when no row would be tested
+			b.Queue(`SELECT $1::text::jsonpath IS NOT NULL`, *f.jsonPath)
+		}
+		b.Queue(q, args...).Query(func(rows pgx.Rows) error {
+			var err error
+			data, err = scanEventDetails(rows)
+			return err
+		})
+	})
+	filterErr := err != nil && f.jsonPath != nil && isFilterError(err)
+	if err != nil && !filterErr {
+		return err
+	}
+	if filterErr && !a.read { // the attributes did not arrive: ask again, alone
+		a = eventListAttrs{}
+		if err := db.Read(ctx, s.pool, ident.Claims, func(b *pgx.Batch) { a.queue(b, f) }); err != nil {
+			return err
+		}
+	}
+	if err := s.decideEventList(ctx, f, a); err != nil {
+		return err
+	}
+	if filterErr {
+		return httpError(http.StatusBadRequest, msgEventsFilterProblem)
+	}
+	return c.JSON(http.StatusOK, pageOf(data, f.skip, f.limit, nil))
+}
+
+// ---------------------------------------------------------------------------
+// GET /event-types
+
+// GET /event-types: the distinct titles of the events the caller may read
+// (row security; F14: another school's titles stay hidden), levels ≥ level.
+func (s *Server) getEventTypes(c echo.Context) error {
+	ctx := c.Request().Context()
+	skip, limit, err := page(c)
+	if err != nil {
+		return err
+	}
+	level, err := queryLevel(c)
+	if err != nil {
+		return err
+	}
+	q := `SELECT DISTINCT e.title::text FROM events e WHERE ($1::eventlevel IS NULL OR e.level >= $1::eventlevel)
+		ORDER BY 1 OFFSET $2 LIMIT $3`
+	titles := []string{}
+	err = db.Read(ctx, s.pool, identityOf(ctx).Claims, func(b *pgx.Batch) {
+		b.Queue(q, level, skip, limit).Query(func(rows pgx.Rows) error {
+			for rows.Next() {
+				var t string
+				if err := rows.Scan(&t); err != nil {
+					return err
+				}
+				titles = append(titles, t)
+			}
+			return rows.Err()
+		})
+	})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, pageOf(titles, skip, limit, nil))
+}

@@ -1,0 +1,341 @@
+package api
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/labstack/echo/v4"
+
+	"github.com/wriveted/huey-api/policies"
+	"github.com/wriveted/huey-api/schema/db"
+)
+
+// Supporter feedback (api.md §2.14), with F20 fixed: a supporter with an
+// ACTIVE association to a reader reads that reader's reading-log events (the
+// event policy, policies/event.rego, decides on the association the door
+// huey.event_attrs looks up; row security agrees) and sends it
+// encouragement. Guard USER (authenticateUser), then the chain of checks in
+// the original's order; the page's data comes through the door
+// huey.reading_feedback_context, which answers only the event's active
+// supporters.
+
+const (
+	readingLogPrefix           = "Reader timeline event:"
+	feedbackSentTitle          = "Supporter encouragement: Reading feedback sent"
+	feedbackNotificationTitle  = "Notification: Supporter left feedback"
+	msgFeedbackNotReadingLog   = "The event is not a reading log event"
+	msgFeedbackNotSupporter    = "Supporter not currently associated with reader"
+	msgFeedbackAlreadySent     = "Feedback already submitted for this reading log event"
+	feedbackCommentMin         = 5
+	feedbackCommentMax         = 140
+	feedbackNotificationFormat = "%s sent you a message!"
+)
+
+func errEventNotFound(id uuid.UUID) error {
+	return httpError(http.StatusNotFound, fmt.Sprintf("Event with id %s not found", id))
+}
+
+// feedbackTarget is a reading-log event as the chain sees it.
+type feedbackTarget struct {
+	id        uuid.UUID
+	found     bool // huey.event_attrs answered
+	title     string
+	schoolID  *int64
+	readerID  *uuid.UUID
+	supported bool // the caller actively supports readerID
+	sent      bool // the caller already sent feedback on it
+
+	// reading_feedback_context: only for the event's active supporters
+	page       bool
+	readerName string
+	nickname   string
+	bookTitle  *string
+	coverURL   *string
+	readerType string
+
+	visible   bool // the event under row security
+	info      []byte
+	timestamp time.Time
+}
+
+// resource is the event as the policy sees it (policies/event.rego).
+func (t *feedbackTarget) resource() policies.Resource {
+	attrs := map[string]string{"title": t.title, "school_id": "", "user_id": "", "supported": strconv.FormatBool(t.supported)}
+	if t.schoolID != nil {
+		attrs["school_id"] = strconv.FormatInt(*t.schoolID, 10)
+	}
+	if t.readerID != nil {
+		attrs["user_id"] = t.readerID.String()
+	}
+	return policies.Resource{Type: "event", ID: t.id.String(), Attrs: attrs}
+}
+
+// feedbackSentSQL tells whether the supporter already sent feedback on the
+// event (its own events: row security shows them).
+const feedbackSentSQL = `
+SELECT EXISTS (SELECT FROM events e WHERE e.user_id = $2 AND e.title = '` + feedbackSentTitle + `'
+               AND (e.info ->> 'event_id' = $1::text OR e.info ->> 'targeted_event_id' = $1::text))`
+
+// queueFeedbackTarget queues everything the chain and the answer need: the
+// policy attributes, the page's data, the event (row security) and the
+// earlier feedback.
+func queueFeedbackTarget(b *pgx.Batch, t *feedbackTarget, supporter uuid.UUID) {
+	b.Queue(`SELECT title, school_id, user_id, supported FROM huey.event_attrs($1)`, t.id).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			if err := rows.Scan(&t.title, &t.schoolID, &t.readerID, &t.supported); err != nil {
+				return err
+			}
+			t.found = true
+		}
+		return rows.Err()
+	})
+	b.Queue(`SELECT c.reader_name, c.supporter_nickname, c.book_title, c.cover_url, coalesce(a.user_type, '')
+		FROM huey.reading_feedback_context($1) c LEFT JOIN LATERAL huey.user_attrs(c.reader_id) a ON true`, t.id).
+		Query(func(rows pgx.Rows) error {
+			for rows.Next() {
+				if err := rows.Scan(&t.readerName, &t.nickname, &t.bookTitle, &t.coverURL, &t.readerType); err != nil {
+					return err
+				}
+				t.readerType, t.page = lower(t.readerType), true
+			}
+			return rows.Err()
+		})
+	b.Queue(`SELECT e.info, e."timestamp" FROM events e WHERE e.id = $1`, t.id).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			if err := rows.Scan(&t.info, &t.timestamp); err != nil {
+				return err
+			}
+			t.visible = true
+		}
+		return rows.Err()
+	})
+	b.Queue(feedbackSentSQL, t.id.String(), supporter).QueryRow(func(r pgx.Row) error { return r.Scan(&t.sent) })
+}
+
+// feedbackChain reads the event of the path and runs the checks of api.md
+// §2.14 in order: the event (404), `read` on it (403), a reading-log title
+// (400), its reader (404), the caller's active association with the reader
+// (403), no earlier feedback from the caller (409).
+func (s *Server) feedbackChain(c echo.Context) (*feedbackTarget, error) {
+	ctx := c.Request().Context()
+	ident := identityOf(ctx)
+	id, err := pathUUID(c, "event_id")
+	if err != nil {
+		return nil, err
+	}
+	t := &feedbackTarget{id: id}
+	if err := db.Read(ctx, s.pool, ident.Claims, func(b *pgx.Batch) { queueFeedbackTarget(b, t, ident.Account.ID) }); err != nil {
+		return nil, err
+	}
+	if !t.found {
+		return nil, errEventNotFound(id)
+	}
+	if err := s.check(ctx, t.resource(), "read"); err != nil {
+		return nil, err
+	}
+	if !strings.HasPrefix(t.title, readingLogPrefix) {
+		return nil, httpError(http.StatusBadRequest, msgFeedbackNotReadingLog)
+	}
+	if t.readerID == nil {
+		return nil, httpError(http.StatusNotFound, "Resource User with id None not found.")
+	}
+	if !t.supported {
+		return nil, httpError(http.StatusForbidden, msgFeedbackNotSupporter)
+	}
+	if t.sent {
+		return nil, feedbackConflict()
+	}
+	if !t.page || !t.visible { // the association ended between the queries: fail closed
+		return nil, errEventNotFound(id)
+	}
+	return t, nil
+}
+
+func feedbackConflict() error { return httpError(http.StatusConflict, msgFeedbackAlreadySent) }
+
+// readingFeedbackOut is the feedback page (api.md §2.14).
+type readingFeedbackOut struct {
+	ReaderName        string  `json:"reader_name"`
+	SupporterNickname string  `json:"supporter_nickname"`
+	BookTitle         *string `json:"book_title"`
+	CoverURL          *string `json:"cover_url"`
+	Emoji             *string `json:"emoji"`
+	Descriptor        *string `json:"descriptor"`
+	Timestamp         any     `json:"timestamp"`
+	Finished          bool    `json:"finished"`
+	Stopped           bool    `json:"stopped"`
+}
+
+// GET /feedback/{event_id} (USER)
+func (s *Server) getFeedback(c echo.Context) error {
+	t, err := s.feedbackChain(c)
+	if err != nil {
+		return err
+	}
+	// The reading-log info (tasks.md §6): {collection_item_id, descriptor,
+	// emoji, timestamp, finished, stopped}; anything malformed reads as absent.
+	var info struct {
+		Emoji      any `json:"emoji"`
+		Descriptor any `json:"descriptor"`
+		Timestamp  any `json:"timestamp"`
+		Finished   any `json:"finished"`
+		Stopped    any `json:"stopped"`
+	}
+	_ = json.Unmarshal(t.info, &info)
+	str := func(v any) *string {
+		if s, ok := v.(string); ok {
+			return &s
+		}
+		return nil
+	}
+	out := readingFeedbackOut{ReaderName: t.readerName, SupporterNickname: t.nickname, BookTitle: t.bookTitle,
+		CoverURL: t.coverURL, Emoji: str(info.Emoji), Descriptor: str(info.Descriptor),
+		Timestamp: isoTime(t.timestamp), Finished: info.Finished == true, Stopped: info.Stopped == true}
+	if ts := str(info.Timestamp); ts != nil {
+		out.Timestamp = *ts
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// readingFeedbackIn is ReadingLogEventFeedback (api.md §2.14).
+type readingFeedbackIn struct {
+	EventID *string `json:"event_id"`
+	Comment *string `json:"comment"`
+	GifURL  *string `json:"gif_url"`
+}
+
+type readingFeedback struct {
+	eventID         uuid.UUID
+	comment, gifURL string
+}
+
+func (in readingFeedbackIn) validate() (readingFeedback, error) {
+	var (
+		ck  checks
+		out readingFeedback
+	)
+	switch {
+	case in.EventID == nil:
+		ck.add([]any{"body", "event_id"}, "missing", "Field required", nil)
+	default:
+		id, err := uuid.Parse(*in.EventID)
+		if err != nil {
+			ck.add([]any{"body", "event_id"}, "uuid_parsing", "Input should be a valid UUID", *in.EventID)
+		}
+		out.eventID = id
+	}
+	if in.Comment == nil {
+		ck.add([]any{"body", "comment"}, "missing", "Field required", nil)
+	} else if n := utf8.RuneCountInString(*in.Comment); n < feedbackCommentMin {
+		ck.errs = append(ck.errs, validationError{Type: "string_too_short", Loc: []any{"body", "comment"},
+			Msg:   fmt.Sprintf("String should have at least %d characters", feedbackCommentMin),
+			Input: *in.Comment, Ctx: map[string]any{"min_length": feedbackCommentMin}})
+	} else if n > feedbackCommentMax {
+		ck.errs = append(ck.errs, validationError{Type: "string_too_long", Loc: []any{"body", "comment"},
+			Msg:   fmt.Sprintf("String should have at most %d characters", feedbackCommentMax),
+			Input: *in.Comment, Ctx: map[string]any{"max_length": feedbackCommentMax}})
+	} else {
+		out.comment = *in.Comment
+	}
+	switch {
+	case in.GifURL == nil:
+		ck.add([]any{"body", "gif_url"}, "missing", "Field required", nil)
+	default:
+		u, ok := validURL(*in.GifURL)
+		if !ok {
+			ck.add([]any{"body", "gif_url"}, "url_parsing", "Input should be a valid URL", *in.GifURL)
+		}
+		out.gifURL = u
+	}
+	return out, ck.err()
+}
+
+// POST /feedback/{event_id} (USER): the chain, then the body (422), then
+// both events in one transaction, serialised per event and supporter so that
+// a repeated POST is a 409 even when two race.
+func (s *Server) postFeedback(c echo.Context) error {
+	ctx := c.Request().Context()
+	ident := identityOf(ctx)
+	t, err := s.feedbackChain(c)
+	if err != nil {
+		return err
+	}
+	if err := s.validateRequest(c); err != nil {
+		return err
+	}
+	var in readingFeedbackIn
+	if err := decodeBody(c, &in); err != nil {
+		return err
+	}
+	fb, err := in.validate()
+	if err != nil {
+		return err
+	}
+
+	supporter := ident.Account
+	title := ""
+	if t.bookTitle != nil {
+		title = *t.bookTitle
+	}
+	sentInfo := map[string]any{"event_id": fb.eventID.String(), "comment": fb.comment, "gif_url": fb.gifURL,
+		"supporter_id": supporter.ID.String(), "targeted_event_id": t.id.String()}
+	description := fmt.Sprintf("Reader %s received encouragement from %s", t.readerName, supporter.Name)
+	notification := map[string]any{
+		"event_id":                t.id.String(),
+		"notification_title":      fmt.Sprintf(feedbackNotificationFormat, t.nickname),
+		"notification_type":       "supporter_feedback",
+		"notification_extra":      map[string]any{"image": t.coverURL, "message": "For reading " + title},
+		"notification_body_text":  fb.comment,
+		"notification_body_image": fb.gifURL,
+		"notification_from_name":  t.nickname,
+		"description":             description,
+	}
+	var ts time.Time
+	err = db.InTx(ctx, s.pool, ident.Claims, func(tx *db.Tx) error {
+		// One POST at a time per (event, supporter); the check below then
+		// sees what an earlier one committed.
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`,
+			"supporter-feedback:"+t.id.String()+":"+supporter.ID.String()); err != nil {
+			return err
+		}
+		var sent bool
+		if err := tx.QueryRow(ctx, feedbackSentSQL, t.id.String(), supporter.ID).Scan(&sent); err != nil {
+			return err
+		}
+		if sent {
+			return feedbackConflict()
+		}
+		if err := recordEvent(ctx, tx, ident, feedbackSentTitle,
+			fmt.Sprintf("Supporter %s sent feedback to reader %s", supporter.Name, t.readerName), "NORMAL", nil, sentInfo); err != nil {
+			return err
+		}
+		// To the reader: allowed by row security to its active supporters
+		// (events_insert_supporter_feedback).
+		_, ts, err = recordEventAs(ctx, tx, t.readerID, nil, feedbackNotificationTitle, description, "NORMAL", nil, notification)
+		return err
+	})
+	switch {
+	case isPermissionDenied(err): // the association ended meanwhile
+		return errForbidden()
+	case err != nil:
+		return err
+	}
+	info, err := json.Marshal(notification)
+	if err != nil {
+		return err
+	}
+	// Built from what was written: the supporter does not read the
+	// notification (nor the reader's account) back.
+	return c.JSON(http.StatusOK, eventDetail{
+		saEventBrief: saEventBrief{Title: feedbackNotificationTitle, Description: description, Level: "normal",
+			Timestamp: isoTime(ts), Info: info},
+		User: &userIdentity{ID: *t.readerID, Type: t.readerType, Name: t.readerName},
+	})
+}
