@@ -154,6 +154,15 @@ func TestEventGlobalListScenarios(t *testing.T) {
 	if got := decode[map[string]any](t, rec)["detail"]; got != "The current account is not allowed to request global events. Try filtering by your school or user." {
 		t.Errorf("detail %v", got)
 	}
+	// With a user filter, a service account the caller cannot see is still
+	// found (no permission check on it); an unknown one is 404.
+	self := "/v1/events?user_id=" + f.ids["parent"].String() + "&service_account_id="
+	rec = f.v.do(http.MethodGet, self+f.ids["kiosk"].String(), f.tokens["parent"], nil)
+	wantStatus(t, rec, 200)
+	if n := len(decode[map[string]any](t, rec)["data"].([]any)); n != 0 {
+		t.Errorf("parent filtering by the kiosk sees %d events, want 0", n)
+	}
+	wantStatus(t, f.v.do(http.MethodGet, self+uuid.NewString(), f.tokens["parent"], nil), 404)
 	body := decode[map[string]any](t, f.v.do(http.MethodGet, "/v1/events", f.tokens["admin"], nil))
 	if n := len(body["data"].([]any)); n != 8 {
 		t.Errorf("admin sees %d events, want 8", n)
