@@ -1,10 +1,11 @@
 // Package hydrate fetches book metadata from a Nielsen-style provider and
 // turns it into HydratedBookData with an estimated labelset (tasks.md §3).
 //
-// It is standard library only and imports nothing from this module, so both
-// the public API (GET /v1/hydrate/{isbn}) and the task server (hydrate-bulk)
-// can use it without a dependency edge between them. Persisting the result
-// (editions, works, labelsets) is the caller's job.
+// It imports nothing from this module but schema/catalog (for the labelset
+// patch an estimate becomes, EstimatedLabelSet.Patch), so both the public API
+// (GET /v1/hydrate/{isbn}) and the task server (hydrate-bulk, the rule-based
+// labeller) can use it. Persisting the result (editions, works, labelsets)
+// is the caller's job.
 //
 // Flow: Client.Fetch reads the provider record, Map turns it into
 // HydratedBookData (§3.4), Estimate infers labels (§3.5), and Client.Hydrate

@@ -194,42 +194,8 @@ func hydratedEdition(isbn string, d hydrate.HydratedBookData) catalog.EditionIn 
 		in.Illustrators = append(in.Illustrators, catalog.Person{FirstName: a.FirstName, LastName: a.LastName})
 	}
 	if est := d.Labelset; est != nil {
-		p := estimatedPatch(*est)
+		p := est.Patch()
 		in.LabelSet = &p
 	}
 	return in
-}
-
-// estimatedPatch turns an EstimatedLabelSet into a labelset patch: each
-// group only with its origin, ages without one counted PREDICTED_NIELSEN.
-func estimatedPatch(est hydrate.EstimatedLabelSet) catalog.LabelSetPatch {
-	origin := func(s *string) *catalog.Origin {
-		if s == nil || *s == "" {
-			return nil
-		}
-		o := catalog.Origin(*s)
-		return &o
-	}
-	var p catalog.LabelSetPatch
-	if est.MinAge != nil || est.MaxAge != nil {
-		p.MinAge, p.MaxAge, p.AgeOrigin = est.MinAge, est.MaxAge, origin(est.AgeOrigin)
-		if p.AgeOrigin == nil {
-			o := catalog.OriginPredictedNielsen
-			p.AgeOrigin = &o
-		}
-	}
-	if len(est.ReadingAbilities) > 0 && est.ReadingAbilityOrigin != nil {
-		p.ReadingAbilityKeys, p.ReadingAbilityOrigin = est.ReadingAbilities, origin(est.ReadingAbilityOrigin)
-	}
-	if est.HueySummary != nil && *est.HueySummary != "" && est.SummaryOrigin != nil {
-		p.HueySummary, p.SummaryOrigin = est.HueySummary, origin(est.SummaryOrigin)
-	}
-	if est.RecommendStatus != nil && est.RecommendStatusOrigin != nil {
-		rs := catalog.RecommendStatus(*est.RecommendStatus)
-		p.RecommendStatus, p.RecommendStatusOrigin = &rs, origin(est.RecommendStatusOrigin)
-	}
-	if len(est.Info) > 0 {
-		p.Info = est.Info
-	}
-	return p
 }

@@ -290,7 +290,7 @@ func (s *server) saveRecords(ctx context.Context, tx *db.Tx, records []hydrated)
 			e := hydrate.Estimate(r.data)
 			est = &e
 		}
-		if p := estimatePatch(*est); !p.Empty() {
+		if p := est.Patch(); !p.Empty() {
 			actor := s.opts.ActorID
 			p.LabelledBySAID = &actor
 			if err := keepChecked(ctx, tx, work, &p); err != nil {
