@@ -42,3 +42,19 @@ func (est EstimatedLabelSet) Patch() catalog.LabelSetPatch {
 	}
 	return p
 }
+
+// EditionIn is the record as an EditionCreateIn with hydrated true, stored
+// under the ISBN it was asked for (its labelset is not attached: callers
+// decide where the estimate goes).
+func (d HydratedBookData) EditionIn(isbn string) catalog.EditionIn {
+	in := catalog.EditionIn{ISBN: isbn, OtherISBNs: d.OtherISBNs, LeadingArticle: d.LeadingArticle, Title: d.Title,
+		Subtitle: d.Subtitle, SeriesName: d.SeriesName, SeriesNumber: d.SeriesNumber, CoverURL: d.CoverURL,
+		DatePublished: d.DatePublished, Info: d.Info, Hydrated: true}
+	for _, a := range d.Authors {
+		in.Authors = append(in.Authors, catalog.Person{FirstName: a.FirstName, LastName: a.LastName})
+	}
+	for _, a := range d.Illustrators {
+		in.Illustrators = append(in.Illustrators, catalog.Person{FirstName: a.FirstName, LastName: a.LastName})
+	}
+	return in
+}

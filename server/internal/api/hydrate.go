@@ -181,18 +181,10 @@ func hydratedJSON(d hydrate.HydratedBookData) any {
 	return m
 }
 
-// hydratedEdition is a record as EditionCreateIn with hydrated true and the
-// estimated labelset (applied to the work the upsert creates or finds).
+// hydratedEdition is the record with its estimated labelset (applied to the
+// work the upsert creates or finds).
 func hydratedEdition(isbn string, d hydrate.HydratedBookData) catalog.EditionIn {
-	in := catalog.EditionIn{ISBN: isbn, OtherISBNs: d.OtherISBNs, LeadingArticle: d.LeadingArticle, Title: d.Title,
-		Subtitle: d.Subtitle, SeriesName: d.SeriesName, SeriesNumber: d.SeriesNumber, CoverURL: d.CoverURL,
-		DatePublished: d.DatePublished, Info: d.Info, Hydrated: true}
-	for _, a := range d.Authors {
-		in.Authors = append(in.Authors, catalog.Person{FirstName: a.FirstName, LastName: a.LastName})
-	}
-	for _, a := range d.Illustrators {
-		in.Illustrators = append(in.Illustrators, catalog.Person{FirstName: a.FirstName, LastName: a.LastName})
-	}
+	in := d.EditionIn(isbn)
 	if est := d.Labelset; est != nil {
 		p := est.Patch()
 		in.LabelSet = &p

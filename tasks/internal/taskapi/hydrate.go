@@ -239,7 +239,7 @@ func (s *server) saveRecords(ctx context.Context, tx *db.Tx, records []hydrated)
 	titles, infos, covers := make([]*string, len(records)), make([]*string, len(records)), make([]*string, len(records))
 	published := make([]*int32, len(records))
 	for i, r := range records {
-		items[i] = editionIn(r.isbn, r.data)
+		items[i] = r.data.EditionIn(r.isbn) // the labelset is applied to every record's work separately
 		isbns[i], titles[i], covers[i] = r.isbn, r.data.Title, r.data.CoverURL
 		if r.data.Info != nil {
 			b, err := json.Marshal(r.data.Info)
@@ -310,23 +310,6 @@ func (s *server) saveRecords(ctx context.Context, tx *db.Tx, records []hydrated)
 		}
 	}
 	return labelled, nil
-}
-
-// editionIn is a provider record as an EditionCreateIn with hydrated true,
-// stored under the ISBN it was asked for. The labelset is applied
-// separately, to every record's work (the upsert applies one only to works
-// it creates).
-func editionIn(isbn string, d hydrate.HydratedBookData) catalog.EditionIn {
-	in := catalog.EditionIn{ISBN: isbn, OtherISBNs: d.OtherISBNs, LeadingArticle: d.LeadingArticle, Title: d.Title,
-		Subtitle: d.Subtitle, SeriesName: d.SeriesName, SeriesNumber: d.SeriesNumber, CoverURL: d.CoverURL,
-		DatePublished: d.DatePublished, Info: d.Info, Hydrated: true}
-	for _, a := range d.Authors {
-		in.Authors = append(in.Authors, catalog.Person{FirstName: a.FirstName, LastName: a.LastName})
-	}
-	for _, a := range d.Illustrators {
-		in.Illustrators = append(in.Illustrators, catalog.Person{FirstName: a.FirstName, LastName: a.LastName})
-	}
-	return in
 }
 
 // markNotFound records on each still unhydrated edition the provider did

@@ -218,12 +218,10 @@ func (s *server) handleError(err error, c echo.Context) {
 	if c.Response().Committed {
 		return
 	}
+	// 4xx, and the 503 of an unconfigured provider, are answers; other 5xx
+	// are failures, their cause logged only.
 	var he *echo.HTTPError
-	if errors.As(err, &he) && he.Code < http.StatusInternalServerError {
-		_ = c.JSON(he.Code, map[string]any{"detail": he.Message})
-		return
-	}
-	if errors.As(err, &he) && he.Code == http.StatusServiceUnavailable {
+	if errors.As(err, &he) && (he.Code < http.StatusInternalServerError || he.Code == http.StatusServiceUnavailable) {
 		_ = c.JSON(he.Code, map[string]any{"detail": he.Message})
 		return
 	}
