@@ -206,20 +206,12 @@ func durationEnv(getenv func(string) string, name, def string, errs *[]error) ti
 	return d
 }
 
-// workerClaims are the claims every task runs under: the background-work
-// account, a backend service account (role:admin, access.md §4).
-func workerClaims(id uuid.UUID) db.Claims {
-	return db.Claims{Sub: "wriveted:service-account:" + id.String(), Kind: "service_account", ID: id.String(),
-		Principals: []string{"system:everyone", "system:authenticated", "role:admin"},
-		SchoolIDs:  []int64{}, ChildIDs: []string{}, IsAdmin: true}
-}
-
 // checkActor makes sure the background-work account exists, is active and
 // is a backend account, so tasks fail at start-up rather than one by one.
 func checkActor(ctx context.Context, pool *pgxpool.Pool, id uuid.UUID) error {
 	var active bool
 	var typ string
-	err := db.InTx(ctx, pool, workerClaims(id), func(tx *db.Tx) error {
+	err := db.InTx(ctx, pool, taskapi.WorkerClaims(id), func(tx *db.Tx) error {
 		return tx.QueryRow(ctx, `SELECT is_active, type::text FROM public.service_accounts WHERE id = $1`, id).Scan(&active, &typ)
 	})
 	switch {
@@ -248,7 +240,7 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 	if err := checkActor(ctx, pool, cfg.actorID); err != nil {
 		return err
 	}
-	claims := workerClaims(cfg.actorID)
+	claims := taskapi.WorkerClaims(cfg.actorID)
 
 	var verifier taskauth.Verifier
 	if cfg.useOIDC {

@@ -38,11 +38,7 @@ func TestMain(m *testing.M) { os.Exit(dbtest.Main(m)) }
 
 var actorID = uuid.MustParse("2c092595-76e8-4ba9-9340-37b7237d6b59")
 
-func workerClaims() db.Claims {
-	return db.Claims{Sub: "wriveted:service-account:" + actorID.String(), Kind: "service_account", ID: actorID.String(),
-		Principals: []string{"system:everyone", "system:authenticated", "role:admin"},
-		SchoolIDs:  []int64{}, ChildIDs: []string{}, IsAdmin: true}
-}
+func workerClaims() db.Claims { return taskapi.WorkerClaims(actorID) }
 
 const secret = "a-shared-secret-of-at-least-32-bytes!"
 

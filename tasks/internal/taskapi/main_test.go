@@ -28,12 +28,7 @@ func TestMain(m *testing.M) { os.Exit(dbtest.Main(m)) }
 // actorID is the background-work account migration 009 seeds.
 var actorID = uuid.MustParse("2c092595-76e8-4ba9-9340-37b7237d6b59")
 
-// workerClaims are the claims the task server runs every task under.
-func workerClaims() db.Claims {
-	return db.Claims{Sub: "wriveted:service-account:" + actorID.String(), Kind: "service_account", ID: actorID.String(),
-		Principals: []string{"system:everyone", "system:authenticated", "role:admin"},
-		SchoolIDs:  []int64{}, ChildIDs: []string{}, IsAdmin: true}
-}
+func workerClaims() db.Claims { return taskapi.WorkerClaims(actorID) }
 
 // taskEnv is a task server on a fresh database, behind the shared secret.
 type taskEnv struct {

@@ -130,6 +130,15 @@ func (s *server) getVersion(c echo.Context) error {
 	})
 }
 
+// WorkerClaims are the claims every task runs under: the background-work
+// account, a backend service account (role:admin, access.md §4), so row
+// security binds the task server through the admin policies.
+func WorkerClaims(id uuid.UUID) db.Claims {
+	return db.Claims{Sub: "wriveted:service-account:" + id.String(), Kind: "service_account", ID: id.String(),
+		Principals: []string{"system:everyone", "system:authenticated", "role:admin"},
+		SchoolIDs:  []int64{}, ChildIDs: []string{}, IsAdmin: true}
+}
+
 // taskFunc is one task's effect, run in the task's transaction; its result
 // is the response body (and is stored with the task).
 type taskFunc func(ctx context.Context, tx *db.Tx) (any, error)
