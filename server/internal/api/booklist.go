@@ -14,6 +14,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/wriveted/huey-api/policies"
+	"github.com/wriveted/huey-api/schema/catalog"
 	"github.com/wriveted/huey-api/schema/db"
 )
 
@@ -105,7 +106,7 @@ var bookListBriefBySlugSQL = `SELECT ` + sqlBookListBrief + ` FROM public.book_l
 func bookListItemsSQL(list string, enriched bool) string {
 	edition, join := "", ""
 	if enriched {
-		edition = `, 'edition', ` + sqlEditionDetail
+		edition = `, 'edition', ` + catalog.SQLEditionDetail
 		join = `
 JOIN LATERAL (SELECT x.* FROM public.editions x
               WHERE x.work_id = w.id OR x.isbn = (bw.info ->> 'edition')

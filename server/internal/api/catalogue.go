@@ -24,38 +24,16 @@ import (
 // ---------------------------------------------------------------------------
 // JSON fragments. Each takes the SQL expression naming its row.
 
-// sqlTime renders a timestamp as the original does (api.md §0.5).
-func sqlTime(x string) string {
-	return `regexp_replace(to_char(` + x + `, 'YYYY-MM-DD"T"HH24:MI:SS.US'), '\.000000$', '')`
-}
+var (
+	sqlTime          = catalog.SQLTime
+	sqlAuthorsOfWork = catalog.SQLAuthorsOfWork
+	sqlEditionBrief  = catalog.SQLEditionBrief
+)
 
-// sqlAuthorsOfWork is [AuthorBrief] of work w.
-func sqlAuthorsOfWork(w string) string {
-	return `(SELECT coalesce(json_agg(json_build_object('id', a.id::text, 'first_name', a.first_name,
-  'last_name', a.last_name) ORDER BY a.id), '[]'::json)
-  FROM public.author_work_association aw JOIN public.authors a ON a.id = aw.author_id WHERE aw.work_id = ` + w + `)`
-}
-
-// sqlIllustratorBrief is IllustratorBrief of illustrator row i.
-const sqlIllustratorBrief = `json_build_object('id', i.id, 'first_name', i.first_name, 'last_name', i.last_name, 'info', i.info)`
-
-// sqlEditionBrief is EditionBrief of edition row e.
-func sqlEditionBrief(e string) string {
-	return `json_build_object('leading_article', ` + e + `.leading_article, 'title', ` + e + `.title,
-  'subtitle', ` + e + `.edition_subtitle, 'cover_url', ` + e + `.cover_url, 'work_id', ` + e + `.work_id::text, 'isbn', ` + e + `.isbn)`
-}
-
-// sqlEditionDetail is EditionDetail of edition row e.
-const sqlEditionDetail = `(` + `json_build_object('leading_article', e.leading_article, 'title', e.title,
-  'subtitle', e.edition_subtitle, 'cover_url', e.cover_url, 'work_id', e.work_id::text, 'isbn', e.isbn,
-  'series_name', NULL, 'series_number', NULL,
-  'authors', CASE WHEN e.work_id IS NULL THEN '[]'::json ELSE ` + `(SELECT coalesce(json_agg(json_build_object('id', a.id::text, 'first_name', a.first_name,
-  'last_name', a.last_name) ORDER BY a.id), '[]'::json)
-  FROM public.author_work_association aw JOIN public.authors a ON a.id = aw.author_id WHERE aw.work_id = e.work_id)` + ` END,
-  'illustrators', (SELECT coalesce(json_agg(` + sqlIllustratorBrief + ` ORDER BY i.id), '[]'::json)
-    FROM public.illustrator_edition_association ie JOIN public.illustrators i ON i.id = ie.illustrator_id
-    WHERE ie.edition_id = e.id),
-  'date_published', e.date_published, 'info', e.info))`
+const (
+	sqlIllustratorBrief = catalog.SQLIllustratorBrief
+	editionDetailSQL    = catalog.EditionDetailSQL
+)
 
 // sqlLatestLabelSet joins the latest labelset (highest id) of work w as l.
 func sqlLatestLabelSet(w string) string {
@@ -87,8 +65,7 @@ var sqlLabelSetDetail = `CASE WHEN l.id IS NULL THEN NULL ELSE json_build_object
   'created_at', ` + sqlTime("l.created_at") + `, 'updated_at', ` + sqlTime("l.updated_at") + `) END`
 
 // sqlWorkBrief is WorkBrief of work row w.
-var sqlWorkBrief = `json_build_object('id', w.id::text, 'type', lower(w.type::text), 'leading_article', w.leading_article,
-  'title', w.title, 'subtitle', w.subtitle, 'authors', ` + sqlAuthorsOfWork("w.id") + `)`
+var sqlWorkBrief = catalog.SQLWorkBrief
 
 // workEnrichedSQL is WorkEnriched of work $1 (cover_url: any edition's cover).
 var workEnrichedSQL = `
@@ -126,8 +103,6 @@ SELECT json_build_object('id', w.id, 'type', lower(w.type::text), 'leading_artic
   'labelset', ` + sqlLabelSetDetail + `)
 FROM public.works w ` + sqlLatestLabelSet("w.id") + `
 WHERE w.id = $1`
-
-const editionDetailSQL = `SELECT ` + sqlEditionDetail + ` FROM public.editions e WHERE e.isbn = $1`
 
 // ---------------------------------------------------------------------------
 // Helpers

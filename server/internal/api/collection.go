@@ -17,6 +17,7 @@ import (
 
 	"github.com/wriveted/huey-api/policies"
 	"github.com/wriveted/huey-api/schema/catalog"
+	"github.com/wriveted/huey-api/schema/collection"
 	"github.com/wriveted/huey-api/schema/db"
 )
 
@@ -112,15 +113,10 @@ SELECT c.id, c.name, (SELECT count(*) FROM collection_items i WHERE i.collection
        c.school_id, c.user_id, c.updated_at
 FROM collections c WHERE c.id = $1`
 
-// collectionItemDetailSQL is CollectionItemDetail of item i, edition e, work w.
-var collectionItemDetailSQL = `json_build_object('id', i.id,
-  'work', CASE WHEN w.id IS NULL THEN NULL ELSE ` + sqlWorkBrief + ` END,
-  'edition', CASE WHEN e.id IS NULL THEN NULL ELSE ` + sqlEditionBrief("e") + ` END,
-  'copies_total', i.copies_total, 'copies_available', i.copies_available, 'info', i.info)`
-
-const collectionItemJoins = `FROM collection_items i
-LEFT JOIN editions e ON e.isbn = i.edition_isbn
-LEFT JOIN works w ON w.id = e.work_id`
+var (
+	collectionItemDetailSQL = collection.ItemDetailSQL
+	collectionItemJoins     = collection.ItemJoins
+)
 
 // ---------------------------------------------------------------------------
 // Reads: the attributes and the data travel in one round trip; the policy
@@ -194,41 +190,9 @@ func (s *Server) getCollectionItems(c echo.Context) error {
 		}
 		status = &st
 	}
-	where := []string{"i.collection_id = $1"}
-	args := []any{id}
-	add := func(cond string, v any) {
-		args = append(args, v)
-		where = append(where, strings.ReplaceAll(cond, "$?", "$"+strconv.Itoa(len(args))))
-	}
-	if q != nil {
-		add("to_tsvector('english', coalesce(e.title, '')) @@ plainto_tsquery('english', $?)", *q)
-	}
-	if reader != nil {
-		add(`EXISTS (SELECT 1 FROM collection_item_activity_log x WHERE x.collection_item_id = i.id AND x.reader_id = $?)`, *reader)
-	}
-	if status != nil {
-		if reader != nil {
-			add(`(SELECT x.status FROM collection_item_activity_log x
-				WHERE x.collection_item_id = i.id AND x.reader_id = $`+strconv.Itoa(len(args))+`
-				ORDER BY x."timestamp" DESC, x.id DESC LIMIT 1) = $?::enum_collection_item_read_status`, *status)
-		} else {
-			add(`EXISTS (SELECT 1 FROM (SELECT DISTINCT ON (x.reader_id) x.status FROM collection_item_activity_log x
-				WHERE x.collection_item_id = i.id ORDER BY x.reader_id, x."timestamp" DESC, x.id DESC) last
-				WHERE last.status = $?::enum_collection_item_read_status)`, *status)
-		}
-	}
-	cond := strings.Join(where, " AND ")
-	countSQL := `SELECT count(*) ` + collectionItemJoins + ` WHERE ` + cond
-	pageArgs := append(append([]any{}, args...), skip, limit)
-	// The page is chosen first and only its rows are rendered: building the
-	// JSON (authors subquery) before the sort would render every item.
-	dataSQL := `SELECT ` + collectionItemDetailSQL + ` FROM (SELECT i.id AS pid, row_number() OVER () AS ord FROM (
-		SELECT i.id ` + collectionItemJoins + ` WHERE ` + cond +
-		fmt.Sprintf(` ORDER BY e.title ASC NULLS LAST, i.id OFFSET $%d LIMIT $%d) i) p`, len(args)+1, len(args)+2) + `
-		JOIN collection_items i ON i.id = p.pid
-		LEFT JOIN editions e ON e.isbn = i.edition_isbn
-		LEFT JOIN works w ON w.id = e.work_id
-		ORDER BY p.ord`
+	f := collection.ItemsFilter{CollectionID: id, Query: q, ReaderID: reader, ReadStatus: status, Skip: skip, Limit: limit}
+	totalSQL, totalArgs := collection.ItemsTotalSQL(f)
+	pageSQL, pageArgs := collection.ItemsPageSQL(f)
 
 	var (
 		a     collectionAttrs
@@ -237,8 +201,8 @@ func (s *Server) getCollectionItems(c echo.Context) error {
 	)
 	err = db.Read(ctx, s.pool, identityOf(ctx).Claims, func(b *pgx.Batch) {
 		queueCollectionAttrs(b, id, &a)
-		b.Queue(countSQL, args...).QueryRow(func(row pgx.Row) error { return row.Scan(&total) })
-		b.Queue(dataSQL, pageArgs...).Query(func(rows pgx.Rows) error {
+		b.Queue(totalSQL, totalArgs...).QueryRow(func(row pgx.Row) error { return row.Scan(&total) })
+		b.Queue(pageSQL, pageArgs...).Query(func(rows pgx.Rows) error {
 			for rows.Next() {
 				var raw []byte
 				if err := rows.Scan(&raw); err != nil {

@@ -1,0 +1,84 @@
+// Package collection holds the SQL of the collection routes that the API and
+// the benchmark (`make bench`) share, so the benchmark measures exactly what
+// the API runs.
+package collection
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/google/uuid"
+
+	"github.com/wriveted/huey-api/schema/catalog"
+)
+
+// ItemDetailSQL is CollectionItemDetail of item i, edition e, work w.
+var ItemDetailSQL = `json_build_object('id', i.id,
+  'work', CASE WHEN w.id IS NULL THEN NULL ELSE ` + catalog.SQLWorkBrief + ` END,
+  'edition', CASE WHEN e.id IS NULL THEN NULL ELSE ` + catalog.SQLEditionBrief("e") + ` END,
+  'copies_total', i.copies_total, 'copies_available', i.copies_available, 'info', i.info)`
+
+// ItemJoins joins item i to its edition e and work w.
+const ItemJoins = `FROM collection_items i
+LEFT JOIN editions e ON e.isbn = i.edition_isbn
+LEFT JOIN works w ON w.id = e.work_id`
+
+// ItemsFilter is GET /v1/collection/{id}/items's query (api.md §2.11).
+type ItemsFilter struct {
+	CollectionID uuid.UUID
+	Query        *string    // edition title matches plainto_tsquery
+	ReaderID     *uuid.UUID // items with activity by this reader
+	ReadStatus   *string    // latest status (of ReaderID, or of any reader)
+	Skip, Limit  int
+}
+
+// where is the filter's condition over item i (and edition e) with its
+// arguments, $1 being the collection.
+func (f ItemsFilter) where() (string, []any) {
+	where := []string{"i.collection_id = $1"}
+	args := []any{f.CollectionID}
+	add := func(cond string, v any) {
+		args = append(args, v)
+		where = append(where, strings.ReplaceAll(cond, "$?", "$"+strconv.Itoa(len(args))))
+	}
+	if f.Query != nil {
+		add("to_tsvector('english', coalesce(e.title, '')) @@ plainto_tsquery('english', $?)", *f.Query)
+	}
+	if f.ReaderID != nil {
+		add(`EXISTS (SELECT 1 FROM collection_item_activity_log x WHERE x.collection_item_id = i.id AND x.reader_id = $?)`, *f.ReaderID)
+	}
+	if f.ReadStatus != nil {
+		if f.ReaderID != nil {
+			add(`(SELECT x.status FROM collection_item_activity_log x
+				WHERE x.collection_item_id = i.id AND x.reader_id = $`+strconv.Itoa(len(args))+`
+				ORDER BY x."timestamp" DESC, x.id DESC LIMIT 1) = $?::enum_collection_item_read_status`, *f.ReadStatus)
+		} else {
+			add(`EXISTS (SELECT 1 FROM (SELECT DISTINCT ON (x.reader_id) x.status FROM collection_item_activity_log x
+				WHERE x.collection_item_id = i.id ORDER BY x.reader_id, x."timestamp" DESC, x.id DESC) last
+				WHERE last.status = $?::enum_collection_item_read_status)`, *f.ReadStatus)
+		}
+	}
+	return strings.Join(where, " AND "), args
+}
+
+// ItemsTotalSQL is the page's `total`: the number of items matching f.
+func ItemsTotalSQL(f ItemsFilter) (string, []any) {
+	cond, args := f.where()
+	return `SELECT count(*) ` + ItemJoins + ` WHERE ` + cond, args
+}
+
+// ItemsPageSQL is the page's data: one CollectionItemDetail per row, in the
+// documented order (edition title, items without one last, then id).
+func ItemsPageSQL(f ItemsFilter) (string, []any) {
+	cond, args := f.where()
+	n := len(args)
+	args = append(args, f.Skip, f.Limit)
+	// The page is chosen first and only its rows are rendered.
+	return `SELECT ` + ItemDetailSQL + ` FROM (SELECT i.id AS pid, row_number() OVER () AS ord FROM (
+		SELECT i.id ` + ItemJoins + ` WHERE ` + cond +
+		` ORDER BY e.title ASC NULLS LAST, i.id OFFSET $` + strconv.Itoa(n+1) + ` LIMIT $` + strconv.Itoa(n+2) + `) i) p
+		JOIN collection_items i ON i.id = p.pid
+		LEFT JOIN editions e ON e.isbn = i.edition_isbn
+		LEFT JOIN works w ON w.id = e.work_id
+		ORDER BY p.ord`, args
+}
