@@ -176,6 +176,10 @@ func TestRLSSnapshot(t *testing.T) {
 		FROM information_schema.role_table_grants
 		WHERE table_schema = 'public' AND grantee LIKE 'huey\_%' AND grantee <> 'huey_owner'
 		GROUP BY table_name, grantee
+		UNION ALL
+		SELECT c.relname, 'column grant ' || a.attname || ': ' || array_to_string(a.attacl, ', ')
+		FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+		WHERE c.relkind IN ('r', 'p') AND c.relnamespace = 'public'::regnamespace AND a.attacl IS NOT NULL
 		ORDER BY 1, 2`)
 	if err != nil {
 		t.Fatal(err)

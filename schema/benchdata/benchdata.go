@@ -9,6 +9,7 @@ import (
 	"crypto/md5" //nolint:gosec // ids of the fixture, as Postgres md5() derives them
 	_ "embed"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -96,4 +97,17 @@ func md5UUID(s string) string {
 	h := md5.Sum([]byte(s))
 	x := hex.EncodeToString(h[:])
 	return x[0:8] + "-" + x[8:12] + "-" + x[12:16] + "-" + x[16:20] + "-" + x[20:32]
+}
+
+// SchoolAdminClaims is request.jwt.claims as the API sets them for school n's
+// school admin (account 1; DECISIONS §3, server/internal/api identityFor).
+func SchoolAdminClaims(n int) string {
+	id := UserID(n, 1)
+	b, _ := json.Marshal(map[string]any{
+		"sub": "wriveted:user-account:" + id, "kind": "user", "user_type": "school_admin", "id": id,
+		"principals": []string{"system:everyone", "system:authenticated", "user:" + id, "role:educator",
+			fmt.Sprintf("educator:%d", n), fmt.Sprintf("schooladmin:%d", n)},
+		"school_ids": []int{n}, "child_ids": []string{}, "is_admin": false,
+	})
+	return string(b)
 }

@@ -41,8 +41,8 @@ func (f ItemsFilter) where() (string, []any) {
 		args = append(args, v)
 		where = append(where, strings.ReplaceAll(cond, "$?", "$"+strconv.Itoa(len(args))))
 	}
-	if f.Query != nil {
-		add("to_tsvector('english', coalesce(e.title, '')) @@ plainto_tsquery('english', $?)", *f.Query)
+	if f.Query != nil { // sort_title is the edition's title, kept beside the item
+		add("to_tsvector('english', coalesce(i.sort_title, '')) @@ plainto_tsquery('english', $?)", *f.Query)
 	}
 	if f.ReaderID != nil {
 		add(`EXISTS (SELECT 1 FROM collection_item_activity_log x WHERE x.collection_item_id = i.id AND x.reader_id = $?)`, *f.ReaderID)
@@ -61,24 +61,38 @@ func (f ItemsFilter) where() (string, []any) {
 	return strings.Join(where, " AND "), args
 }
 
-// ItemsTotalSQL is the page's `total`: the number of items matching f.
+// filtered reports whether f narrows the collection.
+func (f ItemsFilter) filtered() bool {
+	return f.Query != nil || f.ReaderID != nil || f.ReadStatus != nil
+}
+
+// ItemsTotalSQL is the page's `total`: the number of items matching f. The
+// whole collection's is the count its collection keeps (item_count, kept by
+// triggers), read as one row; only a filtered page counts its matches.
 func ItemsTotalSQL(f ItemsFilter) (string, []any) {
+	if !f.filtered() {
+		// always one row: 0 when row security hides the collection (the policy
+		// has refused the request by then)
+		return `SELECT coalesce((SELECT c.item_count FROM collections c WHERE c.id = $1), 0)`, []any{f.CollectionID}
+	}
 	cond, args := f.where()
-	return `SELECT count(*) ` + ItemJoins + ` WHERE ` + cond, args
+	return `SELECT count(*) FROM collection_items i WHERE ` + cond, args
 }
 
 // ItemsPageSQL is the page's data: one CollectionItemDetail per row, in the
-// documented order (edition title, items without one last, then id).
+// documented order (edition title, items without one last, then id). The
+// page's rows come from ix_collection_items_collection_sort (collection_id,
+// sort_title, id) in that order, and only those rows are joined to their
+// edition and work and rendered: the cost is the page's, not the
+// collection's.
 func ItemsPageSQL(f ItemsFilter) (string, []any) {
 	cond, args := f.where()
 	n := len(args)
 	args = append(args, f.Skip, f.Limit)
-	// The page is chosen first and only its rows are rendered.
-	return `SELECT ` + ItemDetailSQL + ` FROM (SELECT i.id AS pid, row_number() OVER () AS ord FROM (
-		SELECT i.id ` + ItemJoins + ` WHERE ` + cond +
-		` ORDER BY e.title ASC NULLS LAST, i.id OFFSET $` + strconv.Itoa(n+1) + ` LIMIT $` + strconv.Itoa(n+2) + `) i) p
-		JOIN collection_items i ON i.id = p.pid
-		LEFT JOIN editions e ON e.isbn = i.edition_isbn
-		LEFT JOIN works w ON w.id = e.work_id
-		ORDER BY p.ord`, args
+	return `SELECT ` + ItemDetailSQL + ` FROM (
+  SELECT i.id, i.edition_isbn, i.copies_total, i.copies_available, i.info, i.sort_title FROM collection_items i
+  WHERE ` + cond + ` ORDER BY i.sort_title, i.id OFFSET $` + strconv.Itoa(n+1) + ` LIMIT $` + strconv.Itoa(n+2) + `) i
+LEFT JOIN editions e ON e.isbn = i.edition_isbn
+LEFT JOIN works w ON w.id = e.work_id
+ORDER BY i.sort_title, i.id`, args
 }

@@ -10,15 +10,10 @@ policy authors_insert_editor INSERT to huey_app
     check ( SELECT huey.is_catalogue_editor() AS is_catalogue_editor)
 policy authors_insert_staff INSERT to huey_staff_rw
     check true
-policy authors_select_admin SELECT to huey_app
-    using ( SELECT huey.is_admin() AS is_admin)
-policy authors_select_authenticated SELECT to huey_app
-    using ( SELECT huey.is_authenticated() AS is_authenticated)
 policy authors_select_owner SELECT to huey_owner
     using true
-policy authors_select_public_list SELECT to huey_app
-    using ((( SELECT huey.kind() AS kind) = 'anonymous'::text) AND (id IN ( SELECT aw.author_id
-   FROM author_work_association aw)))
+policy authors_select_reader SELECT to huey_app
+    using (( SELECT huey.is_authenticated() AS is_authenticated) OR ((( SELECT huey.kind() AS kind) = 'anonymous'::text) AND (id = ANY (( SELECT huey.public_list_catalogue_ids('authors'::text) AS public_list_catalogue_ids)::integer[]))))
 policy authors_select_staff SELECT to huey_staff_ro, huey_staff_rw
     using true
 policy authors_update_admin UPDATE to huey_app

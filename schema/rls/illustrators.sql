@@ -10,13 +10,8 @@ policy illustrators_insert_editor INSERT to huey_app
     check ( SELECT huey.is_catalogue_editor() AS is_catalogue_editor)
 policy illustrators_insert_staff INSERT to huey_staff_rw
     check true
-policy illustrators_select_admin SELECT to huey_app
-    using ( SELECT huey.is_admin() AS is_admin)
-policy illustrators_select_authenticated SELECT to huey_app
-    using ( SELECT huey.is_authenticated() AS is_authenticated)
-policy illustrators_select_public_list SELECT to huey_app
-    using ((( SELECT huey.kind() AS kind) = 'anonymous'::text) AND (id IN ( SELECT ie.illustrator_id
-   FROM illustrator_edition_association ie)))
+policy illustrators_select_reader SELECT to huey_app
+    using (( SELECT huey.is_authenticated() AS is_authenticated) OR ((( SELECT huey.kind() AS kind) = 'anonymous'::text) AND (id = ANY (( SELECT huey.public_list_catalogue_ids('illustrators'::text) AS public_list_catalogue_ids)::integer[]))))
 policy illustrators_select_staff SELECT to huey_staff_ro, huey_staff_rw
     using true
 policy illustrators_update_admin UPDATE to huey_app

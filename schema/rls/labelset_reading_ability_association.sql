@@ -14,13 +14,8 @@ policy labelset_reading_ability_association_insert_editor INSERT to huey_app
     check ( SELECT huey.is_catalogue_editor() AS is_catalogue_editor)
 policy labelset_reading_ability_association_insert_staff INSERT to huey_staff_rw
     check true
-policy labelset_reading_ability_association_select_admin SELECT to huey_app
-    using ( SELECT huey.is_admin() AS is_admin)
-policy labelset_reading_ability_association_select_authenticated SELECT to huey_app
-    using ( SELECT huey.is_authenticated() AS is_authenticated)
-policy labelset_reading_ability_association_select_public_list SELECT to huey_app
-    using ((( SELECT huey.kind() AS kind) = 'anonymous'::text) AND (labelset_id IN ( SELECT l.id
-   FROM labelsets l)))
+policy labelset_reading_ability_association_select_reader SELECT to huey_app
+    using (( SELECT huey.is_authenticated() AS is_authenticated) OR ((( SELECT huey.kind() AS kind) = 'anonymous'::text) AND (labelset_id = ANY (( SELECT huey.public_list_catalogue_ids('labelsets'::text) AS public_list_catalogue_ids)::integer[]))))
 policy labelset_reading_ability_association_select_staff SELECT to huey_staff_ro, huey_staff_rw
     using true
 policy labelset_reading_ability_association_update_admin UPDATE to huey_app

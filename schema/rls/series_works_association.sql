@@ -14,12 +14,10 @@ policy series_works_association_insert_editor INSERT to huey_app
     check ( SELECT huey.is_catalogue_editor() AS is_catalogue_editor)
 policy series_works_association_insert_staff INSERT to huey_staff_rw
     check true
-policy series_works_association_select_admin SELECT to huey_app
-    using ( SELECT huey.is_admin() AS is_admin)
-policy series_works_association_select_authenticated SELECT to huey_app
-    using ( SELECT huey.is_authenticated() AS is_authenticated)
 policy series_works_association_select_owner SELECT to huey_owner
     using true
+policy series_works_association_select_reader SELECT to huey_app
+    using ( SELECT huey.is_authenticated() AS is_authenticated)
 policy series_works_association_select_staff SELECT to huey_staff_ro, huey_staff_rw
     using true
 policy series_works_association_update_admin UPDATE to huey_app

@@ -11,17 +11,12 @@ policy works_insert_editor INSERT to huey_app
     check ( SELECT huey.is_catalogue_editor() AS is_catalogue_editor)
 policy works_insert_staff INSERT to huey_staff_rw
     check true
-policy works_select_admin SELECT to huey_app
-    using ( SELECT huey.is_admin() AS is_admin)
-policy works_select_authenticated SELECT to huey_app
-    using ( SELECT huey.is_authenticated() AS is_authenticated)
 policy works_select_definer SELECT to huey_definer
     using true
 policy works_select_owner SELECT to huey_owner
     using true
-policy works_select_public_list SELECT to huey_app
-    using ((( SELECT huey.kind() AS kind) = 'anonymous'::text) AND (id IN ( SELECT bw.work_id
-   FROM book_list_works bw)))
+policy works_select_reader SELECT to huey_app
+    using (( SELECT huey.is_authenticated() AS is_authenticated) OR ((( SELECT huey.kind() AS kind) = 'anonymous'::text) AND (id = ANY (( SELECT huey.public_list_catalogue_ids('works'::text) AS public_list_catalogue_ids)::integer[]))))
 policy works_select_staff SELECT to huey_staff_ro, huey_staff_rw
     using true
 policy works_update_admin UPDATE to huey_app

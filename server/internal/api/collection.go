@@ -109,7 +109,7 @@ func (s *Server) decideCollectionPath(c echo.Context, action string) (uuid.UUID,
 }
 
 const collectionBriefSQL = `
-SELECT c.id, c.name, (SELECT count(*) FROM collection_items i WHERE i.collection_id = c.id),
+SELECT c.id, c.name, c.item_count,
        c.school_id, c.user_id, c.updated_at
 FROM collections c WHERE c.id = $1`
 

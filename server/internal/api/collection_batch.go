@@ -190,9 +190,12 @@ func addItems(ctx context.Context, tx *db.Tx, ident *Identity, id uuid.UUID, sch
 	return res, nil
 }
 
+// collectionSize is the collection's item count, kept by triggers per
+// statement (collections.item_count), so it already counts this transaction's
+// writes.
 func collectionSize(ctx context.Context, tx *db.Tx, id uuid.UUID) (int64, error) {
 	var n int64
-	err := tx.QueryRow(ctx, `SELECT count(*) FROM collection_items WHERE collection_id = $1`, id).Scan(&n)
+	err := tx.QueryRow(ctx, `SELECT item_count FROM collections WHERE id = $1`, id).Scan(&n)
 	return n, err
 }
 

@@ -126,7 +126,7 @@ FROM subscriptions x JOIN products p ON p.id = x.product_id
 WHERE x.school_id = $1 ORDER BY x.created_at DESC LIMIT 1`
 
 const schoolCollectionSQL = `
-SELECT c.id, c.name, (SELECT count(*) FROM collection_items i WHERE i.collection_id = c.id),
+SELECT c.id, c.name, c.item_count,
        c.school_id, c.user_id, c.updated_at
 FROM collections c WHERE c.school_id = $1 ORDER BY c.created_at, c.id LIMIT 1`
 
@@ -408,7 +408,7 @@ LEFT JOIN LATERAL (
   FROM subscriptions x JOIN products p ON p.id = x.product_id
   WHERE x.school_id = s.wriveted_identifier ORDER BY x.created_at DESC LIMIT 1) sub ON true
 LEFT JOIN LATERAL (
-  SELECT c.id, c.name, (SELECT count(*) FROM collection_items i WHERE i.collection_id = c.id) AS book_count,
+  SELECT c.id, c.name, c.item_count AS book_count,
          c.school_id, c.user_id, c.updated_at
   FROM collections c WHERE c.school_id = s.wriveted_identifier ORDER BY c.created_at, c.id LIMIT 1) col ON true
 LEFT JOIN LATERAL (

@@ -77,7 +77,7 @@ SELECT b.id, b.name, b.type::text, (SELECT count(*) FROM book_list_works w WHERE
 FROM book_lists b WHERE b.user_id = $1 ORDER BY b.created_at, b.id LIMIT 5`
 
 const userCollectionSQL = `
-SELECT c.id, c.name, (SELECT count(*) FROM collection_items i WHERE i.collection_id = c.id),
+SELECT c.id, c.name, c.item_count,
        c.school_id, c.user_id, c.updated_at
 FROM collections c WHERE c.user_id = $1 ORDER BY c.created_at, c.id LIMIT 1`
 
