@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -195,5 +194,3 @@ func fmtMB(kb int64) string {
 	}
 	return fmt.Sprintf("%.1f MB", float64(kb)/1024)
 }
-
-var _ = strings.TrimSpace
