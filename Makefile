@@ -32,6 +32,12 @@ firebase-emulator-deps: scripts/firebase-emulator/node_modules/.package-lock.jso
 scripts/firebase-emulator/node_modules/.package-lock.json: scripts/firebase-emulator/package-lock.json
 	cd scripts/firebase-emulator && npm ci --no-audit --no-fund
 
+.PHONY: bench
+bench: ## measure HTTP vs the API's own SQL vs ideal SQL in one sitting (docs/performance.md); BENCH_FLAGS="-small" for a quick run
+	@mkdir -p $(BIN)
+	go build -o $(BIN)/bench ./scripts/bench
+	@exec $(BIN)/bench $(BENCH_FLAGS)
+
 .PHONY: vet
 vet: ## go vet and gofmt check
 	go vet ./...

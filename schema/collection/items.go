@@ -12,6 +12,17 @@ import (
 	"github.com/wriveted/huey-api/schema/catalog"
 )
 
+// JITOffSQL turns JIT off for the transaction. The collection routes queue it
+// before their queries: under the API login's generic plans a collection
+// query's estimate (a LIMIT $n is taken as a tenth of 50 000 items) crosses
+// jit_above_cost, and compiling costs seconds where the query takes
+// milliseconds.
+const JITOffSQL = `SELECT set_config('jit', 'off', true)`
+
+// AttrsSQL reads collection $1's policy attributes (exists, owning school's
+// integer id and uuid, or owning user) through the SECURITY DEFINER door.
+const AttrsSQL = `SELECT school_id, school_wid, user_id FROM huey.collection_attrs($1)`
+
 // ItemDetailSQL is CollectionItemDetail of item i, edition e, work w.
 var ItemDetailSQL = `json_build_object('id', i.id,
   'work', CASE WHEN w.id IS NULL THEN NULL ELSE ` + catalog.SQLWorkBrief + ` END,

@@ -81,8 +81,9 @@ func (c Claims) encode() (string, error) {
 	return string(b), nil
 }
 
-// setClaimsSQL sets role and claims for the current transaction only.
-const setClaimsSQL = `SELECT set_config('role', $1, true), set_config('request.jwt.claims', $2, true)`
+// SetClaimsSQL sets role ($1) and claims ($2) for the current transaction
+// only. Read and InTx send it first; `make bench` sends the same text.
+const SetClaimsSQL = `SELECT set_config('role', $1, true), set_config('request.jwt.claims', $2, true)`
 
 // Read runs the queries that queue adds to the batch in a single network
 // round trip: role and claims first, then the queries, all in one implicit
@@ -95,7 +96,7 @@ func Read(ctx context.Context, pool *pgxpool.Pool, claims Claims, queue func(b *
 		return err
 	}
 	b := &pgx.Batch{}
-	b.Queue(setClaimsSQL, claims.role(), enc)
+	b.Queue(SetClaimsSQL, claims.role(), enc)
 	queue(b)
 	return mapErr(pool.SendBatch(ctx, b).Close())
 }
@@ -154,7 +155,7 @@ func (t *Tx) send(ctx context.Context, b *pgx.Batch) (pgx.BatchResults, error) {
 	}
 	prefixed := &pgx.Batch{}
 	prefixed.BeginTx(pgx.TxOptions{})
-	prefixed.Queue(setClaimsSQL, t.role, t.claims)
+	prefixed.Queue(SetClaimsSQL, t.role, t.claims)
 	prefixed.QueuedQueries = append(prefixed.QueuedQueries, b.QueuedQueries...)
 	br := t.conn.SendBatch(ctx, prefixed)
 	t.tx = br.Tx()

@@ -62,13 +62,11 @@ func (a collectionAttrs) resource(id uuid.UUID) policies.Resource {
 }
 
 // queueCollectionAttrs queues the collection's policy attributes. It first
-// turns JIT off for the transaction: under the API login's generic plans a
-// collection query's estimate (a LIMIT $n is taken as a tenth of 50 000
-// items) crosses jit_above_cost, and compiling costs seconds where the query
-// takes milliseconds.
+// turns JIT off for the transaction (collection.JITOffSQL says why). `make
+// bench` runs the same two statements (collection.JITOffSQL, AttrsSQL).
 func queueCollectionAttrs(b batchQueuer, id uuid.UUID, out *collectionAttrs) {
-	b.Queue(`SELECT set_config('jit', 'off', true)`)
-	b.Queue(`SELECT school_id, school_wid, user_id FROM huey.collection_attrs($1)`, id).Query(func(rows pgx.Rows) error {
+	b.Queue(collection.JITOffSQL)
+	b.Queue(collection.AttrsSQL, id).Query(func(rows pgx.Rows) error {
 		for rows.Next() {
 			if err := rows.Scan(&out.schoolID, &out.schoolWID, &out.userID); err != nil {
 				return err
