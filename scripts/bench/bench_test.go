@@ -127,7 +127,7 @@ func TestScripts(t *testing.T) {
 		"a own": {ownEdition(), true, 2}, "a ideal": {idealEdition(), true, 2},
 		"b own": {ownItems(), false, 5}, "b ideal": {idealItems(), false, 3},
 	} {
-		s, err := script(z, w.stmts, w.isbn)
+		s, err := script(z, w.stmts, w.isbn, 0)
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}

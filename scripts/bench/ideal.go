@@ -5,29 +5,19 @@ package main
 // equal) as the login huey_bench_ideal, which has BYPASSRLS — row security
 // costs it nothing. own/ideal is then what RLS and the query shape cost.
 //
-// For (b) the ideal needs what the target design has and the schema may not
-// yet: the edition title beside the item, in an index in the page's order,
-// and a maintained item count. The bench keeps both in its own schema
-// bench_ideal (built with the fixture, read only by the ideal role), so the
-// page is "top 20 through an index, then join" and the total one row.
+// For (b) the ideal reads the page the way the schema now allows (migration
+// 012): the page's item ids in order from ix_collection_items_collection_sort
+// (the edition title kept beside the item), the total from
+// collections.item_count, then only the page's rows joined and rendered.
 
-// idealSetupSQL runs as the superuser after the fixture is loaded.
+// idealSetupSQL runs as the superuser after the fixture is loaded: what the
+// ideal login may read.
 const idealSetupSQL = `
 DROP SCHEMA IF EXISTS bench_ideal CASCADE;
-CREATE SCHEMA bench_ideal;
-CREATE TABLE bench_ideal.item_titles AS
-  SELECT i.collection_id, e.title, i.id AS item_id
-  FROM public.collection_items i LEFT JOIN public.editions e ON e.isbn = i.edition_isbn;
-CREATE INDEX item_titles_page ON bench_ideal.item_titles (collection_id, title ASC NULLS LAST, item_id);
-CREATE TABLE bench_ideal.item_counts AS
-  SELECT collection_id, count(*) AS n FROM public.collection_items GROUP BY collection_id;
-ALTER TABLE bench_ideal.item_counts ADD PRIMARY KEY (collection_id);
-ANALYZE bench_ideal.item_titles, bench_ideal.item_counts;
-GRANT USAGE ON SCHEMA bench_ideal TO huey_bench_ideal;
-GRANT SELECT ON ALL TABLES IN SCHEMA bench_ideal TO huey_bench_ideal;
 GRANT USAGE ON SCHEMA public TO huey_bench_ideal;
 GRANT SELECT ON public.editions, public.works, public.authors, public.author_work_association,
-  public.illustrators, public.illustrator_edition_association, public.collection_items TO huey_bench_ideal;
+  public.illustrators, public.illustrator_edition_association, public.collection_items,
+  public.collections TO huey_bench_ideal;
 `
 
 // idealEditionSQL answers GET /v1/edition/{isbn} ($1): the edition row by its
@@ -46,7 +36,7 @@ const idealEditionSQL = `SELECT json_build_object('leading_article', e.leading_a
 FROM public.editions e WHERE e.isbn = $1`
 
 // idealItemsTotalSQL is the page's total for collection $1: the maintained count.
-const idealItemsTotalSQL = `SELECT coalesce((SELECT n FROM bench_ideal.item_counts WHERE collection_id = $1), 0)`
+const idealItemsTotalSQL = `SELECT coalesce((SELECT item_count FROM public.collections WHERE id = $1), 0)`
 
 // idealItemsPageSQL is the page (collection $1, offset $2, limit $3): the
 // page's item ids through the (collection, title, id) index, then only those
@@ -61,9 +51,9 @@ const idealItemsPageSQL = `SELECT json_build_object('id', i.id,
     'title', e.title, 'subtitle', e.edition_subtitle, 'cover_url', e.cover_url, 'work_id', e.work_id::text,
     'isbn', e.isbn) END,
   'copies_total', i.copies_total, 'copies_available', i.copies_available, 'info', i.info)
-FROM (SELECT t.item_id, t.title FROM bench_ideal.item_titles t WHERE t.collection_id = $1
-      ORDER BY t.title ASC NULLS LAST, t.item_id OFFSET $2 LIMIT $3) p
-JOIN public.collection_items i ON i.id = p.item_id
+FROM (SELECT x.id, x.edition_isbn, x.copies_total, x.copies_available, x.info, x.sort_title
+      FROM public.collection_items x WHERE x.collection_id = $1
+      ORDER BY x.sort_title, x.id OFFSET $2 LIMIT $3) i
 LEFT JOIN public.editions e ON e.isbn = i.edition_isbn
 LEFT JOIN public.works w ON w.id = e.work_id
-ORDER BY p.title ASC NULLS LAST, p.item_id`
+ORDER BY i.sort_title, i.id`

@@ -169,9 +169,13 @@ func pow10(n int) int64 {
 }
 
 // script renders a pipelined pgbench script.
-func script(z benchdata.Size, stmts []stmt, withISBN bool) (string, error) {
+func script(z benchdata.Size, stmts []stmt, withISBN bool, school int) (string, error) {
 	var b strings.Builder
-	fmt.Fprintf(&b, "\\set n random(1, %d)\n", z.Schools)
+	if school > 0 { // one school's collection, e.g. the 20,000-item one
+		fmt.Fprintf(&b, "\\set n %d\n", school)
+	} else {
+		fmt.Fprintf(&b, "\\set n random(1, %d)\n", z.Schools)
+	}
 	if withISBN {
 		b.WriteString(isbnVars(z.Editions))
 	}
@@ -394,14 +398,21 @@ func runPgbench(ctx context.Context, t *target, o options, dir string, r *report
 		stmts     []stmt
 		isbn      bool
 		login     string
+		school    int // 0: a random school per transaction
 	}
 	works := []work{
-		{"a", "own", ownEdition(), true, roleAPI}, {"a", "ideal", idealEdition(), true, roleIdeal},
-		{"b", "own", ownItems(), false, roleAPI}, {"b", "ideal", idealItems(), false, roleIdeal},
+		{"a", "own", ownEdition(), true, roleAPI, 0}, {"a", "ideal", idealEdition(), true, roleIdeal, 0},
+		{"b", "own", ownItems(), false, roleAPI, 0}, {"b", "ideal", idealItems(), false, roleIdeal, 0},
+		// (b) on the "big" school's collection (BigItems items): the page must
+		// cost about what it costs at Items items (issue 11 item 2)
+		{"b-big", "own", ownItems(), false, roleAPI, o.size.Schools + 1},
 	}
-	for _, c := range o.conc {
+	for k, c := range o.conc {
 		for _, w := range works {
-			text, err := script(o.size, w.stmts, w.isbn)
+			if w.row == "b-big" && k > 0 {
+				continue // one concurrency is enough for the size ratio
+			}
+			text, err := script(o.size, w.stmts, w.isbn, w.school)
 			if err != nil {
 				return fmt.Errorf("(%s) %s SQL: %w", w.row, w.kind, err)
 			}

@@ -100,6 +100,10 @@ func (r *report) print(w io.Writer) {
 	for _, row := range []string{"a", "b"} {
 		fmt.Fprintf(w, "  %s\n", rowNames[row])
 	}
+	if big := r.pg[key("b-big", "/own/", r.conc[0])]; big.TPS > 0 {
+		fmt.Fprintf(w, "  (b) on the %d-item collection, own SQL, c=%d: %s tps, p50 %s ms, p99 %s ms\n",
+			r.z.BigItems, r.conc[0], rate(big.TPS), ms(big.P50), ms(big.P99))
+	}
 	if r.patch != nil {
 		p := r.patch
 		fmt.Fprintf(w, "\nLMS PATCH /v1/collection/{id}: %d items (%d add, %d update, %d remove) on a %d-item collection: %s (HTTP %d; collection_size %d; restored in %s)\n",
@@ -154,6 +158,14 @@ func (r *report) printTargets(w io.Writer) {
 			fmt.Fprintf(tw, "(%s) c=%d HTTP p99 ≤ 2× own-SQL pgbench p99\t%s ms vs %s ms\t%s\n", row, c, ms(h.P99), ms(2*o.P99),
 				verdict(known && h.P99 <= 2*o.P99, known))
 		}
+	}
+	if len(r.conc) > 0 {
+		c := r.conc[0]
+		small, big := r.pg[key("b", "/own/", c)], r.pg[key("b-big", "/own/", c)]
+		known := small.TPS > 0 && big.TPS > 0
+		fmt.Fprintf(tw, "(b) a page of the %d-item collection within 2× the cost of a %d-item one (own SQL, c=%d)\t%s tps vs %s tps: %s×\t%s\n",
+			r.z.BigItems, r.z.Items, c, rate(big.TPS), rate(small.TPS), ratio(small.TPS, big.TPS),
+			verdict(known && small.TPS <= 2*big.TPS, known))
 	}
 	worst, known := 0.0, false
 	for _, v := range r.txPerReq {
