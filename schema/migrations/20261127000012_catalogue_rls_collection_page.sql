@@ -280,48 +280,27 @@ CREATE INDEX ix_collection_items_collection_sort ON public.collection_items
 -- collections of the schools it manages (schooladmin:<id>, and a linked
 -- service account's school:<id>, as collections_select_school_managers); and
 -- F5, the school collections of the schools it is staff of (educator:<id>, as
--- huey.staff_collection_ids()). Once per statement. It reads the claims once
--- and looks each owner up by an index: the generic plans of the API login
--- (plan_cache_mode = force_generic_plan) turned a join over the collections
--- into a sequential scan, and calling the SQL helpers one by one from
--- plpgsql re-plans each of them per call (~0.35 ms where this takes ~35 µs).
+-- huey.staff_collection_ids()). Once per statement. It looks each owner up
+-- by an index: the generic plans of the API login (plan_cache_mode =
+-- force_generic_plan) turned a join over the collections into a sequential
+-- scan.
 CREATE FUNCTION huey.readable_collection_ids() RETURNS uuid[]
   LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-  -- the claims, read once (the huey.* helpers are meant for inlining into
-  -- policies; called one by one from plpgsql each would parse them again)
-  v_claims jsonb := coalesce(nullif(current_setting('request.jwt.claims', true), ''), '{}')::jsonb;
-  v_owners uuid[] := '{}';
-  v_schools integer[] := '{}';
   v_out uuid[] := '{}';
-  v_p text;
   v_user uuid;
   v_school integer;
 BEGIN
-  IF NOT coalesce(v_claims ->> 'kind' IN ('user', 'service_account'), false) THEN
-    RETURN v_out;                                     -- fail closed, as huey.is_authenticated()
-  END IF;
-  IF v_claims ->> 'kind' = 'user' THEN
-    v_owners := ARRAY[(v_claims ->> 'id')::uuid];     -- huey.user_id()
-  END IF;
-  IF jsonb_typeof(v_claims -> 'child_ids') = 'array' THEN
-    v_owners := v_owners || ARRAY(SELECT jsonb_array_elements_text(v_claims -> 'child_ids')::uuid); -- huey.child_ids()
-  END IF;
-  IF jsonb_typeof(v_claims -> 'principals') = 'array' THEN
-    FOR v_p IN SELECT jsonb_array_elements_text(v_claims -> 'principals') LOOP
-      -- huey.principal_ids('schooladmin:') || ('school:') || ('educator:')
-      IF split_part(v_p, ':', 1) IN ('schooladmin', 'school', 'educator')
-         AND substr(v_p, strpos(v_p, ':') + 1) ~ '^[0-9]{1,9}$' THEN
-        v_schools := v_schools || substr(v_p, strpos(v_p, ':') + 1)::integer;
-      END IF;
-    END LOOP;
-  END IF;
   -- One look-up per owner, each through an index whatever plan is cached.
-  FOREACH v_user IN ARRAY v_owners LOOP
+  FOREACH v_user IN ARRAY (huey.user_id() || huey.child_ids()) LOOP
     v_out := v_out || ARRAY(SELECT c.id FROM public.collections c WHERE c.user_id = v_user);
   END LOOP;
-  FOREACH v_school IN ARRAY v_schools LOOP
+  -- huey.principal_ids('schooladmin:') || ('school:') || ('educator:'), in one pass
+  FOREACH v_school IN ARRAY ARRAY(SELECT pg_catalog.substr(p, pg_catalog.strpos(p, ':') + 1)::integer
+                                  FROM pg_catalog.unnest(huey.claims_array('principals')) p
+                                  WHERE pg_catalog.split_part(p, ':', 1) IN ('schooladmin', 'school', 'educator')
+                                    AND pg_catalog.substr(p, pg_catalog.strpos(p, ':') + 1) ~ '^[0-9]{1,9}$') LOOP
     v_out := v_out || ARRAY(SELECT c.id FROM public.collections c
                             WHERE c.school_id = (SELECT s.wriveted_identifier FROM public.schools s WHERE s.id = v_school));
   END LOOP;
@@ -355,8 +334,9 @@ CREATE POLICY collections_select_school_managers ON public.collections FOR SELEC
 -- child_ids() and school_uuids() a sub-query, so none was inlined: each call
 -- ran through the SQL-function executor, which plans its body again on every
 -- call (~50–350 µs per init-plan, and most policies have several). The first
--- two are now inlinable expressions; the others plpgsql, whose plans are
--- cached per connection. Same results, including failing closed: no claims,
+-- two are now inlinable expressions; school_ids() and child_ids() inlinable
+-- casts of huey.claims_array(), and principal_ids() and school_uuids()
+-- plpgsql: plpgsql caches its plans per connection. Same results, including failing closed: no claims,
 -- empty claims, a missing key or an unauthenticated kind give NULL or an
 -- empty array. Every name is schema-qualified; as SECURITY INVOKER functions
 -- they give a caller nothing it does not already have.
@@ -373,48 +353,41 @@ AS $$
   SELECT CASE WHEN huey.claims() ->> 'kind' = 'service_account' THEN (huey.claims() ->> 'id')::uuid END
 $$;
 
+-- The elements of one array of the claims (principals, school_ids,
+-- child_ids) as text, empty unless the caller is signed in.
+CREATE FUNCTION huey.claims_array(p_key text) RETURNS text[]
+  LANGUAGE plpgsql STABLE
+AS $$
+DECLARE
+  c jsonb := huey.claims();
+BEGIN
+  IF NOT coalesce(c ->> 'kind' IN ('user', 'service_account'), false)
+     OR pg_catalog.jsonb_typeof(c -> p_key) IS DISTINCT FROM 'array' THEN
+    RETURN '{}'::text[];
+  END IF;
+  RETURN ARRAY(SELECT pg_catalog.jsonb_array_elements_text(c -> p_key));
+END
+$$;
+ALTER FUNCTION huey.claims_array(text) OWNER TO huey_owner;
+REVOKE EXECUTE ON FUNCTION huey.claims_array(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION huey.claims_array(text) TO huey_app, huey_staff_ro, huey_staff_rw, huey_definer;
+
+CREATE OR REPLACE FUNCTION huey.school_ids() RETURNS integer[]
+  LANGUAGE sql STABLE
+AS $$ SELECT huey.claims_array('school_ids')::integer[] $$;
+
+CREATE OR REPLACE FUNCTION huey.child_ids() RETURNS uuid[]
+  LANGUAGE sql STABLE
+AS $$ SELECT huey.claims_array('child_ids')::uuid[] $$;
+
 CREATE OR REPLACE FUNCTION huey.principal_ids(prefix text) RETURNS integer[]
   LANGUAGE plpgsql STABLE
 AS $$
-DECLARE
-  c jsonb := coalesce(nullif(pg_catalog.current_setting('request.jwt.claims', true), ''), '{}')::jsonb;
 BEGIN
-  IF NOT coalesce(c ->> 'kind' IN ('user', 'service_account'), false)
-     OR pg_catalog.jsonb_typeof(c -> 'principals') IS DISTINCT FROM 'array' THEN
-    RETURN '{}'::integer[];
-  END IF;
   RETURN ARRAY(SELECT pg_catalog.substr(p, pg_catalog.length(prefix) + 1)::integer
-               FROM pg_catalog.jsonb_array_elements_text(c -> 'principals') p
+               FROM pg_catalog.unnest(huey.claims_array('principals')) p
                WHERE pg_catalog.starts_with(p, prefix)
                  AND pg_catalog.substr(p, pg_catalog.length(prefix) + 1) ~ '^[0-9]{1,9}$');
-END
-$$;
-
-CREATE OR REPLACE FUNCTION huey.school_ids() RETURNS integer[]
-  LANGUAGE plpgsql STABLE
-AS $$
-DECLARE
-  c jsonb := coalesce(nullif(pg_catalog.current_setting('request.jwt.claims', true), ''), '{}')::jsonb;
-BEGIN
-  IF NOT coalesce(c ->> 'kind' IN ('user', 'service_account'), false)
-     OR pg_catalog.jsonb_typeof(c -> 'school_ids') IS DISTINCT FROM 'array' THEN
-    RETURN '{}'::integer[];
-  END IF;
-  RETURN ARRAY(SELECT pg_catalog.jsonb_array_elements_text(c -> 'school_ids')::integer);
-END
-$$;
-
-CREATE OR REPLACE FUNCTION huey.child_ids() RETURNS uuid[]
-  LANGUAGE plpgsql STABLE
-AS $$
-DECLARE
-  c jsonb := coalesce(nullif(pg_catalog.current_setting('request.jwt.claims', true), ''), '{}')::jsonb;
-BEGIN
-  IF NOT coalesce(c ->> 'kind' IN ('user', 'service_account'), false)
-     OR pg_catalog.jsonb_typeof(c -> 'child_ids') IS DISTINCT FROM 'array' THEN
-    RETURN '{}'::uuid[];
-  END IF;
-  RETURN ARRAY(SELECT pg_catalog.jsonb_array_elements_text(c -> 'child_ids')::uuid);
 END
 $$;
 
