@@ -61,11 +61,19 @@ type Server struct {
 	logger   *slog.Logger
 	policies decider
 	tokens   tokenService
+	verifier auth.Verifier // tokens, behind a cache of verified tokens
 	firebase FirebaseVerifier
 	accounts *accountCache
 	now      func() time.Time
 	opts     Options
 }
+
+// Verified tokens are remembered for verifiedTokenTTL (never past their exp),
+// at most maxVerifiedTokens of them (~200 bytes each).
+const (
+	verifiedTokenTTL  = 5 * time.Minute
+	maxVerifiedTokens = 20_000
+)
 
 // maxBody bounds request bodies: an LMS pushing 10 000 books sends ~2 MB.
 const maxBody = "32M"
@@ -77,6 +85,7 @@ var originRegex = regexp.MustCompile(`^((https://wriveted.*web\.app)|(https://hu
 func New(opts Options) *echo.Echo {
 	s := &Server{
 		pool: opts.Pool, logger: opts.Logger, policies: opts.Policies, tokens: opts.Tokens,
+		verifier: auth.NewVerifyCache(opts.Tokens, verifiedTokenTTL, maxVerifiedTokens),
 		firebase: opts.Firebase, accounts: newAccountCache(opts.PrincipalCacheTTL, 50_000),
 		now: opts.Now, opts: opts,
 	}

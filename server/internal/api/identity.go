@@ -312,7 +312,7 @@ func (s *Server) identify(ctx context.Context, raw string) (*Identity, error) {
 // an inactive account's identity holds only system:everyone.
 func (s *Server) resolve(ctx context.Context, raw string) (*Identity, error) {
 	now := s.now()
-	tok, err := s.tokens.Verify(raw, now)
+	tok, err := s.verifier.Verify(raw, now)
 	if err != nil {
 		return nil, errBadCredentials()
 	}
