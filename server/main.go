@@ -84,8 +84,20 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err != nil {
 		return err
 	}
+	// Account changes reach this process through LISTEN on its own connection
+	// (the same login), so cached principals can live for PRINCIPAL_CACHE_TTL.
+	accounts := api.NewAccountCache(cfg.PrincipalCacheTTL)
+	listenCfg := pool.Config().ConnConfig
+	listenCfg.RuntimeParams["application_name"] = "huey-api-listener"
+	listenCtx, stopListening := context.WithCancel(ctx)
+	listening := make(chan struct{})
+	go func() {
+		defer close(listening)
+		accounts.Listen(listenCtx, listenCfg, logger)
+	}()
+	defer func() { stopListening(); <-listening }()
 	opts := api.Options{
-		Pool: pool, Logger: logger, Policies: engine, Tokens: tokens, Firebase: fb,
+		Pool: pool, Logger: logger, Policies: engine, Tokens: tokens, Firebase: fb, Accounts: accounts,
 		PrincipalCacheTTL: cfg.PrincipalCacheTTL, Version: version, Commit: commit,
 		CloudRunRevision: cfg.CloudRunRevision, CORSOrigins: cfg.CORSOrigins,
 	}

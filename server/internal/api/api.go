@@ -53,6 +53,10 @@ type Options struct {
 	// ClassCodeRate limits the unauthenticated class-code routes per client
 	// address (requests per minute); zero means 10.
 	ClassCodeRate float64
+	// Accounts is the principal cache, with its change listener run by the
+	// caller (AccountCache.Listen); nil means a cache without a listener,
+	// whose entries live min(PrincipalCacheTTL, FallbackPrincipalTTL).
+	Accounts *AccountCache
 }
 
 // Server holds the API's dependencies.
@@ -63,7 +67,7 @@ type Server struct {
 	tokens   tokenService
 	verifier auth.Verifier // tokens, behind a cache of verified tokens
 	firebase FirebaseVerifier
-	accounts *accountCache
+	accounts *AccountCache
 	now      func() time.Time
 	opts     Options
 }
@@ -86,11 +90,14 @@ func New(opts Options) *echo.Echo {
 	s := &Server{
 		pool: opts.Pool, logger: opts.Logger, policies: opts.Policies, tokens: opts.Tokens,
 		verifier: auth.NewVerifyCache(opts.Tokens, verifiedTokenTTL, maxVerifiedTokens),
-		firebase: opts.Firebase, accounts: newAccountCache(opts.PrincipalCacheTTL, 50_000),
+		firebase: opts.Firebase, accounts: opts.Accounts,
 		now: opts.Now, opts: opts,
 	}
 	if s.now == nil {
 		s.now = time.Now
+	}
+	if s.accounts == nil {
+		s.accounts = NewAccountCache(opts.PrincipalCacheTTL)
 	}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true

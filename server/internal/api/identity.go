@@ -8,8 +8,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
-	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -187,64 +185,6 @@ func loadAccount(ctx context.Context, pool *pgxpool.Pool, sub auth.Subject) (Acc
 	return a, nil
 }
 
-// accountCache keeps subject → identity for a short TTL (DECISIONS §4), so a
-// warm read is one database round trip. Writes to an account in this process
-// drop its entry at once; elsewhere a change takes effect within the TTL.
-type accountCache struct {
-	mu      sync.Mutex
-	ttl     time.Duration
-	max     int
-	entries map[uuid.UUID]cachedAccount
-}
-
-type cachedAccount struct {
-	account Account
-	expires time.Time
-}
-
-func newAccountCache(ttl time.Duration, maxEntries int) *accountCache {
-	return &accountCache{ttl: ttl, max: maxEntries, entries: make(map[uuid.UUID]cachedAccount)}
-}
-
-func (c *accountCache) get(id uuid.UUID, now time.Time) (Account, bool) {
-	if c.ttl <= 0 {
-		return Account{}, false
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	e, ok := c.entries[id]
-	if !ok || now.After(e.expires) {
-		return Account{}, false
-	}
-	return e.account, true
-}
-
-func (c *accountCache) put(a Account, now time.Time) {
-	if c.ttl <= 0 {
-		return
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if len(c.entries) >= c.max {
-		for k, e := range c.entries { // drop expired entries, or any one when none has expired
-			if now.After(e.expires) || len(c.entries) >= c.max {
-				delete(c.entries, k)
-			}
-			if len(c.entries) < c.max/2 {
-				break
-			}
-		}
-	}
-	c.entries[a.ID] = cachedAccount{account: a, expires: now.Add(c.ttl)}
-}
-
-// forget drops an account after a write to it in this process.
-func (c *accountCache) forget(id uuid.UUID) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	delete(c.entries, id)
-}
-
 // authenticate is the standard authentication step (api.md §0.2). With
 // required false (PUBLIC routes) a request without credentials proceeds as
 // anonymous; presented credentials are still verified.
@@ -318,6 +258,7 @@ func (s *Server) resolve(ctx context.Context, raw string) (*Identity, error) {
 	}
 	a, ok := s.accounts.get(tok.Subject.ID, now)
 	if !ok || a.Kind != tok.Subject.Kind {
+		gen := s.accounts.generation()
 		a, err = loadAccount(ctx, s.pool, tok.Subject)
 		if errors.Is(err, errNoAccount) {
 			if tok.Subject.Kind == auth.KindServiceAccount {
@@ -328,7 +269,7 @@ func (s *Server) resolve(ctx context.Context, raw string) (*Identity, error) {
 		if err != nil {
 			return nil, err
 		}
-		s.accounts.put(a, now)
+		s.accounts.put(a, gen, now)
 	}
 	return identityFor(a, tok), nil
 }

@@ -115,10 +115,12 @@ func Load(getenv func(string) string, needSecret bool) (Config, error) {
 			errs = append(errs, errors.New("NIELSEN_API_URL: want an http(s) URL"))
 		}
 	}
-	c.PrincipalCacheTTL = 5 * time.Second
+	// Long, because account changes reach every instance at once through
+	// LISTEN/NOTIFY; while that listener is down the API keeps accounts 5 s at most.
+	c.PrincipalCacheTTL = 5 * time.Minute
 	if v := getenv("PRINCIPAL_CACHE_TTL"); v != "" {
 		if c.PrincipalCacheTTL, err = time.ParseDuration(v); err != nil || c.PrincipalCacheTTL < 0 {
-			errs = append(errs, fmt.Errorf("PRINCIPAL_CACHE_TTL=%q: want a duration such as 5s", v))
+			errs = append(errs, fmt.Errorf("PRINCIPAL_CACHE_TTL=%q: want a duration such as 5m", v))
 		}
 	}
 	if len(errs) > 0 {
