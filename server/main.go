@@ -67,7 +67,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return err
 	}
 	logger := slog.New(slog.NewJSONHandler(stdout, &slog.HandlerOptions{Level: cfg.LogLevel}))
-	pool, err := db.Open(ctx, cfg.DatabaseURL, "huey-api")
+	pool, err := db.OpenPool(ctx, cfg.DatabaseURL, "huey-api", cfg.PoolMaxConns)
 	if err != nil {
 		return err
 	}
