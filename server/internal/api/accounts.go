@@ -34,8 +34,9 @@ const (
 // maxCachedAccounts bounds the principal cache.
 const maxCachedAccounts = 50_000
 
-// AccountCache keeps account id → account (what principals derive from), so
-// a warm read is one database round trip (DECISIONS §4).
+// AccountCache keeps account id → the account's identity (the account, its
+// principals and claims, derived once), so a warm read is one database round
+// trip (DECISIONS §4) and principals are not rebuilt per request.
 //
 // Invariants: an entry is never served once a change to its account could
 // have been missed.
@@ -61,7 +62,7 @@ type AccountCache struct {
 }
 
 type cachedAccount struct {
-	account Account
+	ident   *Identity // shared read-only; without a token
 	expires time.Time
 }
 
@@ -71,17 +72,17 @@ func NewAccountCache(ttl time.Duration) *AccountCache {
 	return &AccountCache{ttl: ttl, entries: make(map[uuid.UUID]cachedAccount)}
 }
 
-func (c *AccountCache) get(id uuid.UUID, now time.Time) (Account, bool) {
+func (c *AccountCache) get(id uuid.UUID, now time.Time) (*Identity, bool) {
 	if c.ttl <= 0 {
-		return Account{}, false
+		return nil, false
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, ok := c.entries[id]
 	if !ok || !now.Before(e.expires) {
-		return Account{}, false
+		return nil, false
 	}
-	return e.account, true
+	return e.ident, true
 }
 
 // generation is read before loading an account, and handed to put.
@@ -91,9 +92,10 @@ func (c *AccountCache) generation() uint64 {
 	return c.gen
 }
 
-// put stores an account loaded after generation gen was read, unless an
-// invalidation happened since (the load may predate that change).
-func (c *AccountCache) put(a Account, gen uint64, now time.Time) {
+// put stores the identity of an account loaded after generation gen was
+// read, unless an invalidation happened since (the load may predate that
+// change). ident is shared read-only from then on.
+func (c *AccountCache) put(ident *Identity, gen uint64, now time.Time) {
 	if c.ttl <= 0 {
 		return
 	}
@@ -116,7 +118,7 @@ func (c *AccountCache) put(a Account, gen uint64, now time.Time) {
 			}
 		}
 	}
-	c.entries[a.ID] = cachedAccount{account: a, expires: now.Add(ttl)}
+	c.entries[ident.Account.ID] = cachedAccount{ident: ident, expires: now.Add(ttl)}
 }
 
 // forget drops an account after a change to it.

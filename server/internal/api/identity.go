@@ -256,10 +256,10 @@ func (s *Server) resolve(ctx context.Context, raw string) (*Identity, error) {
 	if err != nil {
 		return nil, errBadCredentials()
 	}
-	a, ok := s.accounts.get(tok.Subject.ID, now)
-	if !ok || a.Kind != tok.Subject.Kind {
+	cached, ok := s.accounts.get(tok.Subject.ID, now)
+	if !ok || cached.Account.Kind != tok.Subject.Kind {
 		gen := s.accounts.generation()
-		a, err = loadAccount(ctx, s.pool, tok.Subject)
+		a, err := loadAccount(ctx, s.pool, tok.Subject)
 		if errors.Is(err, errNoAccount) {
 			if tok.Subject.Kind == auth.KindServiceAccount {
 				return nil, httpError(http.StatusNotFound, fmt.Sprintf("ServiceAccount with id %s not found.", tok.Subject.ID))
@@ -269,9 +269,14 @@ func (s *Server) resolve(ctx context.Context, raw string) (*Identity, error) {
 		if err != nil {
 			return nil, err
 		}
-		s.accounts.put(a, gen, now)
+		// The cached identity depends on the account and the subject (same
+		// kind and id) only, never on the token's times.
+		cached = identityFor(a, auth.Token{Subject: tok.Subject})
+		s.accounts.put(cached, gen, now)
 	}
-	return identityFor(a, tok), nil
+	id := *cached // principals and claims are shared read-only
+	id.Token = tok
+	return &id, nil
 }
 
 // bearer extracts the credentials of an `Authorization: Bearer` header
