@@ -66,8 +66,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err != nil {
 		return err
 	}
-	logger := slog.New(slog.NewJSONHandler(stdout, &slog.HandlerOptions{Level: cfg.LogLevel}))
-	pool, err := db.Open(ctx, cfg.DatabaseURL, "huey-api")
+	// Logs are buffered and written out every 100 ms: a request's log line
+	// then costs no write system call of its own.
+	logs := newLogWriter(stdout, 100*time.Millisecond)
+	defer logs.Close()
+	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	pool, err := db.OpenPool(ctx, cfg.DatabaseURL, "huey-api", cfg.PoolMaxConns)
 	if err != nil {
 		return err
 	}
@@ -84,8 +88,20 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err != nil {
 		return err
 	}
+	// Account changes reach this process through LISTEN on its own connection
+	// (the same login), so cached principals can live for PRINCIPAL_CACHE_TTL.
+	accounts := api.NewAccountCache(cfg.PrincipalCacheTTL)
+	listenCfg := pool.Config().ConnConfig
+	listenCfg.RuntimeParams["application_name"] = "huey-api-listener"
+	listenCtx, stopListening := context.WithCancel(ctx)
+	listening := make(chan struct{})
+	go func() {
+		defer close(listening)
+		accounts.Listen(listenCtx, listenCfg, logger)
+	}()
+	defer func() { stopListening(); <-listening }()
 	opts := api.Options{
-		Pool: pool, Logger: logger, Policies: engine, Tokens: tokens, Firebase: fb,
+		Pool: pool, Logger: logger, Policies: engine, Tokens: tokens, Firebase: fb, Accounts: accounts,
 		PrincipalCacheTTL: cfg.PrincipalCacheTTL, Version: version, Commit: commit,
 		CloudRunRevision: cfg.CloudRunRevision, CORSOrigins: cfg.CORSOrigins,
 	}

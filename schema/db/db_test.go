@@ -251,3 +251,27 @@ func TestStaffURL(t *testing.T) {
 		t.Fatal("no URL accepted")
 	}
 }
+
+func TestOpenPoolSize(t *testing.T) {
+	t.Parallel()
+	d := dbtest.NewDB(t)
+	ctx := context.Background()
+	for _, tc := range []struct {
+		url  string
+		max  int32
+		want int32
+	}{
+		{d.RoleURL(dbtest.RoleAPI), 11, 11},
+		{d.RoleURL(dbtest.RoleAPI) + "&pool_max_conns=3", 0, 3},
+		{d.RoleURL(dbtest.RoleAPI) + "&pool_max_conns=3", 9, 9},
+	} {
+		pool, err := db.OpenPool(ctx, tc.url, "huey-test", tc.max)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := pool.Config().MaxConns; got != tc.want {
+			t.Errorf("OpenPool(%s, %d): MaxConns %d, want %d", db.Redact(tc.url), tc.max, got, tc.want)
+		}
+		pool.Close()
+	}
+}

@@ -13,9 +13,18 @@ import (
 // Open creates a connection pool for url and checks that it can connect.
 // application names the service in pg_stat_activity.
 func Open(ctx context.Context, databaseURL, application string) (*pgxpool.Pool, error) {
+	return OpenPool(ctx, databaseURL, application, 0)
+}
+
+// OpenPool is Open with at most maxConns connections; 0 keeps the URL's
+// pool_max_conns, or pgx's default (max(4, number of CPUs)) without one.
+func OpenPool(ctx context.Context, databaseURL, application string, maxConns int32) (*pgxpool.Pool, error) {
 	cfg, err := pgxpool.ParseConfig(databaseURL)
 	if err != nil {
 		return nil, fmt.Errorf("parse database URL: %s", Redact(databaseURL))
+	}
+	if maxConns > 0 {
+		cfg.MaxConns = maxConns
 	}
 	cfg.ConnConfig.RuntimeParams["application_name"] = application
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)

@@ -53,6 +53,10 @@ type Options struct {
 	// ClassCodeRate limits the unauthenticated class-code routes per client
 	// address (requests per minute); zero means 10.
 	ClassCodeRate float64
+	// Accounts is the principal cache, with its change listener run by the
+	// caller (AccountCache.Listen); nil means a cache without a listener,
+	// whose entries live min(PrincipalCacheTTL, FallbackPrincipalTTL).
+	Accounts *AccountCache
 }
 
 // Server holds the API's dependencies.
@@ -61,11 +65,19 @@ type Server struct {
 	logger   *slog.Logger
 	policies decider
 	tokens   tokenService
+	verifier auth.Verifier // tokens, behind a cache of verified tokens
 	firebase FirebaseVerifier
-	accounts *accountCache
+	accounts *AccountCache
 	now      func() time.Time
 	opts     Options
 }
+
+// Verified tokens are remembered for verifiedTokenTTL (never past their exp),
+// at most maxVerifiedTokens of them (~200 bytes each).
+const (
+	verifiedTokenTTL  = 5 * time.Minute
+	maxVerifiedTokens = 20_000
+)
 
 // maxBody bounds request bodies: an LMS pushing 10 000 books sends ~2 MB.
 const maxBody = "32M"
@@ -77,11 +89,15 @@ var originRegex = regexp.MustCompile(`^((https://wriveted.*web\.app)|(https://hu
 func New(opts Options) *echo.Echo {
 	s := &Server{
 		pool: opts.Pool, logger: opts.Logger, policies: opts.Policies, tokens: opts.Tokens,
-		firebase: opts.Firebase, accounts: newAccountCache(opts.PrincipalCacheTTL, 50_000),
+		verifier: auth.NewVerifyCache(opts.Tokens, verifiedTokenTTL, maxVerifiedTokens),
+		firebase: opts.Firebase, accounts: opts.Accounts,
 		now: opts.Now, opts: opts,
 	}
 	if s.now == nil {
 		s.now = time.Now
+	}
+	if s.accounts == nil {
+		s.accounts = NewAccountCache(opts.PrincipalCacheTTL)
 	}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true

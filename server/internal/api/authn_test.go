@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -247,4 +248,29 @@ func TestPrincipalCacheDropsWrittenAccounts(t *testing.T) {
 	c.v.exec(`DELETE FROM service_account_school_association`)
 	wantStatus(t, c.v.do(http.MethodDelete, "/v1/school/"+c.b.WID.String(), c.tokens["admin"], nil), http.StatusOK)
 	wantStatus(t, c.v.do(http.MethodGet, "/v1/auth/me", tok, nil), http.StatusBadRequest)
+}
+
+// A token verified once is remembered (server/auth.VerifyCache), but never
+// past its exp: on a clock past it the same token is refused again.
+func TestRememberedTokenStillExpires(t *testing.T) {
+	t.Parallel()
+	var clock atomic.Int64
+	start := time.Now()
+	clock.Store(start.UnixNano())
+	v := newEnv(t, func(o *apiOptions) { o.Now = func() time.Time { return time.Unix(0, clock.Load()) } })
+	sch := v.school("School A", "ACTIVE")
+	user := v.user("Eddie Educator", "EDUCATOR", &sch)
+	tok := originalToken("Wriveted:User-Account:"+user.String(), start.Add(2*time.Minute))
+	for range 2 {
+		wantStatus(t, v.do(http.MethodGet, "/v1/auth/me", tok, nil), http.StatusOK)
+	}
+	clock.Store(start.Add(3 * time.Minute).UnixNano()) // past exp and its 30 s skew
+	wantStatus(t, v.do(http.MethodGet, "/v1/auth/me", tok, nil), http.StatusForbidden)
+	// A forged signature on the same payload is refused though the payload's
+	// token is remembered.
+	clock.Store(start.UnixNano())
+	wantStatus(t, v.do(http.MethodGet, "/v1/auth/me", tok, nil), http.StatusOK)
+	head, body, _ := strings.Cut(tok, ".")
+	body, _, _ = strings.Cut(body, ".")
+	wantStatus(t, v.do(http.MethodGet, "/v1/auth/me", head+"."+body+".AAAA", nil), http.StatusForbidden)
 }

@@ -8,8 +8,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
-	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -187,64 +185,6 @@ func loadAccount(ctx context.Context, pool *pgxpool.Pool, sub auth.Subject) (Acc
 	return a, nil
 }
 
-// accountCache keeps subject → identity for a short TTL (DECISIONS §4), so a
-// warm read is one database round trip. Writes to an account in this process
-// drop its entry at once; elsewhere a change takes effect within the TTL.
-type accountCache struct {
-	mu      sync.Mutex
-	ttl     time.Duration
-	max     int
-	entries map[uuid.UUID]cachedAccount
-}
-
-type cachedAccount struct {
-	account Account
-	expires time.Time
-}
-
-func newAccountCache(ttl time.Duration, maxEntries int) *accountCache {
-	return &accountCache{ttl: ttl, max: maxEntries, entries: make(map[uuid.UUID]cachedAccount)}
-}
-
-func (c *accountCache) get(id uuid.UUID, now time.Time) (Account, bool) {
-	if c.ttl <= 0 {
-		return Account{}, false
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	e, ok := c.entries[id]
-	if !ok || now.After(e.expires) {
-		return Account{}, false
-	}
-	return e.account, true
-}
-
-func (c *accountCache) put(a Account, now time.Time) {
-	if c.ttl <= 0 {
-		return
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if len(c.entries) >= c.max {
-		for k, e := range c.entries { // drop expired entries, or any one when none has expired
-			if now.After(e.expires) || len(c.entries) >= c.max {
-				delete(c.entries, k)
-			}
-			if len(c.entries) < c.max/2 {
-				break
-			}
-		}
-	}
-	c.entries[a.ID] = cachedAccount{account: a, expires: now.Add(c.ttl)}
-}
-
-// forget drops an account after a write to it in this process.
-func (c *accountCache) forget(id uuid.UUID) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	delete(c.entries, id)
-}
-
 // authenticate is the standard authentication step (api.md §0.2). With
 // required false (PUBLIC routes) a request without credentials proceeds as
 // anonymous; presented credentials are still verified.
@@ -312,13 +252,14 @@ func (s *Server) identify(ctx context.Context, raw string) (*Identity, error) {
 // an inactive account's identity holds only system:everyone.
 func (s *Server) resolve(ctx context.Context, raw string) (*Identity, error) {
 	now := s.now()
-	tok, err := s.tokens.Verify(raw, now)
+	tok, err := s.verifier.Verify(raw, now)
 	if err != nil {
 		return nil, errBadCredentials()
 	}
-	a, ok := s.accounts.get(tok.Subject.ID, now)
-	if !ok || a.Kind != tok.Subject.Kind {
-		a, err = loadAccount(ctx, s.pool, tok.Subject)
+	cached, ok := s.accounts.get(tok.Subject.ID, now)
+	if !ok || cached.Account.Kind != tok.Subject.Kind {
+		gen := s.accounts.generation()
+		a, err := loadAccount(ctx, s.pool, tok.Subject)
 		if errors.Is(err, errNoAccount) {
 			if tok.Subject.Kind == auth.KindServiceAccount {
 				return nil, httpError(http.StatusNotFound, fmt.Sprintf("ServiceAccount with id %s not found.", tok.Subject.ID))
@@ -328,9 +269,14 @@ func (s *Server) resolve(ctx context.Context, raw string) (*Identity, error) {
 		if err != nil {
 			return nil, err
 		}
-		s.accounts.put(a, now)
+		// The cached identity depends on the account and the subject (same
+		// kind and id) only, never on the token's times.
+		cached = identityFor(a, auth.Token{Subject: tok.Subject})
+		s.accounts.put(cached, gen, now)
 	}
-	return identityFor(a, tok), nil
+	id := *cached // principals and claims are shared read-only
+	id.Token = tok
+	return &id, nil
 }
 
 // bearer extracts the credentials of an `Authorization: Bearer` header

@@ -28,7 +28,7 @@ import (
 // The school links written here are what scope LMS and school service
 // accounts (F2): huey.authenticate() loads them, principalsOf turns them into
 // school:<id>, and s.accounts.forget makes a change count at once in this
-// process (elsewhere within PRINCIPAL_CACHE_TTL).
+// process (elsewhere at once too, through NOTIFY huey_account_changed).
 
 // serviceAccountsResource is the route-level resource of every route here.
 var serviceAccountsResource = policies.Resource{Type: "service_accounts"}

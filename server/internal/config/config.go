@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -33,6 +34,10 @@ type Config struct {
 	AppEnv               string
 	CORSOrigins          []string
 	PrincipalCacheTTL    time.Duration
+	// PoolMaxConns bounds the API's connection pool: DATABASE_POOL_MAX_CONNS,
+	// else 0 when DATABASE_URL carries pool_max_conns (pgx reads it there),
+	// else DefaultPoolMaxConns().
+	PoolMaxConns         int32
 	FirebaseProjectID    string
 	FirebaseEmulatorHost string
 	CloudRunRevision     string
@@ -115,16 +120,35 @@ func Load(getenv func(string) string, needSecret bool) (Config, error) {
 			errs = append(errs, errors.New("NIELSEN_API_URL: want an http(s) URL"))
 		}
 	}
-	c.PrincipalCacheTTL = 5 * time.Second
+	// Long, because account changes reach every instance at once through
+	// LISTEN/NOTIFY; while that listener is down the API keeps accounts 5 s at most.
+	c.PrincipalCacheTTL = 5 * time.Minute
 	if v := getenv("PRINCIPAL_CACHE_TTL"); v != "" {
 		if c.PrincipalCacheTTL, err = time.ParseDuration(v); err != nil || c.PrincipalCacheTTL < 0 {
-			errs = append(errs, fmt.Errorf("PRINCIPAL_CACHE_TTL=%q: want a duration such as 5s", v))
+			errs = append(errs, fmt.Errorf("PRINCIPAL_CACHE_TTL=%q: want a duration such as 5m", v))
 		}
+	}
+	if v := strings.TrimSpace(getenv("DATABASE_POOL_MAX_CONNS")); v != "" {
+		n, err := strconv.ParseInt(v, 10, 32)
+		if err != nil || n < 1 {
+			errs = append(errs, fmt.Errorf("DATABASE_POOL_MAX_CONNS=%q: want a number of connections ≥ 1", v))
+		}
+		c.PoolMaxConns = int32(n)
+	} else if u, err := url.Parse(c.DatabaseURL); err != nil || !u.Query().Has("pool_max_conns") {
+		c.PoolMaxConns = DefaultPoolMaxConns()
 	}
 	if len(errs) > 0 {
 		return Config{}, errors.Join(errs...)
 	}
 	return c, nil
+}
+
+// DefaultPoolMaxConns is the API's pool size without a setting:
+// max(8, 4 × GOMAXPROCS). A request holds a connection only for its round
+// trip, so a few per core keep the cores busy while others wait on the
+// network; pgx's own default (max(4, CPUs)) left requests queueing for one.
+func DefaultPoolMaxConns() int32 {
+	return int32(max(8, 4*runtime.GOMAXPROCS(0)))
 }
 
 func port(v string, def int) (int, error) {
@@ -160,6 +184,7 @@ func (c Config) LogValue() slog.Value {
 		slog.Bool("eddsa_signing", c.SigningKey != ""),
 		slog.Any("cors_origins", c.CORSOrigins),
 		slog.Duration("principal_cache_ttl", c.PrincipalCacheTTL),
+		slog.Int("pool_max_conns", int(c.PoolMaxConns)),
 		slog.String("firebase_project_id", c.FirebaseProjectID),
 		slog.Bool("firebase_emulator", c.FirebaseEmulatorHost != ""),
 		slog.Bool("nielsen", c.Nielsen.APIURL != ""),

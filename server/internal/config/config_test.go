@@ -3,8 +3,10 @@ package config
 import (
 	"bytes"
 	"log/slog"
+	"runtime"
 	"strings"
 	"testing"
+	"time"
 )
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -17,7 +19,8 @@ func TestLoadDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Port != 8000 || c.LogLevel != slog.LevelInfo || c.AppEnv != EnvProduction || c.MigrationDatabaseURL != c.DatabaseURL {
+	if c.Port != 8000 || c.LogLevel != slog.LevelInfo || c.AppEnv != EnvProduction || c.MigrationDatabaseURL != c.DatabaseURL ||
+		c.PrincipalCacheTTL != 5*time.Minute || c.PoolMaxConns != DefaultPoolMaxConns() {
 		t.Fatalf("defaults: %+v", c)
 	}
 }
@@ -48,6 +51,8 @@ func TestLoadRefusesBadSettings(t *testing.T) {
 		"bad level":        {map[string]string{"DATABASE_URL": "postgres://h/d", "SECRET_KEY": secret, "LOG_LEVEL": "loud"}, "LOG_LEVEL"},
 		"emulator in prod": {map[string]string{"DATABASE_URL": "postgres://h/d", "SECRET_KEY": secret, "FIREBASE_AUTH_EMULATOR_HOST": "127.0.0.1:9099"}, "FIREBASE_AUTH_EMULATOR_HOST"},
 		"bad nielsen url":  {map[string]string{"DATABASE_URL": "postgres://h/d", "SECRET_KEY": secret, "NIELSEN_API_URL": "nielsen.example"}, "NIELSEN_API_URL"},
+		"bad pool size":    {map[string]string{"DATABASE_URL": "postgres://h/d", "SECRET_KEY": secret, "DATABASE_POOL_MAX_CONNS": "0"}, "DATABASE_POOL_MAX_CONNS"},
+		"pool size word":   {map[string]string{"DATABASE_URL": "postgres://h/d", "SECRET_KEY": secret, "DATABASE_POOL_MAX_CONNS": "many"}, "DATABASE_POOL_MAX_CONNS"},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -83,5 +88,33 @@ func TestLogValueHidesSecrets(t *testing.T) {
 	slog.New(slog.NewJSONHandler(&buf, nil)).Info("start", "config", c)
 	if out := buf.String(); strings.Contains(out, "hunter2pw") || strings.Contains(out, secret) || strings.Contains(out, "nielsen-pw-42") {
 		t.Fatalf("secret in log: %s", out)
+	}
+}
+
+func TestPoolMaxConns(t *testing.T) {
+	t.Parallel()
+	if d := DefaultPoolMaxConns(); d < 8 || d != int32(max(8, 4*runtime.GOMAXPROCS(0))) {
+		t.Fatalf("DefaultPoolMaxConns() = %d", d)
+	}
+	cases := map[string]struct {
+		url, setting string
+		want         int32
+	}{
+		"default":               {"postgres://h/d", "", DefaultPoolMaxConns()},
+		"setting":               {"postgres://h/d", "24", 24},
+		"URL's pool_max_conns":  {"postgres://h/d?pool_max_conns=3", "", 0}, // 0: pgx reads the URL's
+		"setting wins over URL": {"postgres://h/d?pool_max_conns=3", "12", 12},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			c, err := Load(env(map[string]string{"DATABASE_URL": tc.url, "SECRET_KEY": secret, "DATABASE_POOL_MAX_CONNS": tc.setting}), true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.PoolMaxConns != tc.want {
+				t.Fatalf("PoolMaxConns = %d, want %d", c.PoolMaxConns, tc.want)
+			}
+		})
 	}
 }
