@@ -217,7 +217,7 @@ func (s *Server) getCollectionItems(c echo.Context) error {
 	if err := s.decideCollection(ctx, id, a, "read"); err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, pageOf(data, skip, limit, &total))
+	return rawPage(c, data, skip, limit, &total)
 }
 
 // collectionInfoSQL counts the items joined to edition and work (api.md
