@@ -18,6 +18,11 @@ decision := "allow" if {
 	# 3. Allow parent:{user_id} All.
 	input.resource.attrs.user_id != ""
 	input.principals[sprintf("parent:%s", [input.resource.attrs.user_id])]
+} else := "deny" if {
+	# 4a. Huey, Regional and Other lists are the admins' to change or delete, whatever school
+	# they carry (F3; R8: a school's educators and linked accounts could delete them).
+	input.action in {"update", "delete"}
+	input.resource.attrs.type in {"HUEY", "REGION", "OTHER_LIST"}
 } else := "allow" if {
 	# 4. Allow educator:{school_id} All.
 	input.resource.attrs.school_id != ""

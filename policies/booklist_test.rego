@@ -90,3 +90,18 @@ test_student_school_list_update_denied if not allowed(student, "update", "SCHOOL
 test_student_other_school_denied if not allowed(student, "read", "SCHOOL", "PRIVATE", "", "18")
 
 test_student_personal_list_of_school_denied if not allowed(student, "read", "PERSONAL", "PRIVATE", "e17", "17")
+
+# Entry 4a: Huey, Regional and Other lists are the admins' to change or delete (F3, R8).
+test_r8_educator_delete_school_huey_list_denied if not allowed(educator, "delete", "HUEY", "PUBLIC", "a0", "17")
+
+test_r8_lms_delete_school_region_list_denied if not allowed(lms, "delete", "REGION", "RESTRICTED", "", "17")
+
+test_r8_schooladmin_update_school_other_list_denied if not allowed(schooladmin, "update", "OTHER_LIST", "PRIVATE", "", "17")
+
+test_r8_admin_delete_school_huey_list_allowed if allowed(admin, "delete", "HUEY", "PUBLIC", "a0", "17")
+
+test_r8_backend_delete_school_huey_list_allowed if allowed(backend, "delete", "HUEY", "PUBLIC", "", "17")
+
+test_r8_educator_still_reads_school_huey_list if allowed(educator, "read", "HUEY", "PRIVATE", "", "17")
+
+test_r8_educator_still_deletes_school_list if allowed(educator, "delete", "SCHOOL", "PRIVATE", "", "17")

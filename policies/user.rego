@@ -6,6 +6,22 @@ package huey.resource.user
 
 # The first entry whose permission (or All) and principal match decides; no match denies.
 decision := "allow" if {
+	# 0a. magic-link (a 90-day token for the user; F10, R11): Allow an admin that is a user (holds
+	# user:<its id>) for any user: no user is more privileged than a Wriveted admin.
+	input.action == "magic-link"
+	input.principals["role:admin"]
+	some p, _ in input.principals
+	startswith(p, "user:")
+} else := "allow" if {
+	# 0b. magic-link: Allow user:{id} (oneself).
+	input.action == "magic-link"
+	input.resource.id != ""
+	input.principals[sprintf("user:%s", [input.resource.id])]
+} else := "deny" if {
+	# 0c. magic-link: Deny everyone else — service accounts (a backend account holds role:admin but
+	# is no user; R11), parents, school admins (F10).
+	input.action == "magic-link"
+} else := "allow" if {
 	# 1. Allow role:admin All.
 	input.principals["role:admin"]
 } else := "allow" if {
@@ -18,14 +34,6 @@ decision := "allow" if {
 } else := "deny" if {
 	# 2b. change-privileged: Deny everyone else, the user itself included (F1).
 	input.action == "change-privileged"
-} else := "allow" if {
-	# 3a. magic-link (a 90-day token for the user; F10): Allow user:{id}.
-	input.action == "magic-link"
-	input.resource.id != ""
-	input.principals[sprintf("user:%s", [input.resource.id])]
-} else := "deny" if {
-	# 3b. magic-link: Deny everyone else (F10).
-	input.action == "magic-link"
 } else := "allow" if {
 	# 4. Allow user:{id} All (F20: supporters reach their own detail this way).
 	input.resource.id != ""

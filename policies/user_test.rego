@@ -18,6 +18,8 @@ supporter := ["system:authenticated", "user:sp1"]
 
 lms := ["system:authenticated", "role:lms", "school:17"]
 
+backend := ["system:authenticated", "role:admin"]
+
 anonymous := []
 
 # Target accounts: id and attrs.
@@ -97,7 +99,17 @@ test_f1_educator_change_privileged_student_denied if not allowed(educator, "chan
 
 test_f1_supporter_self_change_privileged_denied if not allowed(supporter, "change-privileged", t_supporter)
 
-# Entry 3: magic-link only for oneself (F10).
+# Entries 0a–0c: magic-link only by an admin user, or for oneself (F10, R11).
+test_r11_admin_magic_link_for_admin_allowed if allowed(admin, "magic-link", t_wriveted)
+
+test_r11_backend_magic_link_for_admin_denied if not allowed(backend, "magic-link", t_wriveted)
+
+test_r11_backend_magic_link_for_student_denied if not allowed(backend, "magic-link", t_student)
+
+test_r11_backend_other_actions_still_allowed if allowed(backend, "update", t_student)
+
+test_r11_lms_magic_link_denied if not allowed(lms, "magic-link", t_student)
+
 test_reader_magic_link_self_allowed if allowed(reader, "magic-link", t_reader)
 
 test_educator_magic_link_self_allowed if allowed(educator, "magic-link", t_educator)

@@ -8,13 +8,13 @@ policy book_list_works_delete_admin DELETE to huey_app
 policy book_list_works_delete_managers DELETE to huey_app
     using (booklist_id IN ( SELECT b.id
    FROM book_lists b
-  WHERE huey.manages_booklist(b.user_id, b.school_id)))
+  WHERE ((b.type = ANY (ARRAY['PERSONAL'::enum_book_list_type, 'SCHOOL'::enum_book_list_type])) AND huey.manages_booklist(b.user_id, b.school_id))))
 policy book_list_works_insert_admin INSERT to huey_app
     check ( SELECT huey.is_admin() AS is_admin)
 policy book_list_works_insert_managers INSERT to huey_app
     check (booklist_id IN ( SELECT b.id
    FROM book_lists b
-  WHERE huey.manages_booklist(b.user_id, b.school_id)))
+  WHERE ((b.type = ANY (ARRAY['PERSONAL'::enum_book_list_type, 'SCHOOL'::enum_book_list_type])) AND huey.manages_booklist(b.user_id, b.school_id))))
 policy book_list_works_select_admin SELECT to huey_app
     using ( SELECT huey.is_admin() AS is_admin)
 policy book_list_works_select_definer SELECT to huey_definer
@@ -28,8 +28,8 @@ policy book_list_works_update_admin UPDATE to huey_app
 policy book_list_works_update_managers UPDATE to huey_app
     using (booklist_id IN ( SELECT b.id
    FROM book_lists b
-  WHERE huey.manages_booklist(b.user_id, b.school_id)))
+  WHERE ((b.type = ANY (ARRAY['PERSONAL'::enum_book_list_type, 'SCHOOL'::enum_book_list_type])) AND huey.manages_booklist(b.user_id, b.school_id))))
     check (booklist_id IN ( SELECT b.id
    FROM book_lists b
-  WHERE huey.manages_booklist(b.user_id, b.school_id)))
+  WHERE ((b.type = ANY (ARRAY['PERSONAL'::enum_book_list_type, 'SCHOOL'::enum_book_list_type])) AND huey.manages_booklist(b.user_id, b.school_id))))
 rls true, forced true

@@ -6,7 +6,7 @@ grant huey_staff_rw: DELETE, INSERT, SELECT, UPDATE
 policy book_lists_delete_admin DELETE to huey_app
     using ( SELECT huey.is_admin() AS is_admin)
 policy book_lists_delete_managers DELETE to huey_app
-    using huey.manages_booklist(user_id, school_id)
+    using ((type = ANY (ARRAY['PERSONAL'::enum_book_list_type, 'SCHOOL'::enum_book_list_type])) AND huey.manages_booklist(user_id, school_id))
 policy book_lists_insert_admin INSERT to huey_app
     check ( SELECT huey.is_admin() AS is_admin)
 policy book_lists_insert_personal INSERT to huey_app
@@ -33,6 +33,6 @@ policy book_lists_update_admin UPDATE to huey_app
     using ( SELECT huey.is_admin() AS is_admin)
     check ( SELECT huey.is_admin() AS is_admin)
 policy book_lists_update_managers UPDATE to huey_app
-    using huey.manages_booklist(user_id, school_id)
+    using ((type = ANY (ARRAY['PERSONAL'::enum_book_list_type, 'SCHOOL'::enum_book_list_type])) AND huey.manages_booklist(user_id, school_id))
     check (huey.manages_booklist(user_id, school_id) AND (type = ANY (ARRAY['PERSONAL'::enum_book_list_type, 'SCHOOL'::enum_book_list_type])) AND (slug IS NULL))
 rls true, forced true

@@ -226,7 +226,7 @@ func TestF10MagicLink(t *testing.T) {
 	c.v.exec(`UPDATE readers SET parent_id = $1 WHERE id = $2`, parentOfTarget, target)
 	c.tokens["parent"] = c.v.userToken(parentOfTarget) // a parent of the target
 	want := statuses(http.StatusForbidden, map[string]int{
-		"anonymous": 401, "admin": 200, "backend": 200, "student A": 200,
+		"anonymous": 401, "admin": 200, "student A": 200, // not "backend": R11
 	})
 	c.run(t, http.MethodPost, func() string { return "/v1/user/" + target.String() + "/auth-token" }, nil, want)
 	rec := c.v.do(http.MethodPost, "/v1/user/"+target.String()+"/auth-token", c.tokens["admin"], nil)
@@ -236,6 +236,24 @@ func TestF10MagicLink(t *testing.T) {
 		t.Fatalf("magic link token: %+v %v", verified, err)
 	}
 	wantStatus(t, c.v.do(http.MethodPost, "/v1/user/"+uuid.NewString()+"/auth-token", c.tokens["admin"], nil), http.StatusNotFound)
+}
+
+// R11 (issue 12): a backend service account holds role:admin but is no user:
+// it mints no magic link, least of all for a Wriveted admin (whose link would
+// then pass user-only guards). An admin user may, for anyone.
+func TestHardening_R11_ServiceAccountsMintNoMagicLinks(t *testing.T) {
+	t.Parallel()
+	c := newCast(t)
+	for _, target := range []string{"admin", "student A", "educator A"} {
+		path := "/v1/user/" + c.ids[target].String() + "/auth-token"
+		for _, who := range []string{"backend", "lms linked A", "school sa A", "kiosk"} {
+			rec := c.v.do(http.MethodPost, path, c.tokens[who], nil)
+			wantStatus(t, rec, http.StatusForbidden)
+		}
+		wantStatus(t, c.v.do(http.MethodPost, path, c.tokens["admin"], nil), http.StatusOK)
+	}
+	second := c.v.user("Second Admin", "WRIVETED", nil)
+	wantStatus(t, c.v.do(http.MethodPost, "/v1/user/"+second.String()+"/auth-token", c.tokens["admin"], nil), http.StatusOK)
 }
 
 // A deactivation in this process takes effect at once, not after the cache TTL.

@@ -455,3 +455,31 @@ func TestBooklistImageDataURIRefused(t *testing.T) {
 		"name": "x", "type": "Personal", "info": map[string]any{"image_url": "data:image/png;base64,AAAA"}})
 	wantStatus(t, rec, 422)
 }
+
+// R8 (issue 12; the F3 rule for delete): an admin's Huey, Regional or Other
+// list that carries a school's id is not its educators' or linked accounts'
+// to delete or change; the admins' it stays.
+func TestHardening_R8_SchoolCannotDeleteAdminLists(t *testing.T) {
+	t.Parallel()
+	c := newCast(t)
+	w := blWork(t, c.v, "Kept")
+	admin := c.ids["admin"]
+	for _, typ := range []string{"HUEY", "REGION", "OTHER_LIST"} {
+		list := blList(t, c.v, "Admin's "+typ, typ, "RESTRICTED", &admin, &c.a.ID, nil, w)
+		for _, who := range []string{"schooladmin A", "educator A", "lms linked A", "school sa A"} {
+			wantStatus(t, c.v.do(http.MethodDelete, "/v1/list/"+list.String(), c.tokens[who], nil), http.StatusForbidden)
+			wantStatus(t, c.v.do(http.MethodPatch, "/v1/list/"+list.String(), c.tokens[who],
+				map[string]any{"name": "Announcement"}), http.StatusForbidden)
+		}
+		if n := c.v.scalar(`SELECT count(*) FROM book_lists WHERE id = $1 AND name = $2`, list, "Admin's "+typ).(int64); n != 1 {
+			t.Fatalf("%s list changed or deleted by the school", typ)
+		}
+		if n := c.v.scalar(`SELECT count(*) FROM book_list_works WHERE booklist_id = $1`, list).(int64); n != 1 {
+			t.Fatalf("%s list's items changed by the school", typ)
+		}
+		wantStatus(t, c.v.do(http.MethodDelete, "/v1/list/"+list.String(), c.tokens["admin"], nil), http.StatusOK)
+	}
+	// the school's own lists stay theirs
+	own := blList(t, c.v, "Ours", "SCHOOL", "PRIVATE", nil, &c.a.ID, nil, w)
+	wantStatus(t, c.v.do(http.MethodDelete, "/v1/list/"+own.String(), c.tokens["educator A"], nil), http.StatusOK)
+}
