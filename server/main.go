@@ -71,7 +71,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	logs := newLogWriter(stdout, 100*time.Millisecond)
 	defer logs.Close()
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: cfg.LogLevel}))
-	pool, err := db.OpenPool(ctx, cfg.DatabaseURL, "huey-api", cfg.PoolMaxConns)
+	pool, err := db.OpenPool(ctx, cfg.DatabaseURL, "huey-api",
+		db.PoolOptions{MaxConns: cfg.PoolMaxConns, StatementTimeout: cfg.StatementTimeout})
 	if err != nil {
 		return err
 	}
@@ -103,7 +104,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	opts := api.Options{
 		Pool: pool, Logger: logger, Policies: engine, Tokens: tokens, Firebase: fb, Accounts: accounts,
 		PrincipalCacheTTL: cfg.PrincipalCacheTTL, Version: version, Commit: commit,
-		CloudRunRevision: cfg.CloudRunRevision, CORSOrigins: cfg.CORSOrigins,
+		CloudRunRevision: cfg.CloudRunRevision, CORSOrigins: cfg.CORSOrigins, RequestTimeout: cfg.RequestTimeout,
 	}
 	if n := cfg.Nielsen; n.APIURL != "" { // else GET /v1/hydrate/{isbn} answers 503
 		opts.Hydrator = &hydrate.Client{BaseURL: n.APIURL, ClientID: n.ClientID, Password: n.Password}

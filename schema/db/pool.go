@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -13,20 +15,36 @@ import (
 // Open creates a connection pool for url and checks that it can connect.
 // application names the service in pg_stat_activity.
 func Open(ctx context.Context, databaseURL, application string) (*pgxpool.Pool, error) {
-	return OpenPool(ctx, databaseURL, application, 0)
+	return OpenPool(ctx, databaseURL, application, PoolOptions{})
 }
 
-// OpenPool is Open with at most maxConns connections; 0 keeps the URL's
-// pool_max_conns, or pgx's default (max(4, number of CPUs)) without one.
-func OpenPool(ctx context.Context, databaseURL, application string, maxConns int32) (*pgxpool.Pool, error) {
+// PoolOptions shape the API's pool.
+type PoolOptions struct {
+	// MaxConns bounds the pool; 0 keeps the URL's pool_max_conns, or pgx's
+	// default (max(4, number of CPUs)) without one.
+	MaxConns int32
+	// StatementTimeout, when set, is every statement's statement_timeout
+	// and, with a margin, the idle_in_transaction_session_timeout of the
+	// pool's connections: Postgres cancels a statement that runs longer and
+	// ends a session left idle inside a transaction.
+	StatementTimeout time.Duration
+}
+
+// OpenPool is Open with options.
+func OpenPool(ctx context.Context, databaseURL, application string, o PoolOptions) (*pgxpool.Pool, error) {
 	cfg, err := pgxpool.ParseConfig(databaseURL)
 	if err != nil {
 		return nil, fmt.Errorf("parse database URL: %s", Redact(databaseURL))
 	}
-	if maxConns > 0 {
-		cfg.MaxConns = maxConns
+	if o.MaxConns > 0 {
+		cfg.MaxConns = o.MaxConns
 	}
 	cfg.ConnConfig.RuntimeParams["application_name"] = application
+	if o.StatementTimeout > 0 {
+		ms := o.StatementTimeout.Milliseconds()
+		cfg.ConnConfig.RuntimeParams["statement_timeout"] = strconv.FormatInt(ms, 10)
+		cfg.ConnConfig.RuntimeParams["idle_in_transaction_session_timeout"] = strconv.FormatInt(2*ms, 10)
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", Redact(databaseURL), err)

@@ -53,6 +53,9 @@ type Options struct {
 	// ClassCodeRate limits the unauthenticated class-code routes per client
 	// address (requests per minute); zero means 10.
 	ClassCodeRate float64
+	// RequestTimeout bounds each request (its context's deadline, which pgx
+	// honours by cancelling the statement); zero means no deadline.
+	RequestTimeout time.Duration
 	// Accounts is the principal cache, with its change listener run by the
 	// caller (AccountCache.Listen); nil means a cache without a listener,
 	// whose entries live min(PrincipalCacheTTL, FallbackPrincipalTTL).
@@ -116,6 +119,7 @@ func New(opts Options) *echo.Echo {
 		MaxAge:           int((10 * time.Minute).Seconds()),
 	}))
 	e.Use(middleware.BodyLimit(maxBody))
+	e.Use(requestDeadline(opts.RequestTimeout))
 	s.routes(e)
 	return e
 }

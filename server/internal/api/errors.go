@@ -1,10 +1,12 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"net/http"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/labstack/echo/v4"
 )
 
@@ -20,6 +22,7 @@ const (
 	msgUnauthorized        = "Unauthorized"
 	msgTooManyRequests     = "Too many requests, try again later"
 	msgRequestBodyTooLarge = "Request body too large"
+	msgBusy                = "The service is busy or the request took too long; try again shortly"
 )
 
 // apiError is an error answered to the client as `{"detail": …}`.
@@ -85,6 +88,16 @@ func errorHandler(logger *slog.Logger) echo.HTTPErrorHandler {
 		status, body := http.StatusInternalServerError, any(nil)
 		var ae *apiError
 		var he *echo.HTTPError
+		if code := overloadCode(err); code != "" { // R3: answered, never hung, never a 500
+			logger.Warn("request refused",
+				slog.String("request_id", c.Response().Header().Get(echo.HeaderXRequestID)),
+				slog.String("method", c.Request().Method),
+				slog.String("route", c.Path()),
+				slog.String("code", code))
+			c.Response().Header().Set("Retry-After", "1")
+			_ = c.JSON(http.StatusServiceUnavailable, detail{Detail: msgBusy})
+			return
+		}
 		switch {
 		case errors.As(err, &ae):
 			status, body = ae.Status, ae.Detail
@@ -122,4 +135,24 @@ func errorHandler(logger *slog.Logger) echo.HTTPErrorHandler {
 		}
 		_ = c.JSON(status, detail{Detail: body})
 	}
+}
+
+// overloadCode names an error that means "too slow or unavailable, not
+// wrong": a statement cancelled by statement_timeout (57014), the request's
+// deadline, a session ended by idle_in_transaction_session_timeout (25P03),
+// or a database that cannot be reached. "" for any other error.
+func overloadCode(err error) string {
+	var pe *pgconn.PgError
+	var ce *pgconn.ConnectError
+	switch {
+	case errors.As(err, &pe) && pe.Code == "57014":
+		return "statement_timeout"
+	case errors.As(err, &pe) && pe.Code == "25P03":
+		return "idle_in_transaction_timeout"
+	case errors.Is(err, context.DeadlineExceeded):
+		return "request_timeout"
+	case errors.As(err, &ce):
+		return "database_unavailable"
+	}
+	return ""
 }

@@ -230,12 +230,17 @@ func (l testLog) Write(b []byte) (int, error) {
 type apiOptions = api.Options
 
 // newEnvOn rebuilds v's API over another pool of the same database.
-func newEnvOn(t testing.TB, v *env, pool *pgxpool.Pool) *env {
+func newEnvOn(t testing.TB, v *env, pool *pgxpool.Pool, opts ...envOption) *env {
 	t.Helper()
 	o := api.Options{
 		Pool:     pool,
 		Logger:   slog.New(slog.NewJSONHandler(testLog{t}, &slog.HandlerOptions{Level: slog.LevelError})),
 		Policies: testEngine, Tokens: v.tokens, PrincipalCacheTTL: 5 * time.Second, ClassCodeRate: 600,
+	}
+	for _, f := range opts {
+		if f != nil {
+			f(&o)
+		}
 	}
 	return &env{t: t, e: api.New(o), super: v.super, tokens: v.tokens, db: v.db}
 }

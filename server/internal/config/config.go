@@ -34,10 +34,16 @@ type Config struct {
 	AppEnv               string
 	CORSOrigins          []string
 	PrincipalCacheTTL    time.Duration
-	// PoolMaxConns bounds the API's connection pool: DATABASE_POOL_MAX_CONNS,
+	// PoolMaxConns bounds the API's connection pool: DATABASE_POOL_SIZE,
 	// else 0 when DATABASE_URL carries pool_max_conns (pgx reads it there),
 	// else DefaultPoolMaxConns().
-	PoolMaxConns         int32
+	PoolMaxConns int32
+	// StatementTimeout bounds each statement the API runs
+	// (DATABASE_STATEMENT_TIMEOUT, default 10s; Postgres cancels it) and
+	// RequestTimeout each request (REQUEST_TIMEOUT, default 20s): one
+	// account's slow request cannot hold connections other schools need.
+	StatementTimeout     time.Duration
+	RequestTimeout       time.Duration
 	FirebaseProjectID    string
 	FirebaseEmulatorHost string
 	CloudRunRevision     string
@@ -128,14 +134,29 @@ func Load(getenv func(string) string, needSecret bool) (Config, error) {
 			errs = append(errs, fmt.Errorf("PRINCIPAL_CACHE_TTL=%q: want a duration such as 5m", v))
 		}
 	}
-	if v := strings.TrimSpace(getenv("DATABASE_POOL_MAX_CONNS")); v != "" {
+	if v := strings.TrimSpace(getenv("DATABASE_POOL_SIZE")); v != "" {
 		n, err := strconv.ParseInt(v, 10, 32)
 		if err != nil || n < 1 {
-			errs = append(errs, fmt.Errorf("DATABASE_POOL_MAX_CONNS=%q: want a number of connections ≥ 1", v))
+			errs = append(errs, fmt.Errorf("DATABASE_POOL_SIZE=%q: want a number of connections ≥ 1", v))
 		}
 		c.PoolMaxConns = int32(n)
 	} else if u, err := url.Parse(c.DatabaseURL); err != nil || !u.Query().Has("pool_max_conns") {
 		c.PoolMaxConns = DefaultPoolMaxConns()
+	}
+	c.StatementTimeout, c.RequestTimeout = 10*time.Second, 20*time.Second
+	for _, d := range []struct {
+		name string
+		to   *time.Duration
+	}{{"DATABASE_STATEMENT_TIMEOUT", &c.StatementTimeout}, {"REQUEST_TIMEOUT", &c.RequestTimeout}} {
+		if v := strings.TrimSpace(getenv(d.name)); v != "" {
+			if *d.to, err = time.ParseDuration(v); err != nil || *d.to < 100*time.Millisecond {
+				errs = append(errs, fmt.Errorf("%s=%q: want a duration of at least 100ms, such as 10s", d.name, v))
+			}
+		}
+	}
+	if c.RequestTimeout < c.StatementTimeout {
+		errs = append(errs, fmt.Errorf("REQUEST_TIMEOUT (%s) must not be shorter than DATABASE_STATEMENT_TIMEOUT (%s)",
+			c.RequestTimeout, c.StatementTimeout))
 	}
 	if len(errs) > 0 {
 		return Config{}, errors.Join(errs...)
@@ -185,6 +206,8 @@ func (c Config) LogValue() slog.Value {
 		slog.Any("cors_origins", c.CORSOrigins),
 		slog.Duration("principal_cache_ttl", c.PrincipalCacheTTL),
 		slog.Int("pool_max_conns", int(c.PoolMaxConns)),
+		slog.Duration("statement_timeout", c.StatementTimeout),
+		slog.Duration("request_timeout", c.RequestTimeout),
 		slog.String("firebase_project_id", c.FirebaseProjectID),
 		slog.Bool("firebase_emulator", c.FirebaseEmulatorHost != ""),
 		slog.Bool("nielsen", c.Nielsen.APIURL != ""),

@@ -20,7 +20,8 @@ func TestLoadDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	if c.Port != 8000 || c.LogLevel != slog.LevelInfo || c.AppEnv != EnvProduction || c.MigrationDatabaseURL != c.DatabaseURL ||
-		c.PrincipalCacheTTL != 5*time.Minute || c.PoolMaxConns != DefaultPoolMaxConns() {
+		c.PrincipalCacheTTL != 5*time.Minute || c.PoolMaxConns != DefaultPoolMaxConns() ||
+		c.StatementTimeout != 10*time.Second || c.RequestTimeout != 20*time.Second {
 		t.Fatalf("defaults: %+v", c)
 	}
 }
@@ -43,16 +44,19 @@ func TestLoadRefusesBadSettings(t *testing.T) {
 		env  map[string]string
 		want string
 	}{
-		"no database":      {map[string]string{"SECRET_KEY": secret}, "DATABASE_URL is not set"},
-		"no secret":        {map[string]string{"DATABASE_URL": "postgres://h/d"}, "SECRET_KEY is not set"},
-		"short secret":     {map[string]string{"DATABASE_URL": "postgres://h/d", "SECRET_KEY": "short"}, "too short"},
-		"mysql url":        {map[string]string{"DATABASE_URL": "mysql://h/d", "SECRET_KEY": secret}, "postgres://"},
-		"bad port":         {map[string]string{"DATABASE_URL": "postgres://h/d", "SECRET_KEY": secret, "PORT": "http"}, "PORT"},
-		"bad level":        {map[string]string{"DATABASE_URL": "postgres://h/d", "SECRET_KEY": secret, "LOG_LEVEL": "loud"}, "LOG_LEVEL"},
-		"emulator in prod": {map[string]string{"DATABASE_URL": "postgres://h/d", "SECRET_KEY": secret, "FIREBASE_AUTH_EMULATOR_HOST": "127.0.0.1:9099"}, "FIREBASE_AUTH_EMULATOR_HOST"},
-		"bad nielsen url":  {map[string]string{"DATABASE_URL": "postgres://h/d", "SECRET_KEY": secret, "NIELSEN_API_URL": "nielsen.example"}, "NIELSEN_API_URL"},
-		"bad pool size":    {map[string]string{"DATABASE_URL": "postgres://h/d", "SECRET_KEY": secret, "DATABASE_POOL_MAX_CONNS": "0"}, "DATABASE_POOL_MAX_CONNS"},
-		"pool size word":   {map[string]string{"DATABASE_URL": "postgres://h/d", "SECRET_KEY": secret, "DATABASE_POOL_MAX_CONNS": "many"}, "DATABASE_POOL_MAX_CONNS"},
+		"no database":            {map[string]string{"SECRET_KEY": secret}, "DATABASE_URL is not set"},
+		"no secret":              {map[string]string{"DATABASE_URL": "postgres://h/d"}, "SECRET_KEY is not set"},
+		"short secret":           {map[string]string{"DATABASE_URL": "postgres://h/d", "SECRET_KEY": "short"}, "too short"},
+		"mysql url":              {map[string]string{"DATABASE_URL": "mysql://h/d", "SECRET_KEY": secret}, "postgres://"},
+		"bad port":               {map[string]string{"DATABASE_URL": "postgres://h/d", "SECRET_KEY": secret, "PORT": "http"}, "PORT"},
+		"bad level":              {map[string]string{"DATABASE_URL": "postgres://h/d", "SECRET_KEY": secret, "LOG_LEVEL": "loud"}, "LOG_LEVEL"},
+		"emulator in prod":       {map[string]string{"DATABASE_URL": "postgres://h/d", "SECRET_KEY": secret, "FIREBASE_AUTH_EMULATOR_HOST": "127.0.0.1:9099"}, "FIREBASE_AUTH_EMULATOR_HOST"},
+		"bad nielsen url":        {map[string]string{"DATABASE_URL": "postgres://h/d", "SECRET_KEY": secret, "NIELSEN_API_URL": "nielsen.example"}, "NIELSEN_API_URL"},
+		"bad pool size":          {map[string]string{"DATABASE_URL": "postgres://h/d", "SECRET_KEY": secret, "DATABASE_POOL_SIZE": "0"}, "DATABASE_POOL_SIZE"},
+		"pool size word":         {map[string]string{"DATABASE_URL": "postgres://h/d", "SECRET_KEY": secret, "DATABASE_POOL_SIZE": "many"}, "DATABASE_POOL_SIZE"},
+		"statement timeout word": {map[string]string{"DATABASE_URL": "postgres://h/d", "SECRET_KEY": secret, "DATABASE_STATEMENT_TIMEOUT": "soon"}, "DATABASE_STATEMENT_TIMEOUT"},
+		"statement timeout tiny": {map[string]string{"DATABASE_URL": "postgres://h/d", "SECRET_KEY": secret, "DATABASE_STATEMENT_TIMEOUT": "1ms"}, "DATABASE_STATEMENT_TIMEOUT"},
+		"request shorter":        {map[string]string{"DATABASE_URL": "postgres://h/d", "SECRET_KEY": secret, "REQUEST_TIMEOUT": "5s", "DATABASE_STATEMENT_TIMEOUT": "8s"}, "REQUEST_TIMEOUT"},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -108,7 +112,7 @@ func TestPoolMaxConns(t *testing.T) {
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			c, err := Load(env(map[string]string{"DATABASE_URL": tc.url, "SECRET_KEY": secret, "DATABASE_POOL_MAX_CONNS": tc.setting}), true)
+			c, err := Load(env(map[string]string{"DATABASE_URL": tc.url, "SECRET_KEY": secret, "DATABASE_POOL_SIZE": tc.setting}), true)
 			if err != nil {
 				t.Fatal(err)
 			}
