@@ -3,6 +3,7 @@ package api_test
 import (
 	"context"
 	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -74,4 +75,35 @@ func TestHardening_R3_SlowStatementAnswers503AndOthersProceed(t *testing.T) {
 			c.v.exec(`DELETE FROM collection_items WHERE collection_id = $1`, coll)
 		})
 	}
+}
+
+// R9 (issue 12): a student's username is unique in its school ignoring
+// case, so a classmate cannot take a case variant and be signed in for
+// the other; the API answers 409 (not the e-mail message).
+func TestHardening_R9_CaseVariantUsernameIs409(t *testing.T) {
+	t.Parallel()
+	c := newCast(t)
+	class := c.v.class(c.a, "Room 9")
+	create := func(username string) *httptest.ResponseRecorder {
+		return c.v.do(http.MethodPost, "/v1/user", c.tokens["admin"], map[string]any{"type": "student",
+			"first_name": "Bo", "last_name_initial": "B", "school_id": c.a.WID, "class_group_id": class, "username": username})
+	}
+	wantStatus(t, create("bobby"), http.StatusOK)
+	rec := create("BOBBY")
+	wantStatus(t, rec, http.StatusConflict)
+	if got := decode[map[string]any](t, rec)["detail"]; got != "Username already exists in this school" {
+		t.Fatalf("detail %v", got)
+	}
+	other := create("robin")
+	wantStatus(t, other, http.StatusOK)
+	id := decode[map[string]any](t, other)["id"].(string)
+	rec = c.v.do(http.MethodPatch, "/v1/user/"+id, c.tokens["admin"], map[string]any{"username": "Bobby"})
+	wantStatus(t, rec, http.StatusConflict)
+	if n := c.v.scalar(`SELECT count(*) FROM students WHERE lower(username) = 'bobby'`).(int64); n != 1 {
+		t.Fatalf("%d students named bobby", n)
+	}
+	// another school may use it
+	classB := c.v.class(c.b, "Room 9")
+	wantStatus(t, c.v.do(http.MethodPost, "/v1/user", c.tokens["admin"], map[string]any{"type": "student",
+		"first_name": "Bo", "last_name_initial": "B", "school_id": c.b.WID, "class_group_id": classB, "username": "BOBBY"}), http.StatusOK)
 }

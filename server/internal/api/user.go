@@ -13,6 +13,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/labstack/echo/v4"
 
 	"github.com/wriveted/huey-api/policies"
@@ -788,7 +789,7 @@ func (s *Server) postUser(c echo.Context) error {
 		return err
 	})
 	if isUniqueViolation(err) {
-		return httpError(http.StatusConflict, "Email already exists")
+		return errAccountConflict(err)
 	}
 	if err != nil {
 		return err
@@ -825,6 +826,18 @@ func oxfordJoin(names []string) string {
 func isUniqueViolation(err error) bool {
 	var pe interface{ SQLState() string }
 	return errors.As(err, &pe) && pe.SQLState() == "23505"
+}
+
+// errAccountConflict is the 409 of a unique violation writing an account:
+// a student's username is unique in its school ignoring case (R9); any other
+// is the e-mail.
+func errAccountConflict(err error) error {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && (pe.ConstraintName == "uq_students_school_lower_username" ||
+		pe.ConstraintName == "uq_students_username_school_id") {
+		return httpError(http.StatusConflict, "Username already exists in this school")
+	}
+	return httpError(http.StatusConflict, "Email already exists")
 }
 
 // ---------------------------------------------------------------------------
@@ -1068,7 +1081,7 @@ func (s *Server) patchUser(c echo.Context) error {
 	s.accounts.forget(id)
 	switch {
 	case isUniqueViolation(err):
-		return httpError(http.StatusConflict, "Email already exists")
+		return errAccountConflict(err)
 	case isPermissionDenied(err):
 		return errForbidden()
 	case errors.Is(err, db.ErrNotFound):
