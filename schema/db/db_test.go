@@ -265,7 +265,7 @@ func TestOpenPoolSize(t *testing.T) {
 		{d.RoleURL(dbtest.RoleAPI) + "&pool_max_conns=3", 0, 3},
 		{d.RoleURL(dbtest.RoleAPI) + "&pool_max_conns=3", 9, 9},
 	} {
-		pool, err := db.OpenPool(ctx, tc.url, "huey-test", tc.max)
+		pool, err := db.OpenPool(ctx, tc.url, "huey-test", db.PoolOptions{MaxConns: tc.max})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -119,6 +119,7 @@ func New(opts Options) *echo.Echo {
 		MaxAge:           int((10 * time.Minute).Seconds()),
 	}))
 	e.Use(middleware.BodyLimit(maxBody))
+	e.Use(rejectHostileInput)
 	e.Use(requestDeadline(opts.RequestTimeout))
 	s.routes(e)
 	return e

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -106,4 +107,75 @@ func TestHardening_R9_CaseVariantUsernameIs409(t *testing.T) {
 	classB := c.v.class(c.b, "Room 9")
 	wantStatus(t, c.v.do(http.MethodPost, "/v1/user", c.tokens["admin"], map[string]any{"type": "student",
 		"first_name": "Bo", "last_name_initial": "B", "school_id": c.b.WID, "class_group_id": classB, "username": "BOBBY"}), http.StatusOK)
+}
+
+// R4/R5 (issue 12): NUL, bytes that are not UTF-8 (%FF, the overlong
+// %C0%80) and JSON escapes Postgres refuses (\u0000, lone surrogates), in a
+// path, a query string or a body, answer 422 on every route — public ones
+// included — before any database work; never a 500, nothing stored.
+func TestHardening_R4_R5_HostileBytesAre422OnEveryRoute(t *testing.T) {
+	t.Parallel()
+	c := newCast(t)
+	hostile := []string{"%00", "%FF", "%C0%80", "x%00y"}
+	bodies := []string{`{"name":"\u0000","items":[],"info":{"note":"x"}}`, `{"name":"ok","info":{"note":"\ud800"}}`,
+		"{\"name\":\"\xff\"}", `[{"edition_isbn":"978\u00000306406157"}]`}
+	seen := 0
+	for _, r := range c.v.e.Routes() {
+		if !strings.HasPrefix(r.Path, "/v1/") || strings.Contains(r.Path, "*") {
+			continue
+		}
+		for k, h := range hostile {
+			segs := strings.Split(r.Path, "/")
+			hasParam := false
+			for i, s := range segs {
+				if strings.HasPrefix(s, ":") {
+					segs[i], hasParam = h, true
+				}
+			}
+			path := strings.Join(segs, "/")
+			if !hasParam {
+				path += "?query=" + h
+			}
+			var body any
+			if r.Method == http.MethodPost || r.Method == http.MethodPut || r.Method == http.MethodPatch {
+				body = `{"name":"ok"}`
+			}
+			for _, who := range []string{"admin", "anonymous"} {
+				rec := c.v.do(r.Method, path, c.tokens[who], body)
+				if rec.Code != http.StatusUnprocessableEntity {
+					t.Errorf("%s %s as %s: %d, want 422: %.200s", r.Method, path, who, rec.Code, rec.Body)
+				}
+				seen++
+			}
+			if body != nil { // a clean path with a hostile body
+				clean := strings.ReplaceAll(r.Path, ":", "p")
+				rec := c.v.do(r.Method, clean, c.tokens["admin"], bodies[k])
+				if rec.Code != http.StatusUnprocessableEntity {
+					t.Errorf("%s %s with body %q: %d, want 422: %.200s", r.Method, clean, bodies[k], rec.Code, rec.Body)
+				}
+				seen++
+			}
+		}
+	}
+	if seen < 300 {
+		t.Fatalf("only %d requests tried", seen)
+	}
+	// the public routes the issue names, and nothing stored
+	for _, p := range []string{"/v1/public-list/%00", "/v1/public-list/%C0%80"} {
+		wantStatus(t, c.v.do(http.MethodGet, p, "", nil), http.StatusUnprocessableEntity)
+	}
+	for _, p := range []string{"/v1/auth/class-code", "/v1/auth/register-student"} {
+		wantStatus(t, c.v.do(http.MethodPost, p, "", `{"class_joining_code":"\u0000","username":"a","first_name":"a","last_name_initial":"b"}`),
+			http.StatusUnprocessableEntity)
+	}
+	before := c.v.scalar(`SELECT count(*) FROM book_lists`).(int64)
+	rec := c.v.do(http.MethodPost, "/v1/list", c.tokens["educator A"],
+		`{"name":"Notes","type":"PERSONAL","items":[{"work_id":1,"info":{"note":"bad \u0000 note"}}]}`)
+	wantStatus(t, rec, http.StatusUnprocessableEntity)
+	if got := decode[map[string]any](t, rec)["detail"].([]any)[0].(map[string]any); got["loc"].([]any)[0] != "body" {
+		t.Fatalf("422 detail %v", got)
+	}
+	if after := c.v.scalar(`SELECT count(*) FROM book_lists`).(int64); after != before {
+		t.Fatal("a list was stored")
+	}
 }
