@@ -105,6 +105,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		Pool: pool, Logger: logger, Policies: engine, Tokens: tokens, Firebase: fb, Accounts: accounts,
 		PrincipalCacheTTL: cfg.PrincipalCacheTTL, Version: version, Commit: commit,
 		CloudRunRevision: cfg.CloudRunRevision, CORSOrigins: cfg.CORSOrigins, RequestTimeout: cfg.RequestTimeout,
+		TrustedProxies: cfg.TrustedProxies,
 	}
 	if n := cfg.Nielsen; n.APIURL != "" { // else GET /v1/hydrate/{isbn} answers 503
 		opts.Hydrator = &hydrate.Client{BaseURL: n.APIURL, ClientID: n.ClientID, Password: n.Password}

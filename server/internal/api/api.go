@@ -9,6 +9,7 @@ package api
 import (
 	"context"
 	"log/slog"
+	"net"
 	"net/http"
 	"regexp"
 	"slices"
@@ -50,9 +51,15 @@ type Options struct {
 	CORSOrigins       []string
 	// Now is the clock (tests); nil means time.Now.
 	Now func() time.Time
-	// ClassCodeRate limits the unauthenticated class-code routes per client
-	// address (requests per minute); zero means 10.
+	// ClassCodeRate is how many failed class-code attempts (wrong code,
+	// unknown username or school) one address may make in 10 minutes before
+	// it is answered 429 until the window ends; zero means 30. A username
+	// may fail 10 times per window whatever the address. Successes never
+	// count (R2).
 	ClassCodeRate float64
+	// TrustedProxies are the networks whose X-Forwarded-For is believed
+	// (TRUSTED_PROXIES); none: the connecting address is the client's.
+	TrustedProxies []*net.IPNet
 	// RequestTimeout bounds each request (its context's deadline, which pgx
 	// honours by cancelling the statement); zero means no deadline.
 	RequestTimeout time.Duration
@@ -71,6 +78,7 @@ type Server struct {
 	verifier auth.Verifier // tokens, behind a cache of verified tokens
 	firebase FirebaseVerifier
 	accounts *AccountCache
+	login    *loginGuard // failed class-code attempts (R2)
 	now      func() time.Time
 	opts     Options
 }
@@ -102,8 +110,14 @@ func New(opts Options) *echo.Echo {
 	if s.accounts == nil {
 		s.accounts = NewAccountCache(opts.PrincipalCacheTTL)
 	}
+	failures := int(opts.ClassCodeRate)
+	if failures <= 0 {
+		failures = 30
+	}
+	s.login = newLoginGuard(failures, min(10, failures), 10*time.Minute, s.now)
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
+	e.IPExtractor = ipExtractor(opts.TrustedProxies)
 	e.HTTPErrorHandler = errorHandler(opts.Logger)
 	e.Use(middleware.RequestIDWithConfig(middleware.RequestIDConfig{Generator: newRequestID}))
 	e.Use(requestLogger(opts.Logger))
@@ -131,7 +145,6 @@ func New(opts Options) *echo.Echo {
 func (s *Server) routes(e *echo.Echo) {
 	public := s.authenticate(false)
 	authed := s.authenticate(true)
-	limited := s.classCodeLimiter()
 	// Request validation against the OpenAPI document runs after the
 	// route's policy decision (DECISIONS §4); handlers that decide on one
 	// resource call s.validateRequest themselves after their decision.
@@ -151,8 +164,8 @@ func (s *Server) routes(e *echo.Echo) {
 	// Authentication (api.md §2.2)
 	v1.GET("/auth/firebase", s.getAuthFirebase, val)
 	v1.GET("/auth/me", s.getAuthMe, authed, val)
-	v1.POST("/auth/class-code", s.postClassCode, limited, public, val)
-	v1.POST("/auth/register-student", s.postRegisterStudent, limited, public, val)
+	v1.POST("/auth/class-code", s.postClassCode, public, val)
+	v1.POST("/auth/register-student", s.postRegisterStudent, public, val)
 	v1.POST("/user/:user_id/auth-token", s.postUserAuthToken, authed, val)
 
 	// Schools (api.md §2.5)

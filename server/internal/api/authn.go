@@ -13,8 +13,6 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/labstack/echo/v4"
-	"github.com/labstack/echo/v4/middleware"
-	"golang.org/x/time/rate"
 
 	"github.com/wriveted/huey-api/policies"
 	"github.com/wriveted/huey-api/schema/db"
@@ -163,29 +161,6 @@ type serviceAccountBrief struct {
 	IsActive bool      `json:"is_active"`
 }
 
-// classCodeLimiter rate-limits the unauthenticated class-code routes per
-// client address (F12): a class code is six characters of a 24-symbol
-// alphabet, so guessing must be slow.
-func (s *Server) classCodeLimiter() echo.MiddlewareFunc {
-	perMinute := s.opts.ClassCodeRate
-	if perMinute <= 0 {
-		perMinute = 10
-	}
-	store := middleware.NewRateLimiterMemoryStoreWithConfig(middleware.RateLimiterMemoryStoreConfig{
-		Rate: rate.Limit(perMinute / 60), Burst: int(max(perMinute/2, 1)), ExpiresIn: 10 * time.Minute,
-	})
-	return middleware.RateLimiterWithConfig(middleware.RateLimiterConfig{
-		Store: store,
-		IdentifierExtractor: func(c echo.Context) (string, error) {
-			return c.RealIP(), nil
-		},
-		ErrorHandler: func(c echo.Context, err error) error { return errForbidden() },
-		DenyHandler: func(c echo.Context, id string, err error) error {
-			return httpError(http.StatusTooManyRequests, msgTooManyRequests)
-		},
-	})
-}
-
 type classCodeIn struct {
 	Username         *string `json:"username"`
 	ClassJoiningCode *string `json:"class_joining_code"`
@@ -220,6 +195,10 @@ func (s *Server) postClassCode(c echo.Context) error {
 	if err := requiredStrings(map[string]*string{"username": in.Username, "class_joining_code": in.ClassJoiningCode}, 256); err != nil {
 		return err
 	}
+	guard := []string{addressKey(c.RealIP()), usernameKey(*in.Username)}
+	if s.login.blocked(guard...) {
+		return httpError(http.StatusTooManyRequests, msgTooManyRequests)
+	}
 	var (
 		outcome string
 		userID  *uuid.UUID
@@ -234,8 +213,10 @@ func (s *Server) postClassCode(c echo.Context) error {
 	switch outcome {
 	case "ok":
 	case "invalid_class":
+		s.login.fail(guard...)
 		return httpError(http.StatusUnauthorized, "Invalid class group")
 	default:
+		s.login.fail(guard...)
 		return httpError(http.StatusUnauthorized, msgUnauthorized)
 	}
 	sub := auth.Subject{Kind: auth.KindUser, ID: *userID}
@@ -290,6 +271,10 @@ func (s *Server) postRegisterStudent(c echo.Context) error {
 		return errValidation(validationError{Type: "value_error", Loc: []any{"body"},
 			Msg: "first_name and last_name_initial must not be empty", Input: nil})
 	}
+	guard := addressKey(c.RealIP())
+	if s.login.blocked(guard) {
+		return httpError(http.StatusTooManyRequests, msgTooManyRequests)
+	}
 	var (
 		outcome                   string
 		userID                    *uuid.UUID
@@ -307,10 +292,12 @@ func (s *Server) postRegisterStudent(c echo.Context) error {
 	switch outcome {
 	case "ok":
 	case "school_not_found":
+		s.login.fail(guard)
 		return errSchoolNotFound(school)
 	case "username_exhausted":
 		return httpError(http.StatusUnprocessableEntity, "Couldn't generate a unique username for this student")
 	default:
+		s.login.fail(guard)
 		return httpError(http.StatusUnauthorized, "Access is unauthorized")
 	}
 	return c.JSON(http.StatusOK, map[string]any{

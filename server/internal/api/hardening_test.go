@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"context"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -177,5 +178,105 @@ func TestHardening_R4_R5_HostileBytesAre422OnEveryRoute(t *testing.T) {
 	}
 	if after := c.v.scalar(`SELECT count(*) FROM book_lists`).(int64); after != before {
 		t.Fatal("a list was stored")
+	}
+}
+
+// classCodeFrom posts a class-code sign-in from a connecting address, with
+// extra headers (a client's own X-Forwarded-For, say).
+func classCodeFrom(v *env, remote string, hdr map[string]string, username, code string) int {
+	return postFrom(v, "/v1/auth/class-code", remote, hdr, `{"username":"`+username+`","class_joining_code":"`+code+`"}`)
+}
+
+func postFrom(v *env, path, remote string, hdr map[string]string, body string) int {
+	req := httptest.NewRequest(http.MethodPost, path, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.RemoteAddr = remote + ":40000"
+	for k, val := range hdr {
+		req.Header.Set(k, val)
+	}
+	rec := httptest.NewRecorder()
+	v.e.ServeHTTP(rec, req)
+	return rec.Code
+}
+
+// R2 (issue 12): the class-code limiter counts failures only, per connecting
+// address and per username. A client's own X-Forwarded-For / X-Real-IP does
+// not reset it; a class of 25 behind one school address signs in at 9:00;
+// with a trusted proxy, clients behind it are told apart by the address it
+// forwards, and a header a client adds before the proxy is not believed.
+func TestHardening_R2_ClassCodeLimiter(t *testing.T) {
+	t.Parallel()
+	v := newEnv(t, func(o *apiOptions) { o.ClassCodeRate = 0 }) // production limits: 30 per address, 10 per username
+	sch := v.school("Nine O'Clock School", "ACTIVE")
+	class := v.class(sch, "Room 1")
+	v.exec(`UPDATE class_groups SET join_code = 'BCDFGH' WHERE id = $1`, class)
+	var names []string
+	for i := range 25 {
+		id := v.user("Kid"+string(rune('A'+i)), "STUDENT", &sch)
+		v.exec(`UPDATE students SET class_group_id = $2 WHERE id = $1`, id, class)
+		names = append(names, "Kid"+string(rune('A'+i))+"42")
+	}
+	// 9:00: 25 children, one address, a few typos among them
+	for i, n := range names {
+		if i%5 == 0 {
+			if got := classCodeFrom(v, "203.0.113.7", nil, n, "BCDFGX"); got != http.StatusUnauthorized {
+				t.Fatalf("typo: %d", got)
+			}
+		}
+		if got := classCodeFrom(v, "203.0.113.7", nil, n, "BCDFGH"); got != http.StatusOK {
+			t.Fatalf("child %d of the class: %d", i+1, got)
+		}
+	}
+	// a guesser rotating X-Forwarded-For / X-Real-IP is still one address
+	codes := map[int]int{}
+	for i := range 40 {
+		hdr := map[string]string{"X-Forwarded-For": "198.51.100." + string(rune('0'+i%10)), "X-Real-IP": "192.0.2." + string(rune('0'+i%10))}
+		codes[classCodeFrom(v, "198.18.0.1", hdr, "guess"+string(rune('a'+i%26)), "QQQQQQ")]++
+	}
+	if codes[http.StatusTooManyRequests] != 10 || codes[http.StatusUnauthorized] != 30 {
+		t.Fatalf("guesser behind spoofed headers: %v, want 30 × 401 then 429", codes)
+	}
+	// one username guessed from many addresses stops after 10 failures
+	codes = map[int]int{}
+	for i := range 15 {
+		codes[classCodeFrom(v, "100.64.0."+string(rune('1'+i%9)), nil, names[1], "ZZZZZ"+string(rune('A'+i)))]++
+	}
+	if codes[http.StatusTooManyRequests] != 5 {
+		t.Fatalf("distributed guesses of one username: %v", codes)
+	}
+	if got := classCodeFrom(v, "100.64.1.1", nil, names[1], "BCDFGH"); got != http.StatusTooManyRequests {
+		t.Fatalf("the guessed username during its window: %d, want 429", got)
+	}
+	if got := classCodeFrom(v, "100.64.1.1", nil, names[2], "BCDFGH"); got != http.StatusOK {
+		t.Fatalf("another child after the guessing: %d", got)
+	}
+
+	// registration (it creates accounts) counts failures per address the same way
+	codes = map[int]int{}
+	for range 32 {
+		codes[postFrom(v, "/v1/auth/register-student", "192.0.2.200", map[string]string{"X-Forwarded-For": "192.0.2.9"},
+			`{"first_name":"Al","last_name_initial":"B","school_id":"`+sch.WID.String()+`","class_joining_code":"ZZZZZZ"}`)]++
+	}
+	if codes[http.StatusUnauthorized] != 30 || codes[http.StatusTooManyRequests] != 2 {
+		t.Fatalf("failed registrations: %v, want 30 × 401 then 429", codes)
+	}
+
+	// behind a trusted proxy: the forwarded client address is the key
+	_, proxy, _ := net.ParseCIDR("10.0.0.0/8")
+	pv := newEnvOn(t, v, v.db.Pool(t, "huey_api"), func(o *apiOptions) { o.TrustedProxies = []*net.IPNet{proxy}; o.ClassCodeRate = 3 })
+	for range 3 {
+		if got := classCodeFrom(pv, "10.1.2.3", map[string]string{"X-Forwarded-For": "198.51.100.20"}, "x", "QQQQQQ"); got != http.StatusUnauthorized {
+			t.Fatalf("first failures behind the proxy: %d", got)
+		}
+	}
+	if got := classCodeFrom(pv, "10.1.2.3", map[string]string{"X-Forwarded-For": "198.51.100.20"}, "y", "QQQQQQ"); got != http.StatusTooManyRequests {
+		t.Fatalf("the same client behind the proxy: %d, want 429", got)
+	}
+	if got := classCodeFrom(pv, "10.1.2.3", map[string]string{"X-Forwarded-For": "198.51.100.21"}, "z", "QQQQQQ"); got != http.StatusUnauthorized {
+		t.Fatalf("another client behind the proxy: %d, want its own count", got)
+	}
+	// a client that prepends its own X-Forwarded-For before the proxy is still keyed by its real address
+	if got := classCodeFrom(pv, "10.1.2.3", map[string]string{"X-Forwarded-For": "1.1.1.1, 198.51.100.20"}, "w", "QQQQQQ"); got != http.StatusTooManyRequests {
+		t.Fatalf("a spoofed first hop: %d, want 429", got)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/url"
 	"runtime"
 	"strconv"
@@ -42,8 +43,12 @@ type Config struct {
 	// (DATABASE_STATEMENT_TIMEOUT, default 10s; Postgres cancels it) and
 	// RequestTimeout each request (REQUEST_TIMEOUT, default 20s): one
 	// account's slow request cannot hold connections other schools need.
-	StatementTimeout     time.Duration
-	RequestTimeout       time.Duration
+	StatementTimeout time.Duration
+	RequestTimeout   time.Duration
+	// TrustedProxies (TRUSTED_PROXIES, comma-separated CIDRs) are the
+	// networks whose X-Forwarded-For names the client for the class-code
+	// limiter; none: the connecting address is the client's.
+	TrustedProxies       []*net.IPNet
 	FirebaseProjectID    string
 	FirebaseEmulatorHost string
 	CloudRunRevision     string
@@ -153,6 +158,17 @@ func Load(getenv func(string) string, needSecret bool) (Config, error) {
 				errs = append(errs, fmt.Errorf("%s=%q: want a duration of at least 100ms, such as 10s", d.name, v))
 			}
 		}
+	}
+	for _, raw := range strings.Split(getenv("TRUSTED_PROXIES"), ",") {
+		if raw = strings.TrimSpace(raw); raw == "" {
+			continue
+		}
+		_, n, err := net.ParseCIDR(raw)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("TRUSTED_PROXIES: %q is not a CIDR such as 10.0.0.0/8", raw))
+			continue
+		}
+		c.TrustedProxies = append(c.TrustedProxies, n)
 	}
 	if c.RequestTimeout < c.StatementTimeout {
 		errs = append(errs, fmt.Errorf("REQUEST_TIMEOUT (%s) must not be shorter than DATABASE_STATEMENT_TIMEOUT (%s)",

@@ -56,6 +56,7 @@ func TestLoadRefusesBadSettings(t *testing.T) {
 		"pool size word":         {map[string]string{"DATABASE_URL": "postgres://h/d", "SECRET_KEY": secret, "DATABASE_POOL_SIZE": "many"}, "DATABASE_POOL_SIZE"},
 		"statement timeout word": {map[string]string{"DATABASE_URL": "postgres://h/d", "SECRET_KEY": secret, "DATABASE_STATEMENT_TIMEOUT": "soon"}, "DATABASE_STATEMENT_TIMEOUT"},
 		"statement timeout tiny": {map[string]string{"DATABASE_URL": "postgres://h/d", "SECRET_KEY": secret, "DATABASE_STATEMENT_TIMEOUT": "1ms"}, "DATABASE_STATEMENT_TIMEOUT"},
+		"bad proxy":              {map[string]string{"DATABASE_URL": "postgres://h/d", "SECRET_KEY": secret, "TRUSTED_PROXIES": "10.0.0.0/8, proxy"}, "TRUSTED_PROXIES"},
 		"request shorter":        {map[string]string{"DATABASE_URL": "postgres://h/d", "SECRET_KEY": secret, "REQUEST_TIMEOUT": "5s", "DATABASE_STATEMENT_TIMEOUT": "8s"}, "REQUEST_TIMEOUT"},
 	}
 	for name, tc := range cases {
