@@ -470,9 +470,12 @@ func (c *checks) item(loc []any, in bookListItemIn, withAction bool) itemOp {
 			op.action = *v
 		}
 	}
-	if in.WorkID == nil {
+	switch {
+	case in.WorkID == nil:
 		c.add(append(append([]any{}, loc...), "work_id"), "missing", "Field required", nil)
-	} else {
+	case *in.WorkID < -1<<31 || *in.WorkID >= 1<<31: // R7: works.id is int4
+		c.add(append(append([]any{}, loc...), "work_id"), "int_overflow", "Input should be a valid 32-bit integer", *in.WorkID)
+	default:
 		op.work = *in.WorkID
 	}
 	if in.OrderID != nil && (*in.OrderID < -1<<31 || *in.OrderID >= 1<<31) {

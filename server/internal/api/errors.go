@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/labstack/echo/v4"
@@ -98,6 +99,11 @@ func errorHandler(logger *slog.Logger) echo.HTTPErrorHandler {
 			_ = c.JSON(http.StatusServiceUnavailable, detail{Detail: msgBusy})
 			return
 		}
+		var pe *pgconn.PgError
+		if errors.As(err, &pe) && pe.Code == "22003" || isIntEncodeRange(err) { // R7: a number past its column's range, wherever it came from
+			err = errValidation(validationError{Type: "int_overflow", Loc: []any{"body"},
+				Msg: "A number is out of range for what it names", Input: nil})
+		}
 		switch {
 		case errors.As(err, &ae):
 			status, body = ae.Status, ae.Detail
@@ -155,4 +161,13 @@ func overloadCode(err error) string {
 		return "database_unavailable"
 	}
 	return ""
+}
+
+// isIntEncodeRange: pgx refused to send an integer its parameter's type
+// cannot hold ("… is greater than maximum value for int4"). Handlers check
+// their integers; this keeps one they missed a 422, not a 500.
+func isIntEncodeRange(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "is greater than maximum value for int") ||
+		strings.Contains(msg, "is less than minimum value for int")
 }

@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -280,3 +281,40 @@ func TestHardening_R2_ClassCodeLimiter(t *testing.T) {
 		t.Fatalf("a spoofed first hop: %d, want 429", got)
 	}
 }
+
+// R6/R7 (issue 12): integers past their column's 32 bits are 422 — not stored
+// wrapped (2³¹+1 as −2147483647, 2³³+3 as 3), never a 500 — and nothing is
+// written.
+func TestHardening_R6_R7_IntegersPast32BitsAre422(t *testing.T) {
+	t.Parallel()
+	c := newCast(t)
+	coll := c.v.collection(&c.a, nil, "A's books")
+	w := blWork(t, c.v, "Counted")
+	for name, tc := range map[string]struct {
+		method, path, who string
+		body              string
+	}{
+		"copies 2^31+1":      {http.MethodPatch, "/v1/collection/" + coll.String(), "schooladmin A", `{"items":[{"action":"add","edition_isbn":"9780306406157","copies_total":2147483649}]}`},
+		"copies 2^33+3":      {http.MethodPatch, "/v1/collection/" + coll.String(), "schooladmin A", `{"items":[{"action":"add","edition_isbn":"9780306406157","copies_available":8589934595}]}`},
+		"update copies":      {http.MethodPatch, "/v1/collection/" + coll.String(), "schooladmin A", `{"items":[{"action":"update","edition_isbn":"9780306406157","copies_total":4294967296}]}`},
+		"item id 2^31":       {http.MethodPatch, "/v1/collection/" + coll.String(), "schooladmin A", `{"items":[{"action":"remove","id":2147483648}]}`},
+		"put items":          {http.MethodPut, "/v1/collection/" + coll.String() + "/items", "schooladmin A", `[{"edition_isbn":"9780306406157","copies_total":2147483648}]`},
+		"list work_id 2^31":  {http.MethodPost, "/v1/list", "educator A", `{"name":"L","type":"PERSONAL","items":[{"work_id":2147483648}]}`},
+		"list order_id 2^31": {http.MethodPost, "/v1/list", "educator A", `{"name":"L","type":"PERSONAL","items":[{"work_id":` + itoa(w) + `,"order_id":2147483648}]}`},
+		"recommend age":      {http.MethodPost, "/v1/recommend", "educator A", `{"age":2147483648}`},
+		"recommend age 2^40": {http.MethodPost, "/v1/recommend", "educator A", `{"age":1099511627776}`},
+	} {
+		rec := c.v.do(tc.method, tc.path, c.tokens[tc.who], tc.body)
+		if rec.Code != http.StatusUnprocessableEntity {
+			t.Errorf("%s: %d, want 422: %.300s", name, rec.Code, rec.Body)
+		}
+	}
+	if n := c.v.scalar(`SELECT count(*) FROM collection_items WHERE collection_id = $1`, coll).(int64); n != 0 {
+		t.Fatalf("%d items stored", n)
+	}
+	if n := c.v.scalar(`SELECT count(*) FROM book_lists WHERE name = 'L'`).(int64); n != 0 {
+		t.Fatalf("%d lists stored", n)
+	}
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }

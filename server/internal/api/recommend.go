@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"strings"
 	"time"
@@ -282,6 +283,10 @@ func (in hueyFilterIn) params() (recommendParams, []validationError) {
 	var errs []validationError
 	p := recommendParams{hues: []string{}, readingAbilities: []string{}, excludeISBNs: []string{},
 		age: in.Age, recommendableOnly: in.RecommendableOnly}
+	if in.Age != nil && (*in.Age < math.MinInt32 || *in.Age > math.MaxInt32) { // R7: compared with int4 ages
+		errs = append(errs, validationError{Type: "int_overflow", Loc: []any{"body", "age"},
+			Msg: "Input should be a valid 32-bit integer", Input: *in.Age})
+	}
 	for i, x := range in.Hues {
 		s, _ := x.(string)
 		key, ok := hueKeys[s]
