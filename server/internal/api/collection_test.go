@@ -7,21 +7,12 @@ import (
 	"testing"
 
 	"github.com/google/uuid"
+
+	"github.com/wriveted/huey-api/schema/benchdata"
 )
 
 // isbn13 is a valid ISBN-13 built from n (978 + nine digits + check digit).
-func isbn13(n int) string {
-	body := fmt.Sprintf("978%09d", n)
-	sum := 0
-	for i, r := range body {
-		d := int(r - '0')
-		if i%2 == 1 {
-			d *= 3
-		}
-		sum += d
-	}
-	return body + fmt.Sprint((10-sum%10)%10)
-}
+func isbn13(n int) string { return benchdata.ISBN(n) }
 
 // collection creates a collection as a superuser: for a school, or a user.
 func (v *env) collection(sch *school, user *uuid.UUID, name string) uuid.UUID {
