@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"slices"
 	"strconv"
@@ -218,6 +219,9 @@ func (s *Server) postEvent(c echo.Context) error {
 	userID, saID := actor(ident)
 	if ev.userID != nil {
 		userID, saID = ev.userID, nil
+	}
+	if err := s.checkReadingLogItem(ctx, ev, userID); err != nil {
+		return err
 	}
 	out := eventDetail{saEventBrief: saEventBrief{Title: ev.title, Description: ev.description, Level: lower(ev.level)},
 		School: school}
@@ -598,4 +602,53 @@ func (s *Server) getEventTypes(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, pageOf(titles, skip, limit, nil))
+}
+
+// checkReadingLogItem (R1): a "Reading logged" event's collection item must
+// be its reader's — in the reader's own, parent's or school's collection —
+// or background work would record activity on, and mail the title of,
+// another tenant's book. A missing item and a foreign one answer alike.
+func (s *Server) checkReadingLogItem(ctx context.Context, ev *newEvent, reader *uuid.UUID) error {
+	if ev.title != "Reader timeline event: Reading logged" || reader == nil {
+		return nil
+	}
+	item, loc := readingLogItem(ev.info)
+	if item == nil {
+		return nil
+	}
+	allowed := false
+	if *item >= math.MinInt32 && *item <= math.MaxInt32 {
+		err := db.Read(ctx, s.pool, identityOf(ctx).Claims, func(b *pgx.Batch) {
+			b.Queue(`SELECT huey.reading_log_item_allowed($1, $2)`, *reader, *item).QueryRow(func(r pgx.Row) error {
+				return r.Scan(&allowed)
+			})
+		})
+		if err != nil {
+			return err
+		}
+	}
+	if !allowed {
+		return invalid(loc, "The collection item is not in the reader's collections (their own, their parent's or their school's)", *item)
+	}
+	return nil
+}
+
+// readingLogItem is the event info's collection_item_id (at the top, or in a
+// "reading_logged" object as some clients nest it) and where it was; nil
+// when there is none or it is not an integer (the task ignores such logs).
+func readingLogItem(info map[string]json.RawMessage) (*int64, []any) {
+	loc := []any{"body", "info", "collection_item_id"}
+	raw, ok := info["collection_item_id"]
+	if !ok {
+		var nested map[string]json.RawMessage
+		if r, has := info["reading_logged"]; has && json.Unmarshal(r, &nested) == nil {
+			raw, ok = nested["collection_item_id"]
+			loc = []any{"body", "info", "reading_logged", "collection_item_id"}
+		}
+	}
+	var n int64
+	if !ok || json.Unmarshal(raw, &n) != nil {
+		return nil, nil
+	}
+	return &n, loc
 }

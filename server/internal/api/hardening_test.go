@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/wriveted/huey-api/schema/db"
 	"github.com/wriveted/huey-api/schema/dbtest"
 	"github.com/wriveted/huey-api/server/internal/api"
@@ -318,3 +320,44 @@ func TestHardening_R6_R7_IntegersPast32BitsAre422(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// R1 (issue 12): a reading log naming another school's (or family's) item is
+// refused when posted, so background work never records activity on it or
+// mails its title; the reader's own school's item is accepted.
+func TestHardening_R1_ReadingLogOfAnotherTenantsItemIsRefused(t *testing.T) {
+	t.Parallel()
+	c := newCast(t)
+	c.v.exec(`INSERT INTO editions (isbn, title) VALUES ('9780306406157', 'Secret B title'), ('9780804429573', 'A title')`)
+	collA, collB := c.v.collection(&c.a, nil, "A"), c.v.collection(&c.b, nil, "B")
+	item := func(coll uuid.UUID, isbn string) int64 {
+		var id int64
+		if err := c.v.super.QueryRow(context.Background(), `INSERT INTO collection_items (collection_id, edition_isbn, copies_total, copies_available)
+			VALUES ($1, $2, 1, 1) RETURNING id`, coll, isbn).Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	foreign, own := item(collB, "9780306406157"), item(collA, "9780804429573")
+	post := func(info map[string]any) *httptest.ResponseRecorder {
+		return c.v.do(http.MethodPost, "/v1/events", c.tokens["student A"],
+			map[string]any{"title": "Reader timeline event: Reading logged", "level": "normal", "info": info})
+	}
+	for _, info := range []map[string]any{
+		{"collection_item_id": foreign, "emoji": "x"},
+		{"reading_logged": map[string]any{"collection_item_id": foreign}},
+		{"collection_item_id": 99999999},
+	} {
+		rec := post(info)
+		wantStatus(t, rec, http.StatusUnprocessableEntity)
+		if !strings.Contains(rec.Body.String(), `"collection_item_id"]`) {
+			t.Fatalf("422 not about the item: %s", rec.Body)
+		}
+	}
+	if n := c.v.scalar(`SELECT count(*) FROM task_queue WHERE kind = 'process-event'`).(int64); n != 0 {
+		t.Fatalf("%d process-event tasks queued for refused logs", n)
+	}
+	wantStatus(t, post(map[string]any{"collection_item_id": own, "emoji": "x"}), http.StatusOK)
+	if n := c.v.scalar(`SELECT count(*) FROM task_queue WHERE kind = 'process-event'`).(int64); n != 1 {
+		t.Fatalf("%d process-event tasks for the reader's own school's item", n)
+	}
+}

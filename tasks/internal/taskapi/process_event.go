@@ -437,6 +437,17 @@ WHERE ci.id = $1`, itemID).Scan(&collectionID, &bookTitle)
 		log.Warn("reading log names an item of another collection", slog.Int64("collection_item_id", itemID))
 		return nil
 	}
+	// R1: the worker may read every item; the event's reader may log only its
+	// own, its parent's or its school's (checked at posting too).
+	var allowed bool
+	if err := tx.QueryRow(ctx, `SELECT huey.reading_log_item_allowed($1, $2)`, reader, itemID).Scan(&allowed); err != nil {
+		return fmt.Errorf("check reading log item %d: %w", itemID, err)
+	}
+	if !allowed {
+		log.Warn("reading log names an item outside the reader's collections", slog.Int64("collection_item_id", itemID),
+			slog.String("user_id", reader.String()))
+		return nil
+	}
 	if _, err := tx.Exec(ctx, `INSERT INTO public.collection_item_activity_log (collection_item_id, reader_id, status, "timestamp")
 VALUES ($1, $2, $3::enum_collection_item_read_status, huey.utcnow())`, itemID, reader, l.status()); err != nil {
 		return fmt.Errorf("record reading activity: %w", err)

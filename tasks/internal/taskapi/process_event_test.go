@@ -602,3 +602,41 @@ func TestProcessReadingLoggedStatuses(t *testing.T) {
 		t.Errorf("unprocessable events sent %d messages", n-before)
 	}
 }
+
+// R1 (issue 12): the worker reads every item, but a reading log may only
+// name the reader's own, its parent's or its school's: an event naming
+// another collection's item (written around the API's check) records no
+// activity and mails no supporter that item's title.
+func TestHardening_R1_ReadingLogOfAnotherCollectionsItemIsIgnored(t *testing.T) {
+	t.Parallel()
+	env := newTaskEnv(t, func(o *taskapi.Options) { o.AppURL = "https://app.example/" })
+	f := newPefx(t, env)
+	r := newReadingFx(f) // the reader, with supporters and an item of their own
+	stranger := f.user("Stranger", "PUBLIC", "", "{}")
+	_, isbn := f.book("Someone Else's Secret Title")
+	var theirs uuid.UUID
+	var foreign int64
+	f.scan(&theirs, `INSERT INTO collections (user_id, name, info) VALUES ($1, 'Theirs', '{}') RETURNING id`, stranger)
+	f.scan(&foreign, `INSERT INTO collection_items (collection_id, edition_isbn, copies_available, copies_total, info)
+		VALUES ($1, $2, 1, 1, '{}') RETURNING id`, theirs, isbn)
+	before := len(env.msgs.all())
+	ev := f.event("Reader timeline event: Reading logged", nil, &r.reader, map[string]any{
+		"collection_item_id": foreign, "descriptor": "sneaky", "emoji": "x"})
+	if code, body := f.processEvent(ev, ""); code != http.StatusOK || body != "null" {
+		t.Fatalf("%d %s", code, body)
+	}
+	if n := env.count(t, `SELECT count(*) FROM collection_item_activity_log`); n != 0 {
+		t.Fatalf("%d activity rows on another collection's item", n)
+	}
+	if n := len(env.msgs.all()); n != before {
+		t.Fatalf("%d messages sent about another collection's item", n-before)
+	}
+	// the reader's own item still works
+	own := f.event("Reader timeline event: Reading logged", nil, &r.reader, map[string]any{"collection_item_id": r.itemID, "emoji": "x"})
+	if code, body := f.processEvent(own, ""); code != http.StatusOK || body != "null" {
+		t.Fatalf("%d %s", code, body)
+	}
+	if n := env.count(t, `SELECT count(*) FROM collection_item_activity_log`); n != 1 {
+		t.Fatalf("%d activity rows for the reader's own item", n)
+	}
+}
