@@ -10,7 +10,7 @@
 #                       "schooladmin:<school int id>", "school:<school int id>", "parent:<child uuid>", ...).
 #   action      string  the permission asked for: read, update, update-state, delete, details, create,
 #                       batch, bind, read-collection, change-privileged, magic-link, read-global,
-#                       attach-any-school.
+#                       attach-school.
 #   resource    object
 #     type      string  one instance: "school", "user", "class", "event"; a route-level ACL: "schools",
 #                       "users", "classes", "service_accounts", "events". Any other type is denied.

@@ -3,9 +3,9 @@
 #   create             POST /events
 #   read               GET /events filtered by a school or a user, GET /event-types
 #   read-global        GET /events without a school or user filter (the original's role:admin test)
-#   attach-any-school  attach a created event to a school the caller may not read: the original's
-#                      role:kiosk bypass, kept for compatibility (F17: a kiosk may attach events to
-#                      any school; which titles it may trigger processing with is not restricted).
+#   attach-school      attach a created event to a school the caller may not read (attrs.school_id):
+#                      a kiosk, for the schools it is linked to only (kiosk:<id>; R10 closes F17's
+#                      "any school" bypass of the original).
 # Which events a caller then reads is row security's (the event ACL, filtered before paging, F14).
 package huey.resource.events
 
@@ -14,9 +14,9 @@ decision := "allow" if {
 	# 1. Allow role:admin All.
 	input.principals["role:admin"]
 } else := "allow" if {
-	# 2. Allow role:kiosk attach-any-school (F17, kept).
-	input.action == "attach-any-school"
-	input.principals["role:kiosk"]
+	# 2. Allow kiosk:{school_id} attach-school (a kiosk, for its linked schools; R10).
+	input.action == "attach-school"
+	input.principals[sprintf("kiosk:%s", [input.resource.attrs.school_id])]
 } else := "allow" if {
 	# 3. Allow system:authenticated create, read.
 	input.action in {"create", "read"}

@@ -205,7 +205,8 @@ func (s *Server) postEvent(c echo.Context) error {
 		}
 		ok, err := s.may(ctx, schoolResource(*schoolID), "read")
 		if err == nil && !ok {
-			ok, err = s.may(ctx, eventsResource, "attach-any-school")
+			ok, err = s.may(ctx, policies.Resource{Type: eventsResource.Type,
+				Attrs: map[string]string{"school_id": strconv.FormatInt(*schoolID, 10)}}, "attach-school")
 		}
 		if err != nil {
 			return err

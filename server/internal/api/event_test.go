@@ -425,11 +425,14 @@ func TestEventCreateWithSchoolScenarios(t *testing.T) {
 	t.Parallel()
 	c := newCast(t)
 	body := map[string]any{"title": "Checked in", "level": "normal", "school_id": c.a.WID.String()}
-	// `read` on the school, or a kiosk (F17, kept).
+	// `read` on the school, or a kiosk linked to it (R10: the original let any kiosk, F17).
 	want := statuses(http.StatusForbidden, map[string]int{"anonymous": 401, "admin": 200, "backend": 200,
-		"schooladmin A": 200, "educator A": 200, "student A": 200, "lms linked A": 200, "school sa A": 200, "kiosk": 200})
+		"schooladmin A": 200, "educator A": 200, "student A": 200, "lms linked A": 200, "school sa A": 200})
+	kioskA := c.v.serviceAccount("kiosk A", "KIOSK", c.a)
+	c.ids["kiosk A"], c.tokens["kiosk A"] = kioskA, c.v.saToken(kioskA)
 	c.run(t, http.MethodPost, func() string { return "/v1/events" }, body, want)
-	ok := 0
+	wantStatus(t, c.v.do(http.MethodPost, "/v1/events", c.tokens["kiosk A"], body), 200)
+	ok := 1 // kiosk A
 	for _, n := range want {
 		if n == 200 {
 			ok++
@@ -442,11 +445,13 @@ func TestEventCreateWithSchoolScenarios(t *testing.T) {
 	if got := decode[map[string]any](t, rec)["detail"]; got != "The current account is not allowed to create an event associated with that school" {
 		t.Errorf("educator B: %v", got)
 	}
+	body["school_id"] = c.b.WID.String() // a kiosk acts only for its linked school
+	wantStatus(t, c.v.do(http.MethodPost, "/v1/events", c.tokens["kiosk A"], body), 403)
 	body["school_id"] = uuid.NewString()
-	wantStatus(t, c.v.do(http.MethodPost, "/v1/events", c.tokens["kiosk"], body), 404)
+	wantStatus(t, c.v.do(http.MethodPost, "/v1/events", c.tokens["kiosk A"], body), 404)
 
 	// The kiosk cannot read its school event back; the answer is what it wrote.
-	rec = c.v.do(http.MethodPost, "/v1/events", c.tokens["kiosk"], map[string]any{"title": "Kiosk visit",
+	rec = c.v.do(http.MethodPost, "/v1/events", c.tokens["kiosk A"], map[string]any{"title": "Kiosk visit",
 		"description": "Someone visited", "level": "WARNING", "school_id": c.a.WID.String(), "info": map[string]any{"n": 1},
 		"slack_channel": "#general"})
 	wantStatus(t, rec, 200)
@@ -454,8 +459,8 @@ func TestEventCreateWithSchoolScenarios(t *testing.T) {
 	if got["title"] != "Kiosk visit" || got["description"] != "Someone visited" || got["level"] != "warning" ||
 		!jsonEqual(got["info"], map[string]any{"description": "Someone visited", "n": 1}) ||
 		!jsonEqual(got["school"], map[string]any{"wriveted_identifier": c.a.WID.String(), "name": "School A"}) ||
-		got["user"] != nil || !jsonEqual(got["service_account"], map[string]any{"id": c.ids["kiosk"].String(),
-		"name": "kiosk", "type": "kiosk", "is_active": true}) {
+		got["user"] != nil || !jsonEqual(got["service_account"], map[string]any{"id": c.ids["kiosk A"].String(),
+		"name": "kiosk A", "type": "kiosk", "is_active": true}) {
 		t.Errorf("kiosk's answer %v", got)
 	}
 	var stored time.Time
@@ -466,7 +471,7 @@ func TestEventCreateWithSchoolScenarios(t *testing.T) {
 		t.Errorf("timestamp %v, stored %v", got["timestamp"], stored)
 	}
 	if n := c.v.count(`SELECT count(*) FROM events WHERE title = 'Kiosk visit' AND service_account_id = $1 AND user_id IS NULL
-		AND level = 'WARNING' AND info = '{"n": 1, "description": "Someone visited"}'`, c.ids["kiosk"]); n != 1 {
+		AND level = 'WARNING' AND info = '{"n": 1, "description": "Someone visited"}'`, c.ids["kiosk A"]); n != 1 {
 		t.Errorf("stored kiosk events: %d", n)
 	}
 	// The school's educators read it; the kiosk's own list shows nothing.
@@ -637,7 +642,9 @@ func TestEventRoutesMatchTheDocument(t *testing.T) {
 	rc.do(http.MethodGet, "/v1/events?info_jsonpath_match=%24.%5B", admin, nil, 400)
 	rc.do(http.MethodGet, "/v1/event-types", reader, nil, 200)
 	rc.do(http.MethodGet, "/v1/event-types?level=x", reader, nil, 422)
-	rc.do(http.MethodPost, "/v1/events", f.tokens["kiosk"], map[string]any{"title": "t", "level": "debug", "school_id": f.a.WID.String()}, 200)
+	kioskA := f.v.serviceAccount("kiosk A", "KIOSK", f.a)
+	rc.do(http.MethodPost, "/v1/events", f.v.saToken(kioskA), map[string]any{"title": "t", "level": "debug", "school_id": f.a.WID.String()}, 200)
+	rc.do(http.MethodPost, "/v1/events", f.tokens["kiosk"], map[string]any{"title": "t", "level": "debug", "school_id": f.a.WID.String()}, 403)
 	rc.do(http.MethodPost, "/v1/events", reader, map[string]any{"title": "t", "level": "debug"}, 200)
 	rc.do(http.MethodPost, "/v1/events", reader, map[string]any{"title": "t", "level": "debug", "school_id": f.a.WID.String()}, 403)
 	rc.do(http.MethodPost, "/v1/events", reader, map[string]any{"title": "t", "level": "debug", "user_id": uuid.NewString()}, 404)

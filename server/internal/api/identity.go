@@ -97,6 +97,11 @@ func principalsOf(a Account) []string {
 				ps = append(ps, "school:"+strconv.FormatInt(s, 10))
 			}
 		}
+		if a.ServiceType == "KIOSK" { // a kiosk acts for its linked schools only (R10/F17); it reads nothing of them
+			for _, s := range a.LinkedSchoolIDs {
+				ps = append(ps, "kiosk:"+strconv.FormatInt(s, 10))
+			}
+		}
 		return ps
 	}
 	ps = append(ps, "user:"+a.ID.String())

@@ -178,7 +178,8 @@ type likedListTarget struct {
 // intended behaviour: F-T7 fixed) to the event school's School list "Liked
 // Books", the event user's Personal "Liked Books" and, for a student, the
 // School list "<class name> Liked Books" of the student's school. Lists are
-// created when missing (owned by the event user, as the original intended);
+// created when missing: the Personal one owned by the event user, the School
+// ones by the school alone (R10: the original made the poster their owner);
 // works already on a list are skipped, new ones appended.
 func (s *server) processBookReview(ctx context.Context, tx *db.Tx, log *slog.Logger, ev loadedEvent) error {
 	isbns := likedISBNs(ev.info)
@@ -195,8 +196,11 @@ func (s *server) processBookReview(ctx context.Context, tx *db.Tx, log *slog.Log
 		return nil
 	}
 	var targets []likedListTarget
+	// School lists made here belong to the school (no user_id), never to the
+	// event's poster: a student (or a kiosk) that owned one could edit or
+	// rename it for the whole school (R10/F17).
 	if ev.schoolID != nil {
-		targets = append(targets, likedListTarget{listType: "SCHOOL", schoolID: ev.schoolID, userID: ev.userID, name: "Liked Books"})
+		targets = append(targets, likedListTarget{listType: "SCHOOL", schoolID: ev.schoolID, name: "Liked Books"})
 	}
 	if ev.userID != nil {
 		targets = append(targets, likedListTarget{listType: "PERSONAL", userID: ev.userID, name: "Liked Books"})
@@ -213,7 +217,7 @@ func (s *server) processBookReview(ctx context.Context, tx *db.Tx, log *slog.Log
 		case className != nil && classSchoolID != nil:
 			// The class's list lives in the student's (the class's) school;
 			// the original passed the event's school, which may be absent.
-			targets = append(targets, likedListTarget{listType: "SCHOOL", schoolID: classSchoolID, userID: ev.userID,
+			targets = append(targets, likedListTarget{listType: "SCHOOL", schoolID: classSchoolID,
 				name: *className + " Liked Books"})
 		}
 	}

@@ -333,7 +333,9 @@ func TestProcessBookReview(t *testing.T) {
 		if !ok {
 			t.Fatalf("no list %s in %v", key, lists)
 		}
-		if l.user == nil || *l.user != student || l.describe != "List of all books liked in a Chat" {
+		// R10: the Personal list is the student's; School lists are the school's alone
+		if ownedByStudent := l.user != nil && *l.user == student; ownedByStudent != (l.typ == "PERSONAL") ||
+			l.describe != "List of all books liked in a Chat" {
 			t.Errorf("%s: owner %v, description %q", key, l.user, l.describe)
 		}
 		if (l.typ == "SCHOOL") != (l.school != nil && *l.school == schoolID) {
