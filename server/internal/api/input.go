@@ -45,9 +45,23 @@ func rejectHostileInput(next echo.HandlerFunc) echo.HandlerFunc {
 			}
 		}
 		if r.Body != nil && r.Body != http.NoBody {
-			b, err := io.ReadAll(r.Body)
+			// Without credentials only a small body is read here (the public
+			// routes take small bodies): a large one from a stranger is left
+			// for authentication to refuse, not read in full.
+			limit := int64(-1)
+			if r.Header.Get(echo.HeaderAuthorization) == "" {
+				limit = anonymousBodyScan
+			}
+			b, rest, err := readUpTo(r.Body, limit)
 			if err != nil {
 				return err // over the body limit: 413
+			}
+			if rest != nil {
+				r.Body = struct {
+					io.Reader
+					io.Closer
+				}{io.MultiReader(bytes.NewReader(b), rest), r.Body}
+				return next(c)
 			}
 			r.Body = io.NopCloser(bytes.NewReader(b))
 			if !utf8.Valid(b) || bytes.IndexByte(b, 0) >= 0 || !cleanJSONEscapes(b) {
@@ -56,6 +70,24 @@ func rejectHostileInput(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		return next(c)
 	}
+}
+
+// anonymousBodyScan is how much of a body without credentials is read to
+// check it (the class-code bodies are a few hundred bytes).
+const anonymousBodyScan = 64 << 10
+
+// readUpTo reads r whole (limit < 0) or up to limit bytes; when more
+// remains, rest reads it (after the bytes returned).
+func readUpTo(r io.Reader, limit int64) (b []byte, rest io.Reader, err error) {
+	if limit < 0 {
+		b, err = io.ReadAll(r)
+		return b, nil, err
+	}
+	b, err = io.ReadAll(io.LimitReader(r, limit+1))
+	if err != nil || int64(len(b)) <= limit {
+		return b, nil, err
+	}
+	return b, r, nil
 }
 
 func hostileInput(loc []any, input any) error {
