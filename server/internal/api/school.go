@@ -998,7 +998,11 @@ func (s *Server) patchSchool(c echo.Context) error {
 		if len(infoRaw) > 0 {
 			_ = json.Unmarshal(infoRaw, &info)
 		}
-		oldTerms := termsOf(info)
+		// a copy: deepMerge below merges into info in place
+		var oldTerms map[string]any
+		if b, err := json.Marshal(termsOf(info)); err == nil {
+			_ = json.Unmarshal(b, &oldTerms)
+		}
 		newInfo := infoRaw
 		onlyTerms := false
 		if len(in.Info) > 0 && string(in.Info) != "null" {
@@ -1007,6 +1011,7 @@ func (s *Server) patchSchool(c echo.Context) error {
 				return invalid([]any{"body", "info"}, "Input should be valid JSON", nil)
 			}
 			if obj, ok := patch.(map[string]any); ok {
+				recordAcceptor(obj, ident)
 				info = deepMerge(info, obj)
 				newInfo, _ = json.Marshal(info)
 				ta, _ := obj["terms_acceptance"].(map[string]any)
@@ -1203,4 +1208,20 @@ func (s *Server) deleteSchool(c echo.Context) error {
 		s.accounts.forget(a)
 	}
 	return c.JSON(http.StatusOK, map[string]string{"msg": "School deleted"})
+}
+
+// recordAcceptor makes the caller the acceptor of Huey Books terms a patch
+// accepts (issue 12): the body's accepted_by_user_id is not believed — a user
+// is recorded by its id, a service account as null.
+func recordAcceptor(patch map[string]any, ident *Identity) {
+	ta, _ := patch["terms_acceptance"].(map[string]any)
+	hb, _ := ta["huey_books"].(map[string]any)
+	if hb == nil {
+		return
+	}
+	if ident.IsUser() {
+		hb["accepted_by_user_id"] = ident.Account.ID.String()
+	} else {
+		hb["accepted_by_user_id"] = nil
+	}
 }

@@ -374,6 +374,20 @@ func TestSchoolPatchScenarios(t *testing.T) {
 	if ts := titles(); !slices.Contains(ts, "Huey Books terms accepted") || !slices.Contains(ts, "School Updated") {
 		t.Errorf("events %v", ts)
 	}
+	// the acceptor recorded is the caller, whatever the body claims (issue 12)
+	rec = c.v.do(http.MethodPatch, "/v1/school/"+c.a.WID.String(), c.tokens["schooladmin A"], map[string]any{
+		"info": map[string]any{"terms_acceptance": map[string]any{"huey_books": map[string]any{"version": "3",
+			"accepted_at": "2026-12-01", "accepted_by_user_id": c.ids["admin"].String()}}}})
+	wantStatus(t, rec, http.StatusOK)
+	me := c.ids["schooladmin A"].String()
+	if by := c.v.scalar(`SELECT info #>> '{terms_acceptance,huey_books,accepted_by_user_id}' FROM schools WHERE id = $1`, c.a.ID); by != me {
+		t.Errorf("stored acceptor %v, want the caller %s", by, me)
+	}
+	// (a second acceptance is recorded too: the old terms were compared after being merged into)
+	if by := c.v.scalar(`SELECT info ->> 'accepted_by_user_id' FROM events WHERE school_id = $1 AND title = 'Huey Books terms accepted'
+		AND info ->> 'terms_version' = '3'`, c.a.ID); by != me {
+		t.Errorf("event's acceptor %v, want the caller %s", by, me)
+	}
 	wantStatus(t, c.v.do(http.MethodPatch, "/v1/school/"+c.a.WID.String(), c.tokens["schooladmin A"],
 		map[string]any{"status": "inactive"}), http.StatusForbidden)
 	rec = c.v.do(http.MethodPatch, "/v1/school/"+c.a.WID.String(), c.tokens["admin"], map[string]any{"status": "INACTIVE"})
