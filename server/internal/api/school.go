@@ -796,9 +796,11 @@ func (s *Server) postSchool(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	created := d.State
 	if err := s.redactSchool(ctx, d); err != nil {
 		return err
 	}
+	d.State = created // the creator is told the state it created (inactive), even without `details` (issue 12)
 	return c.JSON(http.StatusOK, d)
 }
 

@@ -271,6 +271,10 @@ func TestF4SchoolCreateScenarios(t *testing.T) {
 		if rec.Code != want {
 			t.Errorf("POST /v1/school as %s: %d, want %d: %s", who, rec.Code, want, rec.Body)
 		}
+		// the creator is shown what it created, whatever it may read later (issue 12: a reader saw state null)
+		if rec.Code == http.StatusOK && decode[map[string]any](t, rec)["state"] != "inactive" {
+			t.Errorf("POST /v1/school as %s: state %v, want inactive", who, decode[map[string]any](t, rec)["state"])
+		}
 	}
 	// A new school starts inactive, whoever creates it (F4), with the defaults.
 	rec := c.v.do(http.MethodPost, "/v1/school", c.tokens["admin"], schoolBody("Admin School", "ADM-1"))
