@@ -9,12 +9,14 @@ import (
 	"crypto/md5" //nolint:gosec // ids of the fixture, as Postgres md5() derives them
 	_ "embed"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/wriveted/huey-api/schema/db"
 )
 
 //go:embed fixture.sql
@@ -99,15 +101,15 @@ func md5UUID(s string) string {
 	return x[0:8] + "-" + x[8:12] + "-" + x[12:16] + "-" + x[16:20] + "-" + x[20:32]
 }
 
-// SchoolAdminClaims is request.jwt.claims as the API sets them for school n's
-// school admin (account 1; DECISIONS §3, server/internal/api identityFor).
-func SchoolAdminClaims(n int) string {
-	id := UserID(n, 1)
-	b, _ := json.Marshal(map[string]any{
-		"sub": "wriveted:user-account:" + id, "kind": "user", "user_type": "school_admin", "id": id,
-		"principals": []string{"system:everyone", "system:authenticated", "user:" + id, "role:educator",
-			fmt.Sprintf("educator:%d", n), fmt.Sprintf("schooladmin:%d", n)},
-		"school_ids": []int{n}, "child_ids": []string{}, "is_admin": false,
-	})
-	return string(b)
+// SchoolAdminClaims are the claims the API sets for school n's school admin
+// (account 1; DECISIONS §3): server/internal/api's principalsOf and
+// identityFor, principals sorted as policies.Principals.List() sorts them.
+// make bench checks they are byte-identical to what the API sends.
+func SchoolAdminClaims(n int) db.Claims {
+	uid := UserID(n, 1)
+	s := strconv.Itoa(n)
+	ps := []string{"system:everyone", "system:authenticated", "user:" + uid, "role:educator", "educator:" + s, "schooladmin:" + s}
+	slices.Sort(ps)
+	return db.Claims{Sub: "Wriveted:User-Account:" + uid, Kind: "user", UserType: "school_admin", ID: uid,
+		Principals: ps, SchoolIDs: []int64{int64(n)}, ChildIDs: []string{}}
 }

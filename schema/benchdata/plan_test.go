@@ -15,6 +15,7 @@ import (
 	"github.com/wriveted/huey-api/schema/benchdata"
 	"github.com/wriveted/huey-api/schema/catalog"
 	"github.com/wriveted/huey-api/schema/collection"
+	"github.com/wriveted/huey-api/schema/db"
 	"github.com/wriveted/huey-api/schema/dbtest"
 )
 
@@ -53,7 +54,7 @@ func TestHotReadPlansAtFullSize(t *testing.T) {
 		t.Run(mode, func(t *testing.T) {
 			var blocks [2]int64
 			for k, school := range []int{small, big} {
-				claims := benchdata.SchoolAdminClaims(school)
+				claims := claimsJSON(t, benchdata.SchoolAdminClaims(school))
 				id := uuid.MustParse(benchdata.CollectionID(school))
 				f := collection.ItemsFilter{CollectionID: id, Skip: 0, Limit: 20}
 				pageSQL, _ := collection.ItemsPageSQL(f)
@@ -84,7 +85,7 @@ func TestHotReadPlansAtFullSize(t *testing.T) {
 					z.BigItems, blocks[1], z.Items, blocks[0])
 			}
 
-			edition := explain(t, api, mode, benchdata.SchoolAdminClaims(small), "text", catalog.EditionDetailSQL,
+			edition := explain(t, api, mode, claimsJSON(t, benchdata.SchoolAdminClaims(small)), "text", catalog.EditionDetailSQL,
 				fmt.Sprintf("'%s'", benchdata.ISBN(12345)))
 			checkNoSeqScanOrFilterSubPlan(t, "edition", edition)
 			if edition.find(func(n *planNode) bool { return n.Relation == "editions" && n.Index == "ix_editions_isbn" }) == nil {
@@ -215,4 +216,13 @@ func checkNoSeqScanOrFilterSubPlan(t *testing.T, what string, plan *planNode) {
 			t.Errorf("%s: hashed sub-plan %s:\n%s", what, n.Subplan, plan)
 		}
 	})
+}
+
+func claimsJSON(t *testing.T, c db.Claims) string {
+	t.Helper()
+	b, err := json.Marshal(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
