@@ -168,6 +168,28 @@ func (t *Tx) send(ctx context.Context, b *pgx.Batch) (pgx.BatchResults, error) {
 	return br, nil
 }
 
+// As runs fn with claims in force for the statements it sends on t, then
+// puts t's own claims back. Background work done on an account's behalf
+// uses it so the account's row security, not the worker's, decides what
+// those statements may read and write (issue 12 R1). When fn fails the
+// transaction is left to its caller to roll back.
+func (t *Tx) As(ctx context.Context, claims Claims, fn func() error) error {
+	enc, err := claims.encode()
+	if err != nil {
+		return err
+	}
+	if _, err := t.Exec(ctx, SetClaimsSQL, claims.role(), enc); err != nil {
+		return fmt.Errorf("act as %s %s: %w", claims.Kind, claims.ID, err)
+	}
+	if err := fn(); err != nil {
+		return err
+	}
+	if _, err := t.Exec(ctx, SetClaimsSQL, t.role, t.claims); err != nil {
+		return fmt.Errorf("restore claims: %w", err)
+	}
+	return nil
+}
+
 // Exec runs a statement that returns no rows.
 func (t *Tx) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
 	if t.tx != nil {

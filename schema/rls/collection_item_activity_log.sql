@@ -6,6 +6,8 @@ policy collection_item_activity_log_delete_admin DELETE to huey_app
     using ( SELECT huey.is_admin() AS is_admin)
 policy collection_item_activity_log_insert_admin INSERT to huey_app
     check ( SELECT huey.is_admin() AS is_admin)
+policy collection_item_activity_log_insert_reader INSERT to huey_app
+    check ((reader_id = ( SELECT huey.user_id() AS user_id)) AND huey.reading_log_item_allowed(reader_id, collection_item_id))
 policy collection_item_activity_log_insert_writer INSERT to huey_app
     check (((reader_id = ANY (( SELECT huey.collection_writer_user_ids() AS collection_writer_user_ids)::uuid[])) OR (huey.account_school_id(reader_id) = ANY (( SELECT huey.admin_school_ids() AS admin_school_ids)::integer[]))) AND (collection_item_id IN ( SELECT i.id
    FROM (collection_items i

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/google/uuid"
@@ -15,6 +13,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/wriveted/huey-api/policies"
+	"github.com/wriveted/huey-api/schema/account"
 	"github.com/wriveted/huey-api/schema/db"
 	"github.com/wriveted/huey-api/server/auth"
 )
@@ -68,93 +67,21 @@ func anonymousIdentity() *Identity {
 }
 
 // principalsOf derives the principal set of an active account (access.md §4,
-// DECISIONS §3): school ids are always the integer id (F5); LMS and school
-// service accounts hold school:<id> for each linked school only (F2).
-func principalsOf(a Account) []string {
-	ps := []string{"system:everyone"}
-	if !a.IsActive {
-		return ps
-	}
-	ps = append(ps, "system:authenticated")
-	school := func(prefix string) {
-		if a.SchoolID != nil {
-			ps = append(ps, prefix+strconv.FormatInt(*a.SchoolID, 10))
-		}
-	}
-	if a.Kind == auth.KindServiceAccount {
-		switch a.ServiceType {
-		case "BACKEND":
-			ps = append(ps, "role:admin")
-		case "LMS":
-			ps = append(ps, "role:lms")
-		case "SCHOOL":
-			ps = append(ps, "role:school", "role:library")
-		case "KIOSK":
-			ps = append(ps, "role:kiosk")
-		}
-		if a.ServiceType == "LMS" || a.ServiceType == "SCHOOL" {
-			for _, s := range a.LinkedSchoolIDs {
-				ps = append(ps, "school:"+strconv.FormatInt(s, 10))
-			}
-		}
-		if a.ServiceType == "KIOSK" { // a kiosk acts for its linked schools only (R10/F17); it reads nothing of them
-			for _, s := range a.LinkedSchoolIDs {
-				ps = append(ps, "kiosk:"+strconv.FormatInt(s, 10))
-			}
-		}
-		return ps
-	}
-	ps = append(ps, "user:"+a.ID.String())
-	switch a.UserType {
-	case "PUBLIC", "STUDENT":
-		ps = append(ps, "role:reader")
-		if a.ParentID != nil {
-			ps = append(ps, "child:"+a.ParentID.String())
-		}
-		if a.UserType == "STUDENT" {
-			ps = append(ps, "role:student")
-			school("student:")
-		}
-	case "EDUCATOR":
-		ps = append(ps, "role:educator")
-		school("educator:")
-	case "SCHOOL_ADMIN":
-		ps = append(ps, "role:educator")
-		school("educator:")
-		school("schooladmin:")
-	case "WRIVETED":
-		ps = append(ps, "role:admin")
-	case "PARENT":
-		for _, c := range a.ChildIDs {
-			ps = append(ps, "parent:"+c.String())
-		}
-	}
-	return ps
+// DECISIONS §3; schema/account, shared with the task server).
+func principalsOf(a Account) []string { return a.shared().Principals() }
+
+// shared is the account as schema/account knows it.
+func (a Account) shared() account.Account {
+	return account.Account{Kind: string(a.Kind), ID: a.ID, Name: a.Name, IsActive: a.IsActive, UserType: a.UserType,
+		SchoolID: a.SchoolID, ParentID: a.ParentID, ChildIDs: a.ChildIDs, ServiceType: a.ServiceType,
+		LinkedSchoolIDs: a.LinkedSchoolIDs}
 }
 
 // identityFor builds the caller's identity: principals once, and the claims
 // every transaction of the request carries.
 func identityFor(a Account, tok auth.Token) *Identity {
 	ps := policies.NewPrincipals(principalsOf(a))
-	c := db.Claims{
-		Sub:        tok.Subject.String(),
-		Kind:       string(a.Kind),
-		ID:         a.ID.String(),
-		Principals: ps.List(),
-		IsAdmin:    ps.Has("role:admin"),
-	}
-	if a.Kind == auth.KindUser {
-		c.UserType = strings.ToLower(a.UserType)
-		if a.SchoolID != nil {
-			c.SchoolIDs = []int64{*a.SchoolID}
-		}
-		for _, ch := range a.ChildIDs {
-			c.ChildIDs = append(c.ChildIDs, ch.String())
-		}
-	} else {
-		c.UserType = strings.ToLower(a.ServiceType)
-		c.SchoolIDs = slices.Clone(a.LinkedSchoolIDs)
-	}
+	c := a.shared().Claims(tok.Subject.String(), ps.List())
 	return &Identity{Account: a, Token: tok, Principals: ps, Claims: c}
 }
 
@@ -164,30 +91,23 @@ var errNoAccount = errors.New("no such account")
 // loadAccount reads the account a verified subject names, through the
 // huey.authenticate() door, in a claims transaction of its own.
 func loadAccount(ctx context.Context, pool *pgxpool.Pool, sub auth.Subject) (Account, error) {
-	claims := db.Claims{Kind: "authenticating", SubjectKind: string(sub.Kind), SubjectID: sub.ID.String()}
-	var a Account
-	found := false
-	err := db.Read(ctx, pool, claims, func(b *pgx.Batch) {
-		b.Queue(`SELECT kind, id, is_active, coalesce(user_type, ''), name, school_id, parent_id, child_ids,
-			coalesce(service_account_type, ''), linked_school_ids FROM huey.authenticate()`).Query(func(rows pgx.Rows) error {
-			for rows.Next() {
-				var kind string
-				if err := rows.Scan(&kind, &a.ID, &a.IsActive, &a.UserType, &a.Name, &a.SchoolID, &a.ParentID,
-					&a.ChildIDs, &a.ServiceType, &a.LinkedSchoolIDs); err != nil {
-					return err
-				}
-				a.Kind, found = auth.Kind(kind), true
-			}
-			return rows.Err()
+	var shared account.Account
+	err := db.Read(ctx, pool, account.LoadClaims(string(sub.Kind), sub.ID), func(b *pgx.Batch) {
+		b.Queue(account.LoadSQL).Query(func(rows pgx.Rows) (err error) {
+			shared, err = account.Scan(rows, string(sub.Kind))
+			return err
 		})
 	})
+	if errors.Is(err, account.ErrNoAccount) {
+		return Account{}, errNoAccount
+	}
 	if err != nil {
 		return Account{}, fmt.Errorf("load account %s: %w", sub, err)
 	}
-	if !found || a.Kind != sub.Kind {
-		return Account{}, errNoAccount
-	}
-	return a, nil
+	a := shared
+	return Account{Kind: auth.Kind(a.Kind), ID: a.ID, Name: a.Name, IsActive: a.IsActive, UserType: a.UserType,
+		SchoolID: a.SchoolID, ParentID: a.ParentID, ChildIDs: a.ChildIDs, ServiceType: a.ServiceType,
+		LinkedSchoolIDs: a.LinkedSchoolIDs}, nil
 }
 
 // authenticate is the standard authentication step (api.md §0.2). With

@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/labstack/echo/v4"
 
+	"github.com/wriveted/huey-api/schema/account"
 	"github.com/wriveted/huey-api/schema/catalog"
 	"github.com/wriveted/huey-api/schema/db"
 	"github.com/wriveted/huey-api/tasks/jobs"
@@ -401,60 +402,54 @@ func (s *server) processReadingLogged(ctx context.Context, tx *db.Tx, log *slog.
 		return nil
 	}
 	itemID := *l.CollectionItemID
-	var (
-		readerName string
-		isReader   bool
-	)
-	err = tx.QueryRow(ctx, `SELECT u.name, EXISTS (SELECT FROM public.readers r WHERE r.id = u.id)
-FROM public.users u WHERE u.id = $1`, reader).Scan(&readerName, &isReader)
-	if errors.Is(err, pgx.ErrNoRows) || (err == nil && !isReader) {
-		log.Warn("reading log of an account that is not a reader", slog.String("user_id", reader.String()))
+	// R1: what the reader named is read and written under the reader's own
+	// claims, so the reader's row security decides (schema/account derives
+	// them as the API would for the reader's token); the worker's claims come
+	// back for the fan-out to the supporters, which no caller input steers.
+	acc, err := account.LoadIn(ctx, tx, account.KindUser, reader)
+	if errors.Is(err, account.ErrNoAccount) || (err == nil && (!acc.IsActive || !isReaderType(acc.UserType))) {
+		log.Warn("reading log of an account that is not an active reader", slog.String("user_id", reader.String()))
 		return nil
 	}
 	if err != nil {
-		return fmt.Errorf("load reader %s: %w", reader, err)
+		return err
 	}
+	readerName := acc.Name
+	claims := acc.Claims(account.UserSubject(reader), account.NormalPrincipals(acc.Principals()))
 	var (
 		collectionID uuid.UUID
 		bookTitle    string
+		logged       bool
 	)
-	if itemID >= -1<<31 && itemID < 1<<31 {
-		err = tx.QueryRow(ctx, `SELECT ci.collection_id, coalesce(
-  CASE WHEN e.title IS NOT NULL THEN coalesce(nullif(e.leading_article, '') || ' ', '') || e.title END,
-  CASE WHEN w.title IS NOT NULL THEN coalesce(nullif(w.leading_article, '') || ' ', '') || w.title END,
-  nullif(ci.info ->> 'title', ''), ci.edition_isbn, '')
-FROM public.collection_items ci
-LEFT JOIN public.editions e ON e.isbn = ci.edition_isbn
-LEFT JOIN public.works w ON w.id = e.work_id
-WHERE ci.id = $1`, itemID).Scan(&collectionID, &bookTitle)
-	} else {
-		err = pgx.ErrNoRows
-	}
-	if errors.Is(err, pgx.ErrNoRows) {
-		log.Warn("reading log of an unknown collection item", slog.Int64("collection_item_id", itemID))
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("load collection item %d: %w", itemID, err)
-	}
-	if l.CollectionID != nil && !strings.EqualFold(*l.CollectionID, collectionID.String()) {
-		log.Warn("reading log names an item of another collection", slog.Int64("collection_item_id", itemID))
-		return nil
-	}
-	// R1: the worker may read every item; the event's reader may log only its
-	// own, its parent's or its school's (checked at posting too).
-	var allowed bool
-	if err := tx.QueryRow(ctx, `SELECT huey.reading_log_item_allowed($1, $2)`, reader, itemID).Scan(&allowed); err != nil {
-		return fmt.Errorf("check reading log item %d: %w", itemID, err)
-	}
-	if !allowed {
-		log.Warn("reading log names an item outside the reader's collections", slog.Int64("collection_item_id", itemID),
-			slog.String("user_id", reader.String()))
-		return nil
-	}
-	if _, err := tx.Exec(ctx, `INSERT INTO public.collection_item_activity_log (collection_item_id, reader_id, status, "timestamp")
+	err = tx.As(ctx, claims, func() error {
+		if itemID < -1<<31 || itemID >= 1<<31 {
+			return nil
+		}
+		err := tx.QueryRow(ctx, `SELECT collection_id, title FROM huey.reading_log_item($1)`, itemID).
+			Scan(&collectionID, &bookTitle)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil // unknown, or not the reader's to log
+		}
+		if err != nil {
+			return fmt.Errorf("load collection item %d: %w", itemID, err)
+		}
+		if l.CollectionID != nil && !strings.EqualFold(*l.CollectionID, collectionID.String()) {
+			return nil // the item is not in the collection the log names
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO public.collection_item_activity_log (collection_item_id, reader_id, status, "timestamp")
 VALUES ($1, $2, $3::enum_collection_item_read_status, huey.utcnow())`, itemID, reader, l.status()); err != nil {
-		return fmt.Errorf("record reading activity: %w", err)
+			return fmt.Errorf("record reading activity: %w", err)
+		}
+		logged = true
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if !logged {
+		log.Warn("reading log names an item that is unknown, of another collection, or outside the reader's collections",
+			slog.Int64("collection_item_id", itemID), slog.String("user_id", reader.String()))
+		return nil
 	}
 
 	supporters, err := readerSupporters(ctx, tx, reader)
@@ -543,3 +538,7 @@ func truncateAtWord(s string, limit int) string {
 	}
 	return strings.TrimRight(cut, " ") + "..."
 }
+
+// isReaderType: accounts that log reading (readers: public readers and
+// students).
+func isReaderType(userType string) bool { return userType == "PUBLIC" || userType == "STUDENT" }

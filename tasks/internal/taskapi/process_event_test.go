@@ -642,3 +642,50 @@ func TestHardening_R1_ReadingLogOfAnotherCollectionsItemIsIgnored(t *testing.T) 
 		t.Fatalf("%d activity rows for the reader's own item", n)
 	}
 }
+
+// R1 (issue 12), run under the reader's claims: a student's reading of its
+// school's book is recorded (the reader's own row security lets it: the
+// insert policy collection_item_activity_log_insert_reader and the
+// huey.reading_log_item door), another school's book is not, and neither is
+// anything for a deactivated reader — whatever the worker itself could do.
+func TestHardening_R1_ReadingLogRunsUnderTheReadersClaims(t *testing.T) {
+	t.Parallel()
+	env := newTaskEnv(t)
+	f := newPefx(t, env)
+	aID, aWID := f.school("R1 School A")
+	_, bWID := f.school("R1 School B")
+	student := f.student("Tui Student", aID, aWID, "Room 1")
+	item := func(school uuid.UUID, title string) int64 {
+		_, isbn := f.book(title)
+		var coll uuid.UUID
+		f.scan(&coll, `INSERT INTO collections (school_id, name, info) VALUES ($1, $2, '{}') RETURNING id`, school, title+" shelf")
+		var id int64
+		f.scan(&id, `INSERT INTO collection_items (collection_id, edition_isbn, copies_available, copies_total, info)
+			VALUES ($1, $2, 1, 1, '{}') RETURNING id`, coll, isbn)
+		return id
+	}
+	ours, theirs := item(aWID, "Our Library Book"), item(bWID, "Their Library Book")
+	logged := func(it int64) int {
+		return env.count(t, `SELECT count(*) FROM collection_item_activity_log WHERE collection_item_id = `+strconv.FormatInt(it, 10))
+	}
+	for _, it := range []int64{ours, theirs} {
+		ev := f.event("Reader timeline event: Reading logged", &aID, &student, map[string]any{"collection_item_id": it, "emoji": "x"})
+		if code, body := f.processEvent(ev, ""); code != http.StatusOK || body != "null" {
+			t.Fatalf("%d %s", code, body)
+		}
+	}
+	if n := logged(ours); n != 1 {
+		t.Fatalf("%d activity rows for the student's school's book, want 1", n)
+	}
+	if n := logged(theirs); n != 0 {
+		t.Fatalf("%d activity rows for another school's book", n)
+	}
+	f.exec(`UPDATE users SET is_active = false WHERE id = $1`, student)
+	ev := f.event("Reader timeline event: Reading logged", &aID, &student, map[string]any{"collection_item_id": ours, "emoji": "x"})
+	if code, body := f.processEvent(ev, ""); code != http.StatusOK || body != "null" {
+		t.Fatalf("%d %s", code, body)
+	}
+	if n := logged(ours); n != 1 {
+		t.Fatalf("a deactivated reader's log was recorded (%d rows)", n)
+	}
+}
