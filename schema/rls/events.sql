@@ -2,8 +2,7 @@
 column grant info: huey_app=w/huey_owner
 grant huey_app: DELETE, INSERT, SELECT
 grant huey_definer: INSERT, SELECT
-grant huey_staff_ro: SELECT
-grant huey_staff_rw: INSERT, SELECT
+grant huey_staff_rw: INSERT
 policy events_delete_admin DELETE to huey_app
     using ( SELECT huey.is_admin() AS is_admin)
 policy events_insert_actor INSERT to huey_app
@@ -26,8 +25,6 @@ policy events_select_own SELECT to huey_app
     using (user_id = ( SELECT huey.user_id() AS user_id))
 policy events_select_school_educators SELECT to huey_app
     using (school_id = ANY (( SELECT huey.principal_ids('educator:'::text) AS principal_ids)::integer[]))
-policy events_select_staff SELECT to huey_staff_ro, huey_staff_rw
-    using true
 policy events_select_supported_reading_logs SELECT to huey_app
     using (starts_with((title)::text, 'Reader timeline event:'::text) AND (user_id = ANY (( SELECT huey.supported_reader_ids() AS supported_reader_ids)::uuid[])))
 policy events_update_admin UPDATE to huey_app

@@ -3,8 +3,6 @@ column grant parent_id: huey_definer=w/huey_owner
 column grant updated_at: huey_definer=w/huey_owner
 grant huey_app: SELECT
 grant huey_definer: SELECT
-grant huey_staff_ro: SELECT
-grant huey_staff_rw: SELECT
 policy subscriptions_select_admin SELECT to huey_app
     using ( SELECT huey.is_admin() AS is_admin)
 policy subscriptions_select_definer SELECT to huey_definer

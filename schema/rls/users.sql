@@ -4,8 +4,7 @@ column grant last_login_at: huey_definer=w/huey_owner
 column grant updated_at: huey_definer=w/huey_owner
 grant huey_app: DELETE, INSERT, SELECT, UPDATE
 grant huey_definer: INSERT, SELECT
-grant huey_staff_ro: SELECT
-grant huey_staff_rw: INSERT, SELECT, UPDATE
+grant huey_staff_rw: INSERT
 policy users_delete_admin DELETE to huey_app
     using ( SELECT huey.is_admin() AS is_admin)
 policy users_insert_admin INSERT to huey_app
@@ -38,8 +37,6 @@ policy users_select_school_students SELECT to huey_app
   WHERE (st.school_id = ANY (( SELECT huey.staff_school_ids() AS staff_school_ids)::integer[]))))
 policy users_select_self SELECT to huey_app
     using (id = ( SELECT huey.user_id() AS user_id))
-policy users_select_staff SELECT to huey_staff_ro, huey_staff_rw
-    using true
 policy users_update_admin UPDATE to huey_app
     using ( SELECT huey.is_admin() AS is_admin)
     check ( SELECT huey.is_admin() AS is_admin)
@@ -55,7 +52,4 @@ policy users_update_school_accounts UPDATE to huey_app
 policy users_update_self UPDATE to huey_app
     using (id = ( SELECT huey.user_id() AS user_id))
     check (id = ( SELECT huey.user_id() AS user_id))
-policy users_update_staff UPDATE to huey_staff_rw
-    using (type = 'WRIVETED'::enum_user_account_type)
-    check (type = 'WRIVETED'::enum_user_account_type)
 rls true, forced true

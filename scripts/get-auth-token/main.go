@@ -8,7 +8,9 @@
 // The token is the last line of stdout; everything else goes to stderr. It
 // connects as a scoped staff role (STAFF_DATABASE_URL, else DATABASE_URL with
 // the user replaced by huey_staff_ro, or huey_staff_rw for -create-admin), so
-// row-level security binds it like any other caller. SECRET_KEY signs the token
+// row-level security binds it like any other caller. It reads no table of
+// accounts: it finds the one account through the huey.staff_find_user and
+// huey.staff_find_service_account doors (migration 018). SECRET_KEY signs the token
 // (or JWT_SIGNING_KEY, as the API does, when set).
 package main
 
@@ -78,7 +80,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 		var active bool
 		err = db.InTx(ctx, pool, claims, func(tx *db.Tx) error {
-			return tx.QueryRow(ctx, `SELECT is_active FROM service_accounts WHERE id = $1`, id).Scan(&active)
+			return tx.QueryRow(ctx, `SELECT is_active FROM huey.staff_find_service_account($1)`, id).Scan(&active)
 		})
 		if errors.Is(err, db.ErrNotFound) {
 			return fmt.Errorf("no service account %s", id)
@@ -127,7 +129,7 @@ func findUser(ctx context.Context, pool dbPool, claims db.Claims, email string, 
 	)
 	errDry := errors.New("dry run")
 	err := db.InTx(ctx, pool, claims, func(tx *db.Tx) error {
-		err := tx.QueryRow(ctx, `SELECT id, is_active FROM users WHERE email = $1`, email).Scan(&id, &active)
+		err := tx.QueryRow(ctx, `SELECT id, is_active FROM huey.staff_find_user($1)`, email).Scan(&id, &active)
 		if err == nil || !errors.Is(err, pgx.ErrNoRows) || !create {
 			if errors.Is(err, pgx.ErrNoRows) {
 				return fmt.Errorf("no user with e-mail %s (use -create-admin to create a Wriveted admin)", email)
