@@ -31,7 +31,7 @@ type MigrateOptions struct {
 // Migrate applies every pending migration of dir to db, each file in its own
 // transaction (the CLI's default --tx-mode file), and returns the versions it
 // applied. An up-to-date database returns (nil, nil).
-func Migrate(ctx context.Context, db *sql.DB, dir migrate.Dir, opts MigrateOptions) ([]string, error) {
+func Migrate(ctx context.Context, db *sql.DB, dir migrate.Dir, opts MigrateOptions) (_ []string, err error) {
 	logf := opts.Log
 	if logf == nil {
 		logf = func(string, ...any) {}
@@ -39,6 +39,30 @@ func Migrate(ctx context.Context, db *sql.DB, dir migrate.Dir, opts MigrateOptio
 	if err := migrate.Validate(dir); err != nil {
 		return nil, fmt.Errorf("migration directory does not match atlas.sum: %w", err)
 	}
+	if opts.Baseline != "" { // a takeover: preflight, then one transaction
+		if err := preflight(ctx, db, dir, opts.Baseline); err != nil {
+			return nil, err
+		}
+		return takeover(ctx, db, dir, opts.Baseline, logf)
+	}
+	if f, err := Inspect(ctx, db, dir); err != nil {
+		return nil, err
+	} else if f.Revisions == 0 && f.HasAlembic {
+		return nil, fmt.Errorf("this is a database of the original service (Alembic %s), not clean: take it over with `server migrate -baseline %s` (README: takeover); nothing was changed",
+			f.AlembicVersion, firstVersion(dir))
+	}
+	lacking, err := lackingMemberships(ctx, db)
+	if err != nil {
+		return nil, err
+	}
+	if err := grantMemberships(ctx, db, lacking); err != nil {
+		return nil, err
+	}
+	defer func() {
+		if rerr := revokeMemberships(context.WithoutCancel(ctx), db, lacking); rerr != nil && err == nil {
+			err = rerr
+		}
+	}()
 	if err := ensureRevisionsTable(ctx, db); err != nil {
 		return nil, err
 	}
@@ -128,15 +152,18 @@ type FileStatus struct {
 	ExecutedAt  time.Time
 }
 
-// Status lists every file of dir with its state in db. It writes nothing but
-// the (empty) revisions table if it is missing.
+// Status lists every file of dir with its state in db. It writes nothing.
 func Status(ctx context.Context, db *sql.DB, dir migrate.Dir) ([]FileStatus, error) {
-	if err := ensureRevisionsTable(ctx, db); err != nil {
+	var hasRevs bool
+	if err := db.QueryRowContext(ctx, `SELECT to_regclass('atlas_schema_revisions.atlas_schema_revisions') IS NOT NULL`).Scan(&hasRevs); err != nil {
 		return nil, err
 	}
-	revs, err := (&revisions{q: db}).ReadRevisions(ctx)
-	if err != nil {
-		return nil, err
+	var revs []*migrate.Revision
+	if hasRevs {
+		var err error
+		if revs, err = (&revisions{q: db}).ReadRevisions(ctx); err != nil {
+			return nil, err
+		}
 	}
 	byVersion := make(map[string]*migrate.Revision, len(revs))
 	var baseline string
@@ -175,4 +202,12 @@ func Latest(dir migrate.Dir) (string, error) {
 		return "", errors.New("no migration files")
 	}
 	return files[len(files)-1].Version(), nil
+}
+
+func firstVersion(dir migrate.Dir) string {
+	files, err := dir.Files()
+	if err != nil || len(files) == 0 {
+		return "?"
+	}
+	return files[0].Version()
 }
