@@ -24,6 +24,9 @@ type MigrateOptions struct {
 	// Baseline marks a database created by the original service as already
 	// at this version (the first run only); later files are applied.
 	Baseline string
+	// LegacyRole, with Baseline, keeps the original service's login able to
+	// read and write the original's tables during the cut-over (legacy.go).
+	LegacyRole string
 	// Log receives one line per applied file; nil discards.
 	Log func(format string, args ...any)
 }
@@ -43,7 +46,7 @@ func Migrate(ctx context.Context, db *sql.DB, dir migrate.Dir, opts MigrateOptio
 		if err := preflight(ctx, db, dir, opts.Baseline); err != nil {
 			return nil, err
 		}
-		return takeover(ctx, db, dir, opts.Baseline, logf)
+		return takeover(ctx, db, dir, opts.Baseline, opts.LegacyRole, logf)
 	}
 	if f, err := Inspect(ctx, db, dir); err != nil {
 		return nil, err

@@ -212,7 +212,12 @@ var (
 // takeover runs the whole takeover in one transaction: reconcile, record the
 // baseline, apply every later file. The deploying login's memberships are
 // handled by the caller (withMemberships).
-func takeover(ctx context.Context, db *sql.DB, dir migrate.Dir, baseline string, logf func(string, ...any)) ([]string, error) {
+func takeover(ctx context.Context, db *sql.DB, dir migrate.Dir, baseline, legacyRole string, logf func(string, ...any)) ([]string, error) {
+	if legacyRole != "" {
+		if err := checkLegacyRole(ctx, db, legacyRole); err != nil {
+			return nil, fmt.Errorf("-legacy-role: %w; nothing was changed", err)
+		}
+	}
 	reconcile, err := reconcileSQL(dir)
 	if err != nil {
 		return nil, err
@@ -262,6 +267,12 @@ func takeover(ctx context.Context, db *sql.DB, dir migrate.Dir, baseline string,
 		}
 		applied = append(applied, f.Version())
 		logf("applied migration %s (%s) in %s", f.Name(), f.Desc(), time.Since(start).Round(time.Millisecond))
+	}
+	if legacyRole != "" {
+		if err := grantLegacy(ctx, tx, dir, legacyRole); err != nil {
+			return nil, fmt.Errorf("takeover: %w (nothing was changed)", err)
+		}
+		logf("the original's login %s keeps reading and writing the original's tables (policies <table>_<command>_legacy); end it with `server migrate drop-legacy-role %s`", legacyRole, legacyRole)
 	}
 	if err := revokeMemberships(ctx, tx, lacking); err != nil {
 		return nil, err

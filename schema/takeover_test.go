@@ -276,3 +276,127 @@ func TestTakeover_ReconcilesTheOriginalsFunctionsAndHues(t *testing.T) {
 		t.Fatalf("labelset hue %q (%v)", key, err)
 	}
 }
+
+// originalShape describes the original's tables as the original has them:
+// columns, indexes, row security, owners and policies (for comparing a
+// released database with an untouched original).
+func originalShape(t *testing.T, db *sql.DB, owner string) []string {
+	t.Helper()
+	var out []string
+	for kind, q := range map[string]string{
+		"column": `SELECT table_name || '.' || column_name || ' ' || data_type || ' null=' || is_nullable || ' default=' || coalesce(column_default, '')
+			FROM information_schema.columns WHERE table_schema = 'public'`,
+		"index": `SELECT indexdef FROM pg_indexes WHERE schemaname = 'public'`,
+		"table": `SELECT relname || ' rls=' || relrowsecurity || ' force=' || relforcerowsecurity || ' owner=' ||
+			replace(pg_get_userbyid(relowner), $1, 'OWNER') FROM pg_class WHERE relnamespace = 'public'::regnamespace AND relkind IN ('r', 'm')`,
+		"policy":  `SELECT tablename || ' ' || policyname FROM pg_policies`,
+		"trigger": `SELECT pg_get_triggerdef(oid) FROM pg_trigger WHERE NOT tgisinternal`,
+		"hue":     `SELECT id || ' ' || key || ' ' || name FROM public.hues`,
+		"schema":  `SELECT nspname FROM pg_namespace WHERE nspname IN ('huey', 'atlas_schema_revisions')`,
+	} {
+		args := []any{}
+		if kind == "table" {
+			args = append(args, owner)
+		}
+		rows, err := db.Query(q, args...)
+		if err != nil {
+			t.Fatalf("%s: %v", kind, err)
+		}
+		for rows.Next() {
+			var s string
+			if err := rows.Scan(&s); err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, kind+": "+s)
+		}
+		rows.Close()
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Issue 13: during the cut-over the original's login (here the deploying
+// login too, as on Cloud SQL) reads and writes the original's tables as
+// before, through policies named <table>_<command>_legacy TO it alone;
+// drop-legacy-role ends that; release hands everything back — owner, row
+// security off, no policy, trigger, column or index of ours, the original's
+// hue keys, every row (the new service's included) — and the database can be
+// taken over again.
+func TestTakeover_LegacyRoleCoexistsAndReleaseGivesItBack(t *testing.T) {
+	ctx := context.Background()
+	files, _ := schema.Dir().Files()
+	d, o, db := original(t)
+	super := openSQL(t, d.SuperuserURL())
+	pristine := originalShape(t, super, o.Owner)
+	exec := func(db *sql.DB, q string, args ...any) int64 {
+		t.Helper()
+		res, err := db.Exec(q, args...)
+		if err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		n, _ := res.RowsAffected()
+		return n
+	}
+	exec(db, `INSERT INTO schools (id, name, state) VALUES (1, 'Old School', 'ACTIVE')`)
+	exec(db, `INSERT INTO collections (id, name, school_id, info, created_at, updated_at)
+		SELECT 'c0000000-0000-0000-0000-000000000001', 'Library', wriveted_identifier, '{}', now(), now() FROM schools WHERE id = 1`)
+
+	if _, err := schema.Migrate(ctx, db, schema.Dir(), schema.MigrateOptions{Baseline: files[0].Version(), LegacyRole: o.Owner}); err != nil {
+		t.Fatalf("takeover with -legacy-role: %v", err)
+	}
+	// the legacy login reads and writes as before, our triggers included
+	var n int
+	if err := db.QueryRow(`SELECT count(*) FROM schools`).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("legacy login reads %d schools (%v)", n, err)
+	}
+	if got := exec(db, `UPDATE schools SET name = 'Renamed by the original' WHERE id = 1`); got != 1 {
+		t.Fatalf("legacy login updated %d schools", got)
+	}
+	exec(db, `INSERT INTO collection_items (collection_id, edition_isbn, copies_total, copies_available, info)
+		VALUES ('c0000000-0000-0000-0000-000000000001', NULL, 1, 1, '{"title": "Written by the original"}')`)
+	exec(db, `INSERT INTO users (id, is_active, email, name, info, created_at, updated_at, type)
+		VALUES (gen_random_uuid(), true, 'legacy@example.org', 'Legacy', '{}', now(), now(), 'PUBLIC')`)
+	if _, err := db.Exec(`TRUNCATE events`); err == nil {
+		t.Fatal("the legacy login may TRUNCATE (it skips row security)")
+	}
+	var roles string
+	if err := super.QueryRow(`SELECT string_agg(DISTINCT roles::text, ',') FROM pg_policies WHERE policyname LIKE '%\_legacy'`).Scan(&roles); err != nil ||
+		roles != "{"+o.Owner+"}" {
+		t.Fatalf("legacy policies are TO %q (%v), want only the legacy login", roles, err)
+	}
+	// a row the new service writes (as its own role, under its policies)
+	exec(super, `INSERT INTO collection_items (collection_id, edition_isbn, copies_total, copies_available, info)
+		VALUES ('c0000000-0000-0000-0000-000000000001', NULL, 2, 2, '{"title": "Written by huey-api"}')`)
+
+	if err := schema.DropLegacyRole(ctx, db, schema.Dir(), o.Owner); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.QueryRow(`SELECT count(*) FROM schools`).Scan(&n); err == nil && n != 0 {
+		t.Fatalf("after drop-legacy-role the login still reads %d schools", n)
+	}
+	if err := super.QueryRow(`SELECT count(*) FROM pg_policies WHERE policyname LIKE '%\_legacy'`).Scan(&n); err != nil || n != 0 {
+		t.Fatalf("%d legacy policies left (%v)", n, err)
+	}
+
+	exec(super, `INSERT INTO task_queue (kind, payload) VALUES ('send-email', '{}')`)
+	if err := schema.Release(ctx, db, schema.Dir(), o.Owner, false, nil); err == nil || !strings.Contains(err.Error(), "queued") {
+		t.Fatalf("release with a queued task: %v", err)
+	}
+	if err := schema.Release(ctx, db, schema.Dir(), o.Owner, true, nil); err != nil {
+		t.Fatalf("release: %v", err)
+	}
+	if diff := lineDiff(pristine, originalShape(t, super, o.Owner)); diff != "" {
+		t.Fatalf("released database differs from the original (- original, + released):\n%s", diff)
+	}
+	if err := db.QueryRow(`SELECT count(*) FROM collection_items`).Scan(&n); err != nil || n != 2 {
+		t.Fatalf("the original's login reads %d items after release (%v), want both", n, err)
+	}
+	var name string
+	if err := db.QueryRow(`SELECT name FROM schools WHERE id = 1`).Scan(&name); err != nil || name != "Renamed by the original" {
+		t.Fatalf("school %q (%v)", name, err)
+	}
+	// and it can be taken over again
+	if _, err := schema.Migrate(ctx, db, schema.Dir(), schema.MigrateOptions{Baseline: files[0].Version()}); err != nil {
+		t.Fatalf("take over again after a release: %v", err)
+	}
+}

@@ -3,7 +3,9 @@
 //	go run ./server                         serve /v1 on $PORT (default 8000)
 //	go run ./server migrate                 apply pending migrations and exit
 //	go run ./server migrate status          list applied and pending migrations
-//	go run ./server migrate -baseline V     take over a database created by the original service
+//	go run ./server migrate -baseline V [-legacy-role R]   take over a database created by the original service
+//	go run ./server migrate drop-legacy-role R            end the original login's access after the cut-over
+//	go run ./server migrate release -owner R              hand the original's tables back (rollback)
 //
 // Configuration comes from the environment only (README, DECISIONS.md §1).
 // main only wires: config, pool, Server, listen.
@@ -26,6 +28,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"ariga.io/atlas/sql/migrate"
 	firebase "firebase.google.com/go/v4"
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx" for Atlas
 	"google.golang.org/api/option"
@@ -168,10 +171,14 @@ func serve(ctx context.Context, srv *http.Server, logger *slog.Logger, cfg confi
 
 func migrateCmd(ctx context.Context, args []string, getenv func(string) string, out io.Writer) error {
 	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
-	baseline := fs.String("baseline", "", "mark a database created by the original service as already at this `VERSION` (first run only)")
+	baseline := fs.String("baseline", "", "take over a database the original service created: `VERSION` is the first migration (docs/takeover.md)")
+	legacyRole := fs.String("legacy-role", "", "keep the original service's login `ROLE` reading and writing the original's tables during the cut-over")
 	fs.SetOutput(out)
 	fs.Usage = func() {
-		fmt.Fprintln(out, "usage: server migrate [-baseline VERSION] [status]")
+		fmt.Fprintln(out, `usage: server migrate [-baseline VERSION] [-legacy-role ROLE]
+       server migrate status
+       server migrate drop-legacy-role ROLE
+       server migrate release -owner ROLE [-force]`)
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -190,39 +197,42 @@ func migrateCmd(ctx context.Context, args []string, getenv func(string) string, 
 		return fmt.Errorf("connect to %s: %w", db.Redact(cfg.MigrationDatabaseURL), err)
 	}
 	dir := schema.Dir()
+	logf := func(f string, a ...any) { fmt.Fprintf(out, f+"\n", a...) }
 	switch fs.Arg(0) {
 	case "status":
-		st, err := schema.Status(ctx, sqlDB, dir)
-		if err != nil {
+		return migrateStatus(ctx, sqlDB, dir, out)
+	case "drop-legacy-role":
+		if fs.NArg() != 2 {
+			fs.Usage()
+			return errors.New("drop-legacy-role needs the role: server migrate drop-legacy-role ROLE")
+		}
+		if err := schema.DropLegacyRole(ctx, sqlDB, dir, fs.Arg(1)); err != nil {
 			return err
 		}
-		tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "VERSION\tSTATE\tDESCRIPTION")
-		pending := 0
-		for _, s := range st {
-			state := "pending"
-			switch {
-			case s.Baseline:
-				state = "baseline"
-			case s.Applied:
-				state = "applied"
-			default:
-				pending++
-			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\n", s.Version, state, s.Description)
-		}
-		if err := tw.Flush(); err != nil {
-			return err
-		}
-		fmt.Fprintf(out, "%d pending\n", pending)
+		logf("%s no longer reads or writes the original's tables", fs.Arg(1))
 		return nil
+	case "release":
+		rf := flag.NewFlagSet("release", flag.ContinueOnError)
+		rf.SetOutput(out)
+		owner := rf.String("owner", "", "the original service's login `ROLE`, which gets the tables back")
+		force := rf.Bool("force", false, "release even though background tasks are still queued (they are dropped)")
+		if err := rf.Parse(fs.Args()[1:]); err != nil {
+			return err
+		}
+		if *owner == "" {
+			return errors.New("release needs -owner ROLE: the original service's login")
+		}
+		return schema.Release(ctx, sqlDB, dir, *owner, *force, logf)
 	case "":
-		applied, err := schema.Migrate(ctx, sqlDB, dir, schema.MigrateOptions{
-			Baseline: *baseline,
-			Log:      func(f string, a ...any) { fmt.Fprintf(out, f+"\n", a...) },
-		})
+		applied, err := schema.Migrate(ctx, sqlDB, dir, schema.MigrateOptions{Baseline: *baseline, LegacyRole: *legacyRole, Log: logf})
 		if err != nil {
 			return err
+		}
+		if *legacyRole != "" && *baseline == "" {
+			if err := schema.GrantLegacyRole(ctx, sqlDB, dir, *legacyRole); err != nil {
+				return err
+			}
+			logf("%s reads and writes the original's tables until `server migrate drop-legacy-role %s`", *legacyRole, *legacyRole)
 		}
 		latest, _ := schema.Latest(dir)
 		if len(applied) == 0 {
@@ -235,4 +245,41 @@ func migrateCmd(ctx context.Context, args []string, getenv func(string) string, 
 		fs.Usage()
 		return fmt.Errorf("unknown migrate command %q", fs.Arg(0))
 	}
+}
+
+// migrateStatus prints every migration's state; it changes nothing, and on
+// an original database not yet taken over says how to take it over.
+func migrateStatus(ctx context.Context, sqlDB *sql.DB, dir migrate.Dir, out io.Writer) error {
+	st, err := schema.Status(ctx, sqlDB, dir)
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "VERSION\tSTATE\tDESCRIPTION")
+	pending := 0
+	for _, s := range st {
+		state := "pending"
+		switch {
+		case s.Baseline:
+			state = "baseline"
+		case s.Applied:
+			state = "applied"
+		default:
+			pending++
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", s.Version, state, s.Description)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "%d pending\n", pending)
+	f, err := schema.Inspect(ctx, sqlDB, dir)
+	if err != nil {
+		return err
+	}
+	if f.Revisions == 0 && f.HasAlembic && len(st) > 0 {
+		fmt.Fprintf(out, "this database was created by the original service (Alembic %s): take it over with `server migrate -baseline %s` (docs/takeover.md), not a plain `migrate`\n",
+			f.AlembicVersion, st[0].Version)
+	}
+	return nil
 }
