@@ -15,6 +15,7 @@ import (
 
 	"github.com/wriveted/huey-api/schema"
 	"github.com/wriveted/huey-api/schema/dbtest"
+	"github.com/wriveted/huey-api/schema/originaldb"
 	"github.com/wriveted/huey-api/server/internal/config"
 )
 
@@ -107,5 +108,44 @@ func TestGracefulShutdown(t *testing.T) {
 	}
 	if err := <-served; err != nil {
 		t.Fatalf("serve returned %v", err)
+	}
+}
+
+// Issue 13: the takeover commands as an operator types them, on a database
+// shaped like the original's, run as its owner login.
+func TestMigrateTakeoverCommands(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	d := dbtest.EmptyDB(t)
+	o, err := originaldb.Create(ctx, d.SuperuserURL(), d.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := envOf(map[string]string{"MIGRATION_DATABASE_URL": d.URL(o.Owner, o.Password), "DATABASE_URL": d.RoleURL(dbtest.RoleAPI)})
+	files, _ := schema.Dir().Files()
+	var out bytes.Buffer
+	if err := run(ctx, []string{"migrate", "status"}, env, &out); err != nil || !strings.Contains(out.String(), "-baseline "+files[0].Version()) {
+		t.Fatalf("status of an original: %v %s", err, out.String())
+	}
+	if err := run(ctx, []string{"migrate"}, env, io.Discard); err == nil || !strings.Contains(err.Error(), "-baseline") {
+		t.Fatalf("plain migrate of an original: %v", err)
+	}
+	out.Reset()
+	if err := run(ctx, []string{"migrate", "-baseline", files[0].Version(), "-legacy-role", o.Owner}, env, &out); err != nil ||
+		!strings.Contains(out.String(), "drop-legacy-role "+o.Owner) {
+		t.Fatalf("takeover: %v %s", err, out.String())
+	}
+	if err := run(ctx, []string{"migrate", "drop-legacy-role"}, env, io.Discard); err == nil {
+		t.Fatal("drop-legacy-role without a role accepted")
+	}
+	if err := run(ctx, []string{"migrate", "drop-legacy-role", o.Owner}, env, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if err := run(ctx, []string{"migrate", "release"}, env, io.Discard); err == nil || !strings.Contains(err.Error(), "-owner") {
+		t.Fatalf("release without -owner: %v", err)
+	}
+	out.Reset()
+	if err := run(ctx, []string{"migrate", "release", "-owner", o.Owner}, env, &out); err != nil || !strings.Contains(out.String(), "released") {
+		t.Fatalf("release: %v %s", err, out.String())
 	}
 }
