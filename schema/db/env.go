@@ -34,10 +34,16 @@ func NormalizeURL(name, v string) (string, error) {
 	return v, nil
 }
 
-// StaffURL is the login of a staff script: STAFF_DATABASE_URL, or
-// DATABASE_URL with its user replaced by role (huey_staff_ro or
-// huey_staff_rw) and the password from STAFF_DATABASE_PASSWORD (DECISIONS §1).
+// StaffURL is the login of a staff script: for the read-only role
+// STAFF_RO_DATABASE_URL when set (`make run` writes both), else
+// STAFF_DATABASE_URL, else DATABASE_URL with its user replaced by role
+// (huey_staff_ro or huey_staff_rw) and the password from
+// STAFF_DATABASE_PASSWORD (DECISIONS §1). StaffRole tells which role a URL
+// logs in as.
 func StaffURL(getenv func(string) string, role string) (string, error) {
+	if v := getenv("STAFF_RO_DATABASE_URL"); v != "" && role == "huey_staff_ro" {
+		return NormalizeURL("STAFF_RO_DATABASE_URL", v)
+	}
 	if v := getenv("STAFF_DATABASE_URL"); v != "" {
 		return NormalizeURL("STAFF_DATABASE_URL", v)
 	}
@@ -54,4 +60,19 @@ func StaffURL(getenv func(string) string, role string) (string, error) {
 		u.User = url.UserPassword(role, pw)
 	}
 	return strings.Replace(u.String(), "postgresql://", "postgres://", 1), nil
+}
+
+// StaffRole is the staff role a staff URL logs in as — its user when that is
+// huey_staff_ro or huey_staff_rw — else want. A script that only needs the
+// read-only role's doors runs as huey_staff_rw when that is the login it was
+// given (the read-write role reaches the same doors).
+func StaffRole(staffURL, want string) string {
+	u, err := url.Parse(staffURL)
+	if err != nil || u.User == nil {
+		return want
+	}
+	if n := u.User.Username(); n == "huey_staff_ro" || n == "huey_staff_rw" {
+		return n
+	}
+	return want
 }

@@ -65,6 +65,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
+	if got := db.StaffRole(dsn, role); got != role {
+		if *createAdmin { // creating an admin needs the read-write role
+			return fmt.Errorf("-create-admin needs the huey_staff_rw login; STAFF_DATABASE_URL logs in as %s", got)
+		}
+		role = got // the read-write login reaches the same doors
+	}
 	pool, err := db.Open(ctx, dsn, "huey-get-auth-token")
 	if err != nil {
 		return err

@@ -28,7 +28,6 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
-	"sort"
 	"strings"
 	"syscall"
 	"time"
@@ -40,6 +39,7 @@ import (
 	"github.com/wriveted/huey-api/schema/catalog/importcsv"
 	"github.com/wriveted/huey-api/schema/db"
 	"github.com/wriveted/huey-api/schema/pglocal"
+	"github.com/wriveted/huey-api/scripts/internal/devenv"
 )
 
 const database = "huey"
@@ -64,7 +64,7 @@ type secrets struct {
 	Passwords          map[string]string `json:"passwords"`
 }
 
-var loginRoles = []string{"huey_api", "huey_owner", "huey_staff_ro", "huey_staff_rw"}
+var loginRoles = devenv.LoginRoles
 
 func run(ctx context.Context, serverBin, tasksBin, dataDir string) error {
 	env := map[string]string{"APP_ENV": "development"}
@@ -94,13 +94,9 @@ func run(ctx context.Context, serverBin, tasksBin, dataDir string) error {
 		if err := setPasswords(ctx, cluster, sec); err != nil {
 			return err
 		}
-		env["DATABASE_URL"] = cluster.URL("huey_api", sec.Passwords["huey_api"], database)
-		env["MIGRATION_DATABASE_URL"] = cluster.SuperuserURL(database)
-		env["STAFF_DATABASE_URL"] = cluster.URL("huey_staff_rw", sec.Passwords["huey_staff_rw"], database)
-		env["STAFF_RO_DATABASE_URL"] = cluster.URL("huey_staff_ro", sec.Passwords["huey_staff_ro"], database)
-		env["SECRET_KEY"] = sec.SecretKey
-		env["INTERNAL_TASK_SECRET"] = sec.InternalTaskSecret
-		if err := writeEnvFile(filepath.Join(dataDir, "dev.env"), env); err != nil {
+		env = devenv.For(func(r string) string { return cluster.URL(r, sec.Passwords[r], database) },
+			cluster.SuperuserURL(database), sec.SecretKey, sec.InternalTaskSecret)
+		if err := devenv.Write(filepath.Join(dataDir, "dev.env"), env); err != nil {
 			return err
 		}
 		if err := seedBooks(ctx, env["STAFF_DATABASE_URL"]); err != nil {
@@ -261,22 +257,6 @@ func loadSecrets(path string) (secrets, error) {
 		}
 	}
 	return sec, nil
-}
-
-// writeEnvFile lets people point scripts at the dev database:
-// `set -a; . .data/dev.env; set +a`.
-func writeEnvFile(path string, env map[string]string) error {
-	keys := make([]string, 0, len(env))
-	for k := range env {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	var b strings.Builder
-	b.WriteString("# Written by `make run`; secrets for the private development database only.\n")
-	for _, k := range keys {
-		fmt.Fprintf(&b, "%s='%s'\n", k, env[k])
-	}
-	return os.WriteFile(path, []byte(b.String()), 0o600)
 }
 
 // services runs the API and the task server until ctx ends or one of them
