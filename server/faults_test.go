@@ -340,3 +340,119 @@ func lastAnswers(as []answer, n int) string {
 	}
 	return b.String()
 }
+
+// Faults (issue 12): SIGTERM drains in-flight requests. A request blocked
+// on a lock the test holds is in flight when the context ends (what main
+// does on SIGTERM): the listener closes at once (new connections are
+// refused), the request completes with its 200 once the lock is released,
+// and only then does run return. Past SHUTDOWN_TIMEOUT a request still in
+// flight is cut off, its statement cancelled, and run returns all the same.
+func TestHardening_Faults_SIGTERMDrainsInFlight(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, drain string
+		completes   bool // the in-flight request finishes within the drain
+	}{
+		{"in-flight request completes", "15s", true},
+		{"past SHUTDOWN_TIMEOUT it is cut off", "300ms", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			d := dbtest.NewDB(t)
+			super := d.SuperPool(t)
+			wid, _ := faultFixture(t, super)
+			base, stop, _ := startServer(t, map[string]string{
+				"DATABASE_URL": d.RoleURL(dbtest.RoleAPI), "SECRET_KEY": faultSecret, "APP_ENV": "test",
+				"LOG_LEVEL": "warn", "SHUTDOWN_TIMEOUT": tc.drain,
+			})
+			ctx := context.Background()
+			lock, err := super.Begin(ctx) // readers of schools wait until it ends
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer func() { _ = lock.Rollback(ctx) }()
+			if _, err := lock.Exec(ctx, `LOCK TABLE schools IN ACCESS EXCLUSIVE MODE`); err != nil {
+				t.Fatal(err)
+			}
+			type result struct {
+				status int
+				body   string
+				err    error
+			}
+			inflight := make(chan result, 1)
+			go func() {
+				client := &http.Client{Timeout: hangBound + 10*time.Second}
+				req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+"/v1/school/"+wid.String()+"/exists", nil)
+				resp, err := client.Do(req)
+				if err != nil {
+					inflight <- result{err: err}
+					return
+				}
+				b, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				inflight <- result{status: resp.StatusCode, body: strings.TrimSpace(string(b))}
+			}()
+			apiWaiters := func(extra string) int {
+				var n int
+				if err := super.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
+					WHERE datname = $1 AND application_name = 'huey-api'`+extra, d.Name).Scan(&n); err != nil {
+					t.Fatal(err)
+				}
+				return n
+			}
+			eventually(t, "the request waits on the lock", func() bool { return apiWaiters(` AND wait_event_type = 'Lock'`) == 1 })
+
+			stopped := make(chan error, 1)
+			go func() { stopped <- stop() }() // SIGTERM
+			addr := strings.TrimPrefix(base, "http://")
+			eventually(t, "new connections are refused", func() bool {
+				c, err := net.DialTimeout("tcp", addr, time.Second)
+				if err == nil {
+					c.Close()
+				}
+				return err != nil
+			})
+
+			if tc.completes {
+				select {
+				case err := <-stopped:
+					t.Fatalf("run returned (%v) with a request in flight", err)
+				case r := <-inflight:
+					t.Fatalf("the in-flight request ended before its lock was released: %+v", r)
+				default:
+				}
+				if err := lock.Rollback(ctx); err != nil {
+					t.Fatal(err)
+				}
+				if r := <-inflight; r.err != nil || r.status != http.StatusOK || r.body != "true" {
+					t.Fatalf("in-flight request: %+v, want 200 true", r)
+				}
+			} else if r := <-inflight; r.err == nil && r.status == http.StatusOK { // the lock is still held
+				t.Fatalf("in-flight request answered %+v past the drain while its lock was held", r)
+			}
+			select {
+			case err := <-stopped:
+				if err != nil {
+					t.Fatalf("run: %v", err)
+				}
+			case <-time.After(hangBound):
+				t.Fatal("run did not return after the drain")
+			}
+			// The server's connections are gone: the cut-off statement was
+			// cancelled, the pool closed.
+			eventually(t, "the server's sessions end", func() bool { return apiWaiters("") == 0 })
+		})
+	}
+}
+
+// eventually waits (bounded, generously) until cond holds.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(hangBound)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within %s", what, hangBound)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
