@@ -52,13 +52,18 @@ var (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout); err != nil {
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, nil); err != nil {
 		fmt.Fprintln(os.Stderr, "server:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+// run runs the command of args until ctx ends. The server listens on ln, or
+// on $PORT when ln is nil (main); run closes ln.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer, ln net.Listener) error {
+	if ln != nil {
+		defer ln.Close()
+	}
 	if len(args) > 0 && args[0] == "migrate" {
 		return migrateCmd(ctx, args[1:], getenv, stdout)
 	}
@@ -122,7 +127,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		WriteTimeout:      2 * time.Minute,
 		IdleTimeout:       2 * time.Minute,
 	}
-	return serve(ctx, srv, logger, cfg)
+	if ln == nil {
+		if ln, err = net.Listen("tcp", srv.Addr); err != nil {
+			return fmt.Errorf("listen on %s: %w", srv.Addr, err)
+		}
+	}
+	return serve(ctx, srv, ln, logger, cfg)
 }
 
 // firebaseVerifier builds the Firebase ID token verifier. Verifying needs no
@@ -141,13 +151,12 @@ func firebaseVerifier(ctx context.Context, cfg config.Config) (api.FirebaseVerif
 	return client, nil
 }
 
-// serve listens until ctx ends (SIGINT/SIGTERM), then lets in-flight requests
-// finish for up to 20 s before closing.
-func serve(ctx context.Context, srv *http.Server, logger *slog.Logger, cfg config.Config) error {
-	ln, err := net.Listen("tcp", srv.Addr)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", srv.Addr, err)
-	}
+// serve answers on ln until ctx ends (SIGINT/SIGTERM). Then it stops
+// accepting connections and lets in-flight requests finish for up to
+// cfg.ShutdownTimeout (SHUTDOWN_TIMEOUT); connections still busy after that
+// are closed, which cancels their requests' contexts (their statements are
+// cancelled and their transactions roll back).
+func serve(ctx context.Context, srv *http.Server, ln net.Listener, logger *slog.Logger, cfg config.Config) error {
 	logger.Info("listening", slog.String("addr", ln.Addr().String()), slog.String("version", version), slog.Any("config", cfg))
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -156,11 +165,17 @@ func serve(ctx context.Context, srv *http.Server, logger *slog.Logger, cfg confi
 		return err
 	case <-ctx.Done():
 	}
-	logger.Info("shutting down")
-	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 20*time.Second)
+	drain := cfg.ShutdownTimeout
+	if drain <= 0 {
+		drain = config.DefaultShutdownTimeout
+	}
+	logger.Info("shutting down", slog.Duration("drain", drain))
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), drain)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
+		logger.Warn("in-flight requests outlived the drain; closing their connections",
+			slog.Duration("drain", drain), slog.String("error", err.Error()))
+		_ = srv.Close()
 	}
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err

@@ -25,7 +25,7 @@ func envOf(m map[string]string) func(string) string { return func(k string) stri
 
 func TestStartWithoutDatabaseSaysWhatToSet(t *testing.T) {
 	t.Parallel()
-	err := run(context.Background(), nil, envOf(map[string]string{"SECRET_KEY": strings.Repeat("k", 32)}), io.Discard)
+	err := run(context.Background(), nil, envOf(map[string]string{"SECRET_KEY": strings.Repeat("k", 32)}), io.Discard, nil)
 	if err == nil || strings.Count(err.Error(), "\n") > 0 || !strings.Contains(err.Error(), "DATABASE_URL is not set") {
 		t.Fatalf("want one line naming DATABASE_URL, got %v", err)
 	}
@@ -37,7 +37,7 @@ func TestMigrateCommand(t *testing.T) {
 	env := envOf(map[string]string{"MIGRATION_DATABASE_URL": d.SuperuserURL(), "DATABASE_URL": d.RoleURL(dbtest.RoleAPI)})
 	ctx := context.Background()
 	var out bytes.Buffer
-	if err := run(ctx, []string{"migrate", "status"}, env, &out); err != nil {
+	if err := run(ctx, []string{"migrate", "status"}, env, &out, nil); err != nil {
 		t.Fatal(err)
 	}
 	files, _ := schema.Dir().Files()
@@ -45,21 +45,21 @@ func TestMigrateCommand(t *testing.T) {
 		t.Fatalf("status before: %s", out.String())
 	}
 	out.Reset()
-	if err := run(ctx, []string{"migrate"}, env, &out); err != nil {
+	if err := run(ctx, []string{"migrate"}, env, &out, nil); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(out.String(), fmt.Sprintf("applied %d migration(s)", len(files))) {
 		t.Fatalf("migrate: %s", out.String())
 	}
 	out.Reset()
-	if err := run(ctx, []string{"migrate"}, env, &out); err != nil || !strings.Contains(out.String(), "up to date") {
+	if err := run(ctx, []string{"migrate"}, env, &out, nil); err != nil || !strings.Contains(out.String(), "up to date") {
 		t.Fatalf("second migrate: %v %s", err, out.String())
 	}
 	out.Reset()
-	if err := run(ctx, []string{"migrate", "status"}, env, &out); err != nil || !strings.Contains(out.String(), "0 pending") {
+	if err := run(ctx, []string{"migrate", "status"}, env, &out, nil); err != nil || !strings.Contains(out.String(), "0 pending") {
 		t.Fatalf("status after: %v %s", err, out.String())
 	}
-	if err := run(ctx, []string{"migrate", "sideways"}, env, io.Discard); err == nil {
+	if err := run(ctx, []string{"migrate", "sideways"}, env, io.Discard, nil); err == nil {
 		t.Fatal("unknown migrate command accepted")
 	}
 }
@@ -78,11 +78,10 @@ func TestGracefulShutdown(t *testing.T) {
 		t.Fatal(err)
 	}
 	srv.Addr = ln.Addr().String()
-	ln.Close()
 	ctx, cancel := context.WithCancel(context.Background())
 	served := make(chan error, 1)
 	go func() {
-		served <- serve(ctx, srv, slog.New(slog.NewJSONHandler(io.Discard, nil)), config.Config{})
+		served <- serve(ctx, srv, ln, slog.New(slog.NewJSONHandler(io.Discard, nil)), config.Config{})
 	}()
 	var resp *http.Response
 	got := make(chan error, 1)

@@ -71,6 +71,10 @@ type config struct {
 	openAI                      *labels.OpenAI
 	appURL                      string
 	cloudRunRevision            string
+	// shutdownTimeout is how long tasks in flight may run after SIGTERM
+	// (SHUTDOWN_TIMEOUT, default 9s: Cloud Run kills 10 s after SIGTERM);
+	// a task cut off rolls back and is delivered again.
+	shutdownTimeout time.Duration
 }
 
 // defaultActorID is the background-work account migration 009 seeds: the
@@ -187,6 +191,12 @@ func loadConfig(getenv func(string) string) (config, error) {
 	}
 	c.appURL = getenv("HUEY_BOOKS_APP_URL")
 	c.cloudRunRevision = getenv("K_REVISION")
+	c.shutdownTimeout = 9 * time.Second
+	if v := strings.TrimSpace(getenv("SHUTDOWN_TIMEOUT")); v != "" {
+		if c.shutdownTimeout, err = time.ParseDuration(v); err != nil || c.shutdownTimeout < 100*time.Millisecond {
+			errs = append(errs, fmt.Errorf("SHUTDOWN_TIMEOUT=%q: want a duration of at least 100ms, such as 9s", v))
+		}
+	}
 	return c, errors.Join(errs...)
 }
 
@@ -313,12 +323,17 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 		return err
 	case <-ctx.Done():
 	}
-	// Tasks in flight finish (the queue retries what does not).
+	// Tasks in flight finish within the drain; one still running after it
+	// has its connection closed, so its transaction rolls back and the
+	// queue delivers it again (exactly-once effects, README).
 	stopBG()
-	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	logger.Info("shutting down", slog.Duration("drain", cfg.shutdownTimeout))
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.shutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
+		logger.Warn("tasks in flight outlived the drain; closing their connections",
+			slog.Duration("drain", cfg.shutdownTimeout), slog.String("error", err.Error()))
+		_ = srv.Close()
 	}
 	wg.Wait()
 	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {

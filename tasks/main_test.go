@@ -86,6 +86,7 @@ func TestConfigAuthenticatesCallers(t *testing.T) {
 		{"production with OIDC", with("APP_ENV", "production", "WRIVETED_INTERNAL_API", "https://internal.example.org"), ""},
 		{"bad interval", with("INTERNAL_TASK_SECRET", strings.Repeat("t", 32), "TASK_DISPATCH_INTERVAL", "soon"), "TASK_DISPATCH_INTERVAL"},
 		{"bad actor", with("INTERNAL_TASK_SECRET", strings.Repeat("t", 32), "TASK_SERVICE_ACCOUNT_ID", "gpt"), "TASK_SERVICE_ACCOUNT_ID"},
+		{"bad shutdown timeout", with("INTERNAL_TASK_SECRET", strings.Repeat("t", 32), "SHUTDOWN_TIMEOUT", "1ms"), "SHUTDOWN_TIMEOUT"},
 		{"bad internal URL", with("INTERNAL_TASK_SECRET", strings.Repeat("t", 32), "WRIVETED_INTERNAL_API", "internal"), "WRIVETED_INTERNAL_API"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -96,6 +97,9 @@ func TestConfigAuthenticatesCallers(t *testing.T) {
 				}
 				if cfg.actorID.String() != defaultActorID {
 					t.Errorf("actor %s", cfg.actorID)
+				}
+				if cfg.shutdownTimeout != 9*time.Second {
+					t.Errorf("shutdown timeout %s", cfg.shutdownTimeout)
 				}
 				return
 			}

@@ -45,6 +45,10 @@ type Config struct {
 	// account's slow request cannot hold connections other schools need.
 	StatementTimeout time.Duration
 	RequestTimeout   time.Duration
+	// ShutdownTimeout (SHUTDOWN_TIMEOUT, default 9s) is how long in-flight
+	// requests may run after SIGTERM before their connections are cut:
+	// Cloud Run kills the instance 10 s after SIGTERM.
+	ShutdownTimeout time.Duration
 	// TrustedProxies (TRUSTED_PROXIES, comma-separated CIDRs) are the
 	// networks whose X-Forwarded-For names the client for the class-code
 	// limiter; none: the connecting address is the client's.
@@ -148,11 +152,11 @@ func Load(getenv func(string) string, needSecret bool) (Config, error) {
 	} else if u, err := url.Parse(c.DatabaseURL); err != nil || !u.Query().Has("pool_max_conns") {
 		c.PoolMaxConns = DefaultPoolMaxConns()
 	}
-	c.StatementTimeout, c.RequestTimeout = 10*time.Second, 20*time.Second
+	c.StatementTimeout, c.RequestTimeout, c.ShutdownTimeout = 10*time.Second, 20*time.Second, DefaultShutdownTimeout
 	for _, d := range []struct {
 		name string
 		to   *time.Duration
-	}{{"DATABASE_STATEMENT_TIMEOUT", &c.StatementTimeout}, {"REQUEST_TIMEOUT", &c.RequestTimeout}} {
+	}{{"DATABASE_STATEMENT_TIMEOUT", &c.StatementTimeout}, {"REQUEST_TIMEOUT", &c.RequestTimeout}, {"SHUTDOWN_TIMEOUT", &c.ShutdownTimeout}} {
 		if v := strings.TrimSpace(getenv(d.name)); v != "" {
 			if *d.to, err = time.ParseDuration(v); err != nil || *d.to < 100*time.Millisecond {
 				errs = append(errs, fmt.Errorf("%s=%q: want a duration of at least 100ms, such as 10s", d.name, v))
@@ -179,6 +183,10 @@ func Load(getenv func(string) string, needSecret bool) (Config, error) {
 	}
 	return c, nil
 }
+
+// DefaultShutdownTimeout is the drain after SIGTERM without SHUTDOWN_TIMEOUT:
+// just under the 10 s Cloud Run allows before it kills the instance.
+const DefaultShutdownTimeout = 9 * time.Second
 
 // DefaultPoolMaxConns is the API's pool size without a setting:
 // max(8, 4 × GOMAXPROCS). A request holds a connection only for its round
@@ -224,6 +232,7 @@ func (c Config) LogValue() slog.Value {
 		slog.Int("pool_max_conns", int(c.PoolMaxConns)),
 		slog.Duration("statement_timeout", c.StatementTimeout),
 		slog.Duration("request_timeout", c.RequestTimeout),
+		slog.Duration("shutdown_timeout", c.ShutdownTimeout),
 		slog.String("firebase_project_id", c.FirebaseProjectID),
 		slog.Bool("firebase_emulator", c.FirebaseEmulatorHost != ""),
 		slog.Bool("nielsen", c.Nielsen.APIURL != ""),

@@ -21,7 +21,7 @@ func TestLoadDefaults(t *testing.T) {
 	}
 	if c.Port != 8000 || c.LogLevel != slog.LevelInfo || c.AppEnv != EnvProduction || c.MigrationDatabaseURL != c.DatabaseURL ||
 		c.PrincipalCacheTTL != 5*time.Minute || c.PoolMaxConns != DefaultPoolMaxConns() ||
-		c.StatementTimeout != 10*time.Second || c.RequestTimeout != 20*time.Second {
+		c.StatementTimeout != 10*time.Second || c.RequestTimeout != 20*time.Second || c.ShutdownTimeout != 9*time.Second {
 		t.Fatalf("defaults: %+v", c)
 	}
 }
@@ -56,6 +56,7 @@ func TestLoadRefusesBadSettings(t *testing.T) {
 		"pool size word":         {map[string]string{"DATABASE_URL": "postgres://h/d", "SECRET_KEY": secret, "DATABASE_POOL_SIZE": "many"}, "DATABASE_POOL_SIZE"},
 		"statement timeout word": {map[string]string{"DATABASE_URL": "postgres://h/d", "SECRET_KEY": secret, "DATABASE_STATEMENT_TIMEOUT": "soon"}, "DATABASE_STATEMENT_TIMEOUT"},
 		"statement timeout tiny": {map[string]string{"DATABASE_URL": "postgres://h/d", "SECRET_KEY": secret, "DATABASE_STATEMENT_TIMEOUT": "1ms"}, "DATABASE_STATEMENT_TIMEOUT"},
+		"shutdown timeout word":  {map[string]string{"DATABASE_URL": "postgres://h/d", "SECRET_KEY": secret, "SHUTDOWN_TIMEOUT": "later"}, "SHUTDOWN_TIMEOUT"},
 		"bad proxy":              {map[string]string{"DATABASE_URL": "postgres://h/d", "SECRET_KEY": secret, "TRUSTED_PROXIES": "10.0.0.0/8, proxy"}, "TRUSTED_PROXIES"},
 		"request shorter":        {map[string]string{"DATABASE_URL": "postgres://h/d", "SECRET_KEY": secret, "REQUEST_TIMEOUT": "5s", "DATABASE_STATEMENT_TIMEOUT": "8s"}, "REQUEST_TIMEOUT"},
 	}

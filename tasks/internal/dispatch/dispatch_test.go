@@ -248,7 +248,10 @@ func TestDispatcherKilledTaskIsClaimedAgainAfterItsLease(t *testing.T) {
 	bodies := e.enqueueSMS(t, 3)
 	m := &messenger{}
 	srv := e.server(t, m)
-	dead := &dispatch.Dispatcher{Pool: e.pool, Claims: workerClaims(), Lease: 300 * time.Millisecond,
+	// The lease is long enough that the steps "within the lease" finish
+	// inside it under a loaded `go test -race ./...` (300 ms was not).
+	const lease = 2 * time.Second
+	dead := &dispatch.Dispatcher{Pool: e.pool, Claims: workerClaims(), Lease: lease,
 		Sink: &dispatch.HTTPSink{BaseURL: srv.URL, Secret: secret}}
 	claimed, _, err := dead.Claim(t.Context()) // …and dies
 	if err != nil || len(claimed) != 3 {
@@ -262,7 +265,7 @@ func TestDispatcherKilledTaskIsClaimedAgainAfterItsLease(t *testing.T) {
 	if st, err := next.RunOnce(t.Context()); err != nil || st.Processed != 0 {
 		t.Fatalf("within the lease: %+v %v, want nothing claimed", st, err)
 	}
-	time.Sleep(400 * time.Millisecond)
+	time.Sleep(lease + 100*time.Millisecond)
 	drain(t, next)
 	// At-least-once delivery (a Cloud Tasks retry, a lease that ran out while
 	// the server was still busy) delivers a done task again: answered from
