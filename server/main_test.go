@@ -123,28 +123,28 @@ func TestMigrateTakeoverCommands(t *testing.T) {
 	env := envOf(map[string]string{"MIGRATION_DATABASE_URL": d.URL(o.Owner, o.Password), "DATABASE_URL": d.RoleURL(dbtest.RoleAPI)})
 	files, _ := schema.Dir().Files()
 	var out bytes.Buffer
-	if err := run(ctx, []string{"migrate", "status"}, env, &out); err != nil || !strings.Contains(out.String(), "-baseline "+files[0].Version()) {
+	if err := run(ctx, []string{"migrate", "status"}, env, &out, nil); err != nil || !strings.Contains(out.String(), "-baseline "+files[0].Version()) {
 		t.Fatalf("status of an original: %v %s", err, out.String())
 	}
-	if err := run(ctx, []string{"migrate"}, env, io.Discard); err == nil || !strings.Contains(err.Error(), "-baseline") {
+	if err := run(ctx, []string{"migrate"}, env, io.Discard, nil); err == nil || !strings.Contains(err.Error(), "-baseline") {
 		t.Fatalf("plain migrate of an original: %v", err)
 	}
 	out.Reset()
-	if err := run(ctx, []string{"migrate", "-baseline", files[0].Version(), "-legacy-role", o.Owner}, env, &out); err != nil ||
+	if err := run(ctx, []string{"migrate", "-baseline", files[0].Version(), "-legacy-role", o.Owner}, env, &out, nil); err != nil ||
 		!strings.Contains(out.String(), "drop-legacy-role "+o.Owner) {
 		t.Fatalf("takeover: %v %s", err, out.String())
 	}
-	if err := run(ctx, []string{"migrate", "drop-legacy-role"}, env, io.Discard); err == nil {
+	if err := run(ctx, []string{"migrate", "drop-legacy-role"}, env, io.Discard, nil); err == nil {
 		t.Fatal("drop-legacy-role without a role accepted")
 	}
-	if err := run(ctx, []string{"migrate", "drop-legacy-role", o.Owner}, env, io.Discard); err != nil {
+	if err := run(ctx, []string{"migrate", "drop-legacy-role", o.Owner}, env, io.Discard, nil); err != nil {
 		t.Fatal(err)
 	}
-	if err := run(ctx, []string{"migrate", "release"}, env, io.Discard); err == nil || !strings.Contains(err.Error(), "-owner") {
+	if err := run(ctx, []string{"migrate", "release"}, env, io.Discard, nil); err == nil || !strings.Contains(err.Error(), "-owner") {
 		t.Fatalf("release without -owner: %v", err)
 	}
 	out.Reset()
-	if err := run(ctx, []string{"migrate", "release", "-owner", o.Owner}, env, &out); err != nil || !strings.Contains(out.String(), "released") {
+	if err := run(ctx, []string{"migrate", "release", "-owner", o.Owner}, env, &out, nil); err != nil || !strings.Contains(out.String(), "released") {
 		t.Fatalf("release: %v %s", err, out.String())
 	}
 }

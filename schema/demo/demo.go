@@ -110,7 +110,9 @@ VALUES ($1, true, $2, $3, '{"sign_in_provider": "demo"}', now(), now(), $4, fals
 				_, err := tx.Exec(ctx, `INSERT INTO wriveted_admins (id, wriveted_admin_info) VALUES ($1, '{}')`, AdminID)
 				return err
 			},
-			func() error { return user(SchoolAdminID, "SCHOOL_ADMIN", "Sam Principal", "schooladmin@demo.hueybooks.test") },
+			func() error {
+				return user(SchoolAdminID, "SCHOOL_ADMIN", "Sam Principal", "schooladmin@demo.hueybooks.test")
+			},
 			func() error { return user(EducatorID, "EDUCATOR", "Erin Teacher", "educator@demo.hueybooks.test") },
 			func() error {
 				for _, id := range []uuid.UUID{SchoolAdminID, EducatorID} {
