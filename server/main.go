@@ -85,6 +85,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return err
 	}
 	defer pool.Close()
+	latest, err := schema.Latest(schema.Dir())
+	if err != nil {
+		return err
+	}
+	if err := db.CheckServing(ctx, pool, latest, cfg.AllowBypassRLS); err != nil {
+		return err
+	}
 	engine, err := policies.New(ctx)
 	if err != nil {
 		return fmt.Errorf("compile policies: %w", err)

@@ -2,6 +2,7 @@ package db
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"strconv"
@@ -84,4 +85,40 @@ func DatabaseRevision(ctx context.Context, pool *pgxpool.Pool) (string, error) {
 		return "", fmt.Errorf("read database revision: %w", err)
 	}
 	return rev, nil
+}
+
+// CheckServing refuses to serve a database this binary cannot serve safely
+// (issue 14), with one line saying what to do:
+//   - not migrated, or behind: its latest applied migration is older than
+//     latest (the binary's newest migration) — run `server migrate`. A
+//     database ahead of the binary is served (a rolling deploy migrates
+//     before the old revision stops);
+//   - the login is a superuser or has BYPASSRLS: row security would not bind
+//     it — unless allowBypass (ALLOW_BYPASSRLS=1, for a documented reason).
+func CheckServing(ctx context.Context, pool *pgxpool.Pool, latest string, allowBypass bool) error {
+	var (
+		login          string
+		super, bypass  bool
+		schemaMigrated bool
+	)
+	// The catalogue only, before any claims: the app role may not exist yet.
+	err := pool.QueryRow(ctx, `SELECT session_user, r.rolsuper, r.rolbypassrls, to_regprocedure('huey.database_revision()') IS NOT NULL
+FROM pg_catalog.pg_roles r WHERE r.rolname = session_user`).Scan(&login, &super, &bypass, &schemaMigrated)
+	if err != nil {
+		return fmt.Errorf("check the database: %w", err)
+	}
+	if (super || bypass) && !allowBypass {
+		return fmt.Errorf("refusing to serve: the database login %q is a superuser or has BYPASSRLS, so row-level security would not bind it; use the huey_api login (set ALLOW_BYPASSRLS=1 only if you must, and know why)", login)
+	}
+	if !schemaMigrated {
+		return errors.New("refusing to serve: the database is not migrated (no huey schema); run `server migrate` first (or `server migrate -baseline …` for a database of the original service)")
+	}
+	rev, err := DatabaseRevision(ctx, pool)
+	if err != nil {
+		return err
+	}
+	if rev == "development" || rev < latest {
+		return fmt.Errorf("refusing to serve: the database is at migration %s but this binary needs %s; run `server migrate` first", rev, latest)
+	}
+	return nil
 }

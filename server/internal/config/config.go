@@ -56,6 +56,9 @@ type Config struct {
 	FirebaseProjectID    string
 	FirebaseEmulatorHost string
 	CloudRunRevision     string
+	// AllowBypassRLS (ALLOW_BYPASSRLS=1) lets the API serve through a login
+	// that is a superuser or has BYPASSRLS; refused otherwise (issue 14).
+	AllowBypassRLS bool
 	// Nielsen is the metadata provider of GET /v1/hydrate/{isbn}
 	// (NIELSEN_API_URL, NIELSEN_CLIENT_ID, NIELSEN_PASSWORD); an empty
 	// APIURL means none (the route answers 503).
@@ -76,6 +79,7 @@ func Load(getenv func(string) string, needSecret bool) (Config, error) {
 		FirebaseProjectID:    getenv("FIREBASE_PROJECT_ID"),
 		FirebaseEmulatorHost: getenv("FIREBASE_AUTH_EMULATOR_HOST"),
 		CloudRunRevision:     getenv("K_REVISION"),
+		AllowBypassRLS:       getenv("ALLOW_BYPASSRLS") == "1",
 		Nielsen: Nielsen{APIURL: strings.TrimSpace(getenv("NIELSEN_API_URL")), ClientID: getenv("NIELSEN_CLIENT_ID"),
 			Password: getenv("NIELSEN_PASSWORD")},
 	}
