@@ -112,6 +112,13 @@ type dList struct {
 	name         string
 }
 
+// dSacrifice is a resource of the fixture that the last phase deletes, as an
+// account the oracle allows, and then looks for (404).
+type dSacrifice struct {
+	op, name, path string
+	allow          func(who *dAccount) bool
+}
+
 type dEvent struct {
 	title  string
 	school int64
@@ -120,6 +127,7 @@ type dEvent struct {
 
 type dWorld struct {
 	v           *env
+	sacrificial []dSacrifice // deleted by an allowed account after every other check
 	accounts    []*dAccount
 	schools     []*dSchool
 	schoolByID  map[int64]*dSchool
@@ -189,7 +197,7 @@ func newDiffWorld(t *testing.T, r *rand.Rand) *dWorld {
 		w.collections = append(w.collections, c)
 		return c
 	}
-	list := func(name, typ, sharing string, owner *dUser, sch int64, slug *string) {
+	list := func(name, typ, sharing string, owner *dUser, sch int64, slug *string) *dList {
 		l := &dList{typ: typ, sharing: sharing, school: sch, name: name}
 		var u *uuid.UUID
 		var s *int64
@@ -201,6 +209,7 @@ func newDiffWorld(t *testing.T, r *rand.Rand) *dWorld {
 		}
 		l.id = blList(t, v, name, typ, sharing, u, s, slug, work())
 		w.lists = append(w.lists, l)
+		return l
 	}
 	evSeq := 0
 	event := func(title string, sch int64, u uuid.UUID) {
@@ -285,6 +294,23 @@ func newDiffWorld(t *testing.T, r *rand.Rand) *dWorld {
 		event(name+" student reviewed", s.ID, students[0].id)
 		event(name+" educator logged in", s.ID, ed.id)
 		event("Reader timeline event: Reading logged", s.ID, students[0].id)
+
+		// Sacrificial resources: read and refused like the others, then
+		// deleted by an allowed account in the last phase.
+		cls := &dClass{id: v.class(s.school, name+" spare class"), school: s.ID, name: name + " spare class"}
+		s.classes, w.classes = append(s.classes, cls), append(w.classes, cls)
+		w.sacrificial = append(w.sacrificial, dSacrifice{op: "DELETE /class/{id}", name: cls.name,
+			path: "/v1/class/" + cls.id.String(), allow: func(who *dAccount) bool {
+				return may(who, "delete", classACL(cls)) && may(who, "update", schoolACL(cls.school))
+			}})
+		for _, l := range []*dList{list(name+" spare school list", "SCHOOL", "PRIVATE", nil, s.ID, nil),
+			list(fmt.Sprintf("t%d spare student list", i), "PERSONAL", "PRIVATE", students[0], 0, nil)} {
+			w.sacrificial = append(w.sacrificial, dSacrifice{op: "DELETE /list/{id}", name: l.name,
+				path: "/v1/list/" + l.id.String(), allow: func(who *dAccount) bool { return may(who, "delete", listACL(l)) }})
+		}
+		c := collection(nil, students[0], fmt.Sprintf("t%d spare student books", i), 1)
+		w.sacrificial = append(w.sacrificial, dSacrifice{op: "DELETE /collection/{id}", name: c.name,
+			path: "/v1/collection/" + c.id.String(), allow: func(who *dAccount) bool { return may(who, "delete", collectionACL(c)) }})
 	}
 
 	// Global readers, the parent and the supporter.
@@ -872,7 +898,8 @@ func TestHardening_CrossTenantDifferential(t *testing.T) {
 		len(w.schools), len(w.accounts), len(w.users), len(w.collections), len(w.items), len(w.classes), len(w.lists),
 		len(w.events), time.Since(start).Round(time.Millisecond))
 
-	// Draw the checks: about one in five a write.
+	// Draw the checks: about one in five a write, and two thirds of the
+	// refused draws put back so that allowed answers are checked too.
 	gens := diffGenerators()
 	var reads, writes []dGen
 	for _, g := range gens {
@@ -891,7 +918,7 @@ func TestHardening_CrossTenantDifferential(t *testing.T) {
 		}
 		g := pick(r, pool)
 		c, ok := g.make(w, who, r)
-		if !ok {
+		if !ok || (!c.allow && r.IntN(3) > 0) { // most draws are refusals: keep a third of them
 			continue
 		}
 		c.op, c.who = g.op, who
@@ -972,6 +999,37 @@ func TestHardening_CrossTenantDifferential(t *testing.T) {
 	run(readChecks)
 	run(writeChecks)
 
+	// Last, the allowed deletes: each sacrificial resource deleted by an
+	// account the oracle allows (2xx), then gone for an admin (404).
+	var admin *dAccount
+	for _, a := range w.accounts {
+		if a.kind == kAdmin {
+			admin = a
+		}
+	}
+	var deleteChecks []dCheck
+	for _, sc := range w.sacrificial {
+		var allowed []*dAccount
+		for _, a := range w.accounts {
+			if sc.allow(a) {
+				allowed = append(allowed, a)
+			}
+		}
+		if len(allowed) == 0 {
+			t.Errorf("the oracle lets no account delete %s", sc.name)
+			continue
+		}
+		path := sc.path
+		deleteChecks = append(deleteChecks, dCheck{op: sc.op + " (allowed)", who: pick(r, allowed), res: sc.name,
+			method: http.MethodDelete, path: path, allow: true, verify: func([]byte) []string {
+				if code, body := w.send(&dCheck{who: admin, method: http.MethodGet, path: path}); code != http.StatusNotFound {
+					return []string{fmt.Sprintf("still there after its deletion: GET as admin %d %.200s", code, body)}
+				}
+				return nil
+			}})
+	}
+	run(deleteChecks)
+
 	total := int(done.Load())
 	ops := make([]string, 0, len(perOp))
 	for op := range perOp {
@@ -980,9 +1038,9 @@ func TestHardening_CrossTenantDifferential(t *testing.T) {
 	slices.Sort(ops)
 	var summary strings.Builder
 	for _, op := range ops {
-		fmt.Fprintf(&summary, "\n  %-28s %6d checks, %6d expected allowed", op, perOp[op], allowedOps[op])
+		fmt.Fprintf(&summary, "\n  %-34s %6d checks, %6d expected allowed", op, perOp[op], allowedOps[op])
 	}
-	t.Logf("%d checks (%d reads, %d writes) in %s:%s", total, len(readChecks), len(writeChecks),
+	t.Logf("%d checks (%d reads, %d writes, %d allowed deletes) in %s:%s", total, len(readChecks), len(writeChecks), len(deleteChecks),
 		time.Since(start).Round(time.Millisecond), summary.String())
 	for k, n := range known {
 		t.Logf("known difference %q (%s): %d", k, diffKnown[k], n)
