@@ -880,8 +880,11 @@ func diffEnvInt(t *testing.T, name string, def int64) int64 {
 	return n
 }
 
+// Not t.Parallel: its four workers keep both cores of a small machine busy
+// for its ~20 s, and this package's deadline tests (R3: a request served
+// within 300 ms) should not be measured under that load; run sequentially, it
+// finishes before the parallel tests start.
 func TestHardening_CrossTenantDifferential(t *testing.T) {
-	t.Parallel()
 	start := time.Now()
 	seed := diffEnvInt(t, "DIFF_SEED", time.Now().UnixNano())
 	nChecks := int(diffEnvInt(t, "DIFF_CHECKS", diffMinChecks))
