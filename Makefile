@@ -26,6 +26,10 @@ build: ## build the server and tasks binaries into .data/bin
 test: firebase-emulator-deps ## run every test (Go, Rego, RLS) with the race detector; starts its own Postgres and Firebase Auth emulator
 	go test -race ./...
 
+.PHONY: soak
+soak: ## run the cross-tenant differential test longer (DIFF_CHECKS, default 200000)
+	DIFF_CHECKS=$${DIFF_CHECKS:-200000} go test -race -timeout 60m -count=1 -v -run '^TestHardening_CrossTenantDifferential$$' ./server/internal/api
+
 .PHONY: firebase-emulator-deps
 firebase-emulator-deps: scripts/firebase-emulator/node_modules/.package-lock.json ## install the pinned firebase-tools (Auth emulator for the tests)
 
