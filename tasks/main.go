@@ -27,6 +27,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/wriveted/huey-api/schema"
 	"github.com/wriveted/huey-api/schema/db"
 	"github.com/wriveted/huey-api/tasks/hydrate"
 	"github.com/wriveted/huey-api/tasks/internal/cloudq"
@@ -104,7 +105,13 @@ func loadConfig(getenv func(string) string) (config, error) {
 	}
 	c.appEnv = strings.ToLower(strings.TrimSpace(getenv("APP_ENV")))
 	if c.appEnv == "" {
-		c.appEnv = "production" // as the API: development is opted into (make run sets it)
+		// Unset: production on Cloud Run (K_SERVICE) or with Cloud Tasks
+		// configured; development otherwise, so `go run ./tasks` on a laptop
+		// asks for the local queue's secret, not for Google's settings.
+		c.appEnv = "development"
+		if getenv("K_SERVICE") != "" || getenv("GCP_CLOUD_TASKS_NAME") != "" {
+			c.appEnv = "production"
+		}
 	}
 	if c.appEnv != "development" && c.appEnv != "test" && c.appEnv != "production" {
 		errs = append(errs, fmt.Errorf("APP_ENV=%q: want development, test or production", c.appEnv))
@@ -247,6 +254,13 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 		return err
 	}
 	defer pool.Close()
+	latest, err := schema.Latest(schema.Dir())
+	if err != nil {
+		return err
+	}
+	if err := db.CheckServing(ctx, pool, latest, getenv("ALLOW_BYPASSRLS") == "1"); err != nil {
+		return err
+	}
 	if err := checkActor(ctx, pool, cfg.actorID); err != nil {
 		return err
 	}
