@@ -11,16 +11,21 @@ BIN     := .data/bin
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
 
+SEED ?= demo
+
 .PHONY: run
-run: build ## start Postgres (private, under ./.data) + API (:8000) + task server (:8001); Ctrl-C stops all
-	@exec $(BIN)/run-local -server $(BIN)/server -tasks $(BIN)/tasks
+run: build ## start Postgres (private, under ./.data) + API (:8000) + task server (:8001) with a demo school and tokens; SEED=none skips the demo; Ctrl-C stops all
+	@exec $(BIN)/run-local -server $(BIN)/server -tasks $(BIN)/tasks -seed $(SEED)
 
 .PHONY: build
 build: ## build the server and tasks binaries into .data/bin
 	@mkdir -p $(BIN)
-	go build -ldflags "$(LDFLAGS)" -o $(BIN)/server ./server
-	go build -ldflags "$(LDFLAGS)" -o $(BIN)/tasks ./tasks
-	go build -o $(BIN)/run-local ./scripts/run-local
+	@echo "make: building the API server (the first build takes a few minutes on a small machine; later ones seconds)…"
+	@go build -ldflags "$(LDFLAGS)" -o $(BIN)/server ./server
+	@echo "make: building the task server…"
+	@go build -ldflags "$(LDFLAGS)" -o $(BIN)/tasks ./tasks
+	@echo "make: building the launcher…"
+	@go build -o $(BIN)/run-local ./scripts/run-local
 
 .PHONY: test
 test: firebase-emulator-deps ## run every test (Go, Rego, RLS) with the race detector; starts its own Postgres and Firebase Auth emulator

@@ -23,6 +23,8 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -38,8 +40,10 @@ import (
 	"github.com/wriveted/huey-api/schema"
 	"github.com/wriveted/huey-api/schema/catalog/importcsv"
 	"github.com/wriveted/huey-api/schema/db"
+	"github.com/wriveted/huey-api/schema/demo"
 	"github.com/wriveted/huey-api/schema/pglocal"
 	"github.com/wriveted/huey-api/scripts/internal/devenv"
+	"github.com/wriveted/huey-api/server/auth"
 )
 
 const database = "huey"
@@ -48,10 +52,15 @@ func main() {
 	serverBin := flag.String("server", ".data/bin/server", "the API server binary")
 	tasksBin := flag.String("tasks", ".data/bin/tasks", "the task server binary")
 	dataDir := flag.String("data", ".data", "where the private cluster and secrets live")
+	seed := flag.String("seed", envOr("SEED", "demo"), "`demo`: seed a demo school and one account of each kind on the private database and print their tokens; `none`: skip")
 	flag.Parse()
+	if *seed != "demo" && *seed != "none" {
+		fmt.Fprintf(os.Stderr, "run-local: SEED=%q: want demo or none\n", *seed)
+		os.Exit(2)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, *serverBin, *tasksBin, *dataDir); err != nil {
+	if err := run(ctx, *serverBin, *tasksBin, *dataDir, *seed == "demo"); err != nil {
 		fmt.Fprintln(os.Stderr, "run-local:", err)
 		os.Exit(1)
 	}
@@ -66,8 +75,13 @@ type secrets struct {
 
 var loginRoles = devenv.LoginRoles
 
-func run(ctx context.Context, serverBin, tasksBin, dataDir string) error {
+func run(ctx context.Context, serverBin, tasksBin, dataDir string, seedDemo bool) error {
 	env := map[string]string{"APP_ENV": "development"}
+	ports, err := freePorts()
+	if err != nil {
+		return err
+	}
+	var seeded *demo.Result
 	var cluster *pglocal.Cluster
 	if os.Getenv("DATABASE_URL") == "" && os.Getenv("SQLALCHEMY_DATABASE_URI") == "" {
 		var err error
@@ -102,6 +116,16 @@ func run(ctx context.Context, serverBin, tasksBin, dataDir string) error {
 		if err := seedBooks(ctx, env["STAFF_DATABASE_URL"]); err != nil {
 			say("%v; the catalogue starts empty (the next run tries again)", err)
 		}
+		if seedDemo {
+			r, err := demo.Seed(ctx, cluster.SuperuserURL(database))
+			if err != nil {
+				return err
+			}
+			if r.Created {
+				say("seeded the demo school (%d books in its collection) and one account of each kind (SEED=none skips this)", r.BookCount)
+			}
+			seeded = &r
+		}
 	} else {
 		u, err := db.URLFromEnv(os.Getenv)
 		if err != nil {
@@ -115,7 +139,7 @@ func run(ctx context.Context, serverBin, tasksBin, dataDir string) error {
 			return err
 		}
 	}
-	return services(ctx, serverBin, tasksBin, env)
+	return services(ctx, serverBin, tasksBin, env, ports, seeded)
 }
 
 func startCluster(dataDir string) (*pglocal.Cluster, error) {
@@ -261,16 +285,10 @@ func loadSecrets(path string) (secrets, error) {
 
 // services runs the API and the task server until ctx ends or one of them
 // exits, then stops the other.
-func services(ctx context.Context, serverBin, tasksBin string, env map[string]string) error {
+func services(ctx context.Context, serverBin, tasksBin string, env, ports map[string]string, seeded *demo.Result) error {
 	type proc struct {
 		name string
 		cmd  *exec.Cmd
-	}
-	ports := map[string]string{"api": "8000", "tasks": "8001"}
-	for name := range ports {
-		if p := os.Getenv("PORT_" + strings.ToUpper(name)); p != "" {
-			ports[name] = p
-		}
 	}
 	start := func(name, bin string) (*proc, error) {
 		cmd := exec.Command(bin) // #nosec G204 -- our own binaries
@@ -302,7 +320,7 @@ func services(ctx context.Context, serverBin, tasksBin string, env map[string]st
 			exited <- p.name
 		}()
 	}
-	go announce(ctx, ports["api"], ports["tasks"])
+	go announce(ctx, ports["api"], ports["tasks"], env["SECRET_KEY"], seeded)
 	var failure error
 	select {
 	case <-ctx.Done():
@@ -328,13 +346,57 @@ func services(ctx context.Context, serverBin, tasksBin string, env map[string]st
 	return failure
 }
 
-// announce tells the person at the terminal where things are once the API answers.
-func announce(ctx context.Context, apiPort, tasksPort string) {
-	for range 200 {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://127.0.0.1:"+apiPort+"/v1/version", nil)
-		if resp, err := http.DefaultClient.Do(req); err == nil {
-			resp.Body.Close()
-			say("ready: API http://localhost:%s/v1 (try /v1/version), task server http://localhost:%s; secrets in .data/dev.env; Ctrl-C stops everything", apiPort, tasksPort)
+// freePorts picks the API's and the task server's ports (PORT_API,
+// PORT_TASKS; 8000 and 8001) and checks nothing else listens on them
+// before anything starts.
+func freePorts() (map[string]string, error) {
+	ports := map[string]string{"api": "8000", "tasks": "8001"}
+	for _, name := range []string{"api", "tasks"} {
+		v := "PORT_" + strings.ToUpper(name)
+		if p := os.Getenv(v); p != "" {
+			ports[name] = p
+		}
+		ln, err := net.Listen("tcp", net.JoinHostPort("", ports[name]))
+		if err != nil {
+			what, other := "the API", "8010"
+			if name == "tasks" {
+				what, other = "the task server", "8011"
+			}
+			return nil, fmt.Errorf("port %s (%s) is already in use by another program: stop it, or choose another port, e.g. `%s=%s make run`",
+				ports[name], what, v, other)
+		}
+		_ = ln.Close()
+	}
+	return ports, nil
+}
+
+// ours reports whether url answers as one of our services' /v1/version
+// (200, JSON with version and database_revision) — not some other program
+// on the port.
+func ours(ctx context.Context, url string) bool {
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return false
+	}
+	defer resp.Body.Close()
+	var v struct {
+		Version          *string `json:"version"`
+		DatabaseRevision *string `json:"database_revision"`
+	}
+	return resp.StatusCode == http.StatusOK && json.NewDecoder(resp.Body).Decode(&v) == nil && v.Version != nil && v.DatabaseRevision != nil
+}
+
+// announce tells the person at the terminal where things are once both of
+// our services answer, with a ready-to-paste request per demo account.
+func announce(ctx context.Context, apiPort, tasksPort, secretKey string, seeded *demo.Result) {
+	api, tasks := "http://localhost:"+apiPort, "http://localhost:"+tasksPort
+	for range 600 {
+		if ours(ctx, "http://127.0.0.1:"+apiPort+"/v1/version") && ours(ctx, "http://127.0.0.1:"+tasksPort+"/v1/version") {
+			say("ready: API %s/v1 (docs %s/v1/docs), task server %s; secrets in .data/dev.env; Ctrl-C stops everything", api, api, tasks)
+			if seeded != nil {
+				printDemo(os.Stderr, api, secretKey, seeded)
+			}
 			return
 		}
 		select {
@@ -343,6 +405,42 @@ func announce(ctx context.Context, apiPort, tasksPort string) {
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
+	say("the services did not answer on ports %s and %s within a minute; see their log lines above", apiPort, tasksPort)
+}
+
+// printDemo prints the demo accounts with a token each (valid 24 h) as
+// curl lines.
+func printDemo(w io.Writer, api, secretKey string, r *demo.Result) {
+	keys, err := auth.NewKeys([]byte(secretKey), "")
+	if err != nil {
+		say("cannot sign demo tokens: %v", err)
+		return
+	}
+	fmt.Fprintf(w, "\nDemo school \"Huey Demo School\" (%s): class Room 1, join code %s, student username %s; %d books in its collection.\n",
+		demo.SchoolWID, demo.JoinCode, demo.StudentUsername, r.BookCount)
+	fmt.Fprintln(w, "Tokens valid for 24 h (run `make run` again for new ones):")
+	for _, a := range demo.Accounts {
+		sub := auth.Subject{Kind: auth.KindUser, ID: a.ID}
+		path := "/v1/auth/me"
+		if a.ServiceAccount {
+			sub.Kind = auth.KindServiceAccount
+			path = "/v1/collection/" + demo.CollectionID.String()
+		}
+		tok, err := keys.Sign(sub, 24*time.Hour, time.Now())
+		if err != nil {
+			say("sign a demo token: %v", err)
+			return
+		}
+		fmt.Fprintf(w, "  %-15s curl -H 'Authorization: Bearer %s' %s%s\n", a.Label, tok, api, path)
+	}
+	fmt.Fprintln(w)
+}
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
 }
 
 func say(format string, args ...any) {
