@@ -353,6 +353,9 @@ func startPostgres(t *testing.T, ctx context.Context, root string, db service) s
 	defer initConn.Close(context.Background())
 	ran := 0
 	for _, v := range db.Volumes {
+		if !strings.HasPrefix(v, ".") { // the named data volume
+			continue
+		}
 		src, dst := bindMount(t, root, v)
 		if !strings.HasPrefix(dst, "/docker-entrypoint-initdb.d/") {
 			continue
