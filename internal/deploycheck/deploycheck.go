@@ -231,7 +231,7 @@ func (r *Report) Err() error {
 	if len(r.Errors) == 0 {
 		return nil
 	}
-	return fmt.Errorf("%s: %d configuration error(s): not ready to deploy", r.Service, len(r.Errors))
+	return fmt.Errorf("%d configuration error(s): not ready to deploy", len(r.Errors))
 }
 
 // CloudRunReserved are the names Cloud Run sets itself and refuses in a
