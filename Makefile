@@ -67,6 +67,13 @@ migrate-status: ## list applied and pending migrations
 migrate-hash: ## rewrite schema/migrations/atlas.sum after adding a NEW migration file
 	go run ./scripts/migrate-hash
 
+.PHONY: deploy-check
+deploy-check: ## validate a deployment's environment for both services: API_ENV=docs/deploy/api.env.yaml TASKS_ENV=docs/deploy/tasks.env.yaml [FROM_ENV=1] [CONNECT=1] (docs/deploy-gcp.md)
+	@rc=0; \
+	go run ./server check-config $(foreach f,$(API_ENV),-env $(f)) $(if $(FROM_ENV),-from-env) $(if $(CONNECT),-connect) || rc=1; \
+	go run ./tasks check-config $(foreach f,$(TASKS_ENV),-env $(f)) $(if $(FROM_ENV),-from-env) $(if $(CONNECT),-connect) || rc=1; \
+	exit $$rc
+
 .PHONY: db-reset
 db-reset: ## delete the private development database (./.data/postgres) and its secrets
 	rm -rf .data/postgres .data/secrets.json .data/dev.env

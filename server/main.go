@@ -6,6 +6,8 @@
 //	go run ./server migrate -baseline V [-legacy-role R]   take over a database created by the original service
 //	go run ./server migrate drop-legacy-role R            end the original login's access after the cut-over
 //	go run ./server migrate release -owner R              hand the original's tables back (rollback)
+//	server healthcheck                      exit 0 when this container's API answers GET /v1/version on $PORT
+//	server check-config [-env F] [-connect]  validate a deployment's environment (docs/deploy-gcp.md)
 //
 // Configuration comes from the environment only (README, DECISIONS.md §1).
 // main only wires: config, pool, Server, listen.
@@ -34,6 +36,7 @@ import (
 	"google.golang.org/api/option"
 
 	"github.com/wriveted/huey-api/policies"
+	"github.com/wriveted/huey-api/server/healthcheck"
 
 	"github.com/wriveted/huey-api/schema"
 	"github.com/wriveted/huey-api/schema/db"
@@ -64,11 +67,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if ln != nil {
 		defer ln.Close()
 	}
-	if len(args) > 0 && args[0] == "migrate" {
-		return migrateCmd(ctx, args[1:], getenv, stdout)
-	}
 	if len(args) > 0 {
-		return fmt.Errorf("unknown command %q (want no command, or `migrate`)", args[0])
+		switch args[0] {
+		case "migrate":
+			return migrateCmd(ctx, args[1:], getenv, stdout)
+		case "healthcheck": // the container's health check: GET /v1/version on $PORT
+			return healthcheck.Check(ctx, getenv, 8000)
+		case "check-config":
+			return checkConfig(ctx, args[1:], getenv, stdout)
+		}
+		return fmt.Errorf("unknown command %q (want no command, `migrate`, `healthcheck` or `check-config`)", args[0])
 	}
 	cfg, err := config.Load(getenv, true)
 	if err != nil {

@@ -3,6 +3,7 @@
 // Google Cloud Tasks in production and by the local queue otherwise.
 //
 //	go run ./tasks      serve the internal API on $PORT (default 8001)
+//	tasks healthcheck   the container's health check; tasks check-config: see commands.go
 //
 // Configuration comes from the environment only (README).
 package main
@@ -46,7 +47,7 @@ var (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Getenv, os.Stdout, nil); err != nil {
+	if err := command(ctx, os.Args[1:], os.Getenv, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "tasks:", err)
 		os.Exit(1)
 	}
