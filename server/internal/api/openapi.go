@@ -19,6 +19,8 @@ import (
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
+
+	"github.com/wriveted/huey-api/server/internal/api/docsui"
 )
 
 // The OpenAPI layer: the embedded document, request validation against it
@@ -516,8 +518,11 @@ func enumText(values []any) string {
 // ---------------------------------------------------------------------------
 // The document routes (api.md §0.1).
 
-// docRoutes registers GET /openapi.json, /v1/openapi.json, /v1/docs and
-// /v1/redoc, each validated like every other route.
+// docRoutes registers GET /openapi.json, /v1/openapi.json, /v1/docs,
+// /v1/redoc and the pages' assets, /v1/docs/assets/{file}, each validated
+// like every other route. The pages load nothing from another origin: their
+// scripts and styles are embedded in the binary (package docsui), so they
+// work offline.
 func (s *Server) docRoutes(e *echo.Echo) {
 	body := sync.OnceValues(func() ([]byte, error) { return servedDocument(s.opts.Version) })
 	doc := func(c echo.Context) error {
@@ -535,6 +540,39 @@ func (s *Server) docRoutes(e *echo.Echo) {
 	e.GET("/v1/openapi.json", doc, v)
 	e.GET("/v1/docs", html(swaggerUIPage), v)
 	e.GET("/v1/redoc", html(redocPage), v)
+	e.GET(docsAssets+":file", getDocsAsset, v)
+}
+
+// docsAssets is the path under which the documentation pages' assets are
+// served.
+const docsAssets = "/v1/docs/assets/"
+
+// getDocsAsset serves one embedded asset of the documentation pages. The
+// pages name each asset with its content hash (?h=…), so it may be cached
+// for a year: a new version has a new URL.
+func getDocsAsset(c echo.Context) error {
+	a := docsui.Lookup(c.Param("file"))
+	if a == nil {
+		return echo.ErrNotFound
+	}
+	h := c.Response().Header()
+	etag := `"` + a.Hash + `"`
+	h.Set(echo.HeaderCacheControl, "public, max-age=31536000, immutable")
+	h.Set("ETag", etag)
+	h.Set("X-Content-Type-Options", "nosniff")
+	if c.Request().Header.Get("If-None-Match") == etag {
+		return c.NoContent(http.StatusNotModified)
+	}
+	return c.Blob(http.StatusOK, a.ContentType, a.Body)
+}
+
+// assetURL is the URL the pages use for the asset named name.
+func assetURL(name string) string {
+	a := docsui.Lookup(name)
+	if a == nil {
+		panic("docs page names a missing asset: " + name)
+	}
+	return docsAssets + name + "?h=" + a.Hash
 }
 
 // servedDocument is the document as JSON with info.version set to version
@@ -557,24 +595,27 @@ func servedDocument(version string) ([]byte, error) {
 	return json.Marshal(m)
 }
 
-const swaggerUIPage = `<!DOCTYPE html>
+// swaggerUIPage is /v1/docs. The validator badge is off: it would send the
+// document to validator.swagger.io.
+var swaggerUIPage = `<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Huey Books API - Swagger UI</title>
-<link rel="stylesheet" href="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/swagger-ui.css">
+<link rel="stylesheet" href="` + assetURL("swagger-ui.css") + `">
 </head>
 <body>
 <div id="swagger-ui"></div>
-<script src="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/swagger-ui-bundle.js"></script>
+<script src="` + assetURL("swagger-ui-bundle.js") + `"></script>
 <script>
 window.ui = SwaggerUIBundle({
   url: "/v1/openapi.json",
   dom_id: "#swagger-ui",
   deepLinking: true,
   persistAuthorization: true,
-  presets: [SwaggerUIBundle.presets.apis, SwaggerUIBundle.SwaggerUIStandalonePreset],
+  validatorUrl: null,
+  presets: [SwaggerUIBundle.presets.apis],
   layout: "BaseLayout"
 });
 </script>
@@ -582,7 +623,8 @@ window.ui = SwaggerUIBundle({
 </html>
 `
 
-const redocPage = `<!DOCTYPE html>
+// redocPage is /v1/redoc.
+var redocPage = `<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -592,7 +634,7 @@ const redocPage = `<!DOCTYPE html>
 </head>
 <body>
 <redoc spec-url="/v1/openapi.json"></redoc>
-<script src="https://cdn.jsdelivr.net/npm/redoc@2/bundles/redoc.standalone.js"></script>
+<script src="` + assetURL("redoc.standalone.js") + `"></script>
 </body>
 </html>
 `

@@ -324,8 +324,10 @@ func (rc *responseChecker) do(method, path, token string, body any, want int) *h
 		Status:                 rec.Code, Header: rec.Header(), Body: io.NopCloser(bytes.NewReader(rec.Body.Bytes())),
 		Options: &openapi3filter.Options{
 			IncludeResponseStatus: true, MultiError: true,
-			// kin-openapi decodes no HTML; the status and content type are still checked.
-			ExcludeResponseBody: strings.HasPrefix(rec.Header().Get(echo.HeaderContentType), echo.MIMETextHTML),
+			// kin-openapi decodes no HTML, JavaScript or CSS; the status and
+			// content type are still checked.
+			ExcludeResponseBody: slices.ContainsFunc([]string{echo.MIMETextHTML, "text/javascript", "text/css"},
+				func(p string) bool { return strings.HasPrefix(rec.Header().Get(echo.HeaderContentType), p) }),
 			SchemaValidationOptions: []openapi3.SchemaValidationOption{openapi3.WithStringFormatValidator("uuid",
 				openapi3.NewCallbackValidator(func(s string) error { _, err := uuid.Parse(s); return err }))},
 		},
@@ -360,6 +362,10 @@ func TestOpenAPIResponsesMatchTheDocument(t *testing.T) {
 	rc.do(http.MethodGet, "/v1/docs", "", nil, 200)
 	rc.do(http.MethodGet, "/v1/redoc", "", nil, 200)
 	rc.do(http.MethodGet, "/v1/openapi.json", "", nil, 200)
+	rc.do(http.MethodGet, "/v1/docs/assets/swagger-ui-bundle.js", "", nil, 200)
+	rc.do(http.MethodGet, "/v1/docs/assets/swagger-ui.css", "", nil, 200)
+	rc.do(http.MethodGet, "/v1/docs/assets/redoc.standalone.js.LICENSE.txt", "", nil, 200)
+	rc.do(http.MethodGet, "/v1/docs/assets/nothing.js", "", nil, 404)
 	rc.do(http.MethodGet, "/openapi.json", "", nil, 200)
 
 	for _, tok := range []string{admin, v.userToken(adminID), educator, student, parent, reader, backend} {
