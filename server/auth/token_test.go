@@ -105,6 +105,8 @@ func TestRejections(t *testing.T) {
 		"four parts (F13)":          handMade(hsHeader, payload("wriveted:user-account:"+id+":x", now, now.Add(time.Hour)), sha256.New, secret),
 		"two parts (F13)":           handMade(hsHeader, payload("wriveted:"+id, now, now.Add(time.Hour)), sha256.New, secret),
 		"not a uuid":                handMade(hsHeader, payload("wriveted:user-account:42", now, now.Add(time.Hour)), sha256.New, secret),
+		"padded signature":          handMade(hsHeader, good, sha256.New, secret) + "=",
+		"line break in signature":   handMade(hsHeader, good, sha256.New, secret)[:60] + "\n" + handMade(hsHeader, good, sha256.New, secret)[60:],
 		"garbage":                   "not.a.token",
 		"empty":                     "",
 		"three dots of base64":      "eyJ.eyJ.eyJ",
