@@ -300,9 +300,9 @@ func fuzzBody(f *testing.F, group string) {
 				f.Add(uint8(i), uint8(j), []byte(b))
 			}
 		}
-		f.Add(uint8(i), uint8(0), []byte(`{"name":`))
-		f.Add(uint8(i), uint8(0), []byte(`[{"x":[1e999,-0,18446744073709551616,"\ud83d\ude00",{"":null}]}]`))
 	}
+	f.Add(uint8(0), uint8(0), []byte(`{"name":`))
+	f.Add(uint8(1), uint8(1), []byte(`[{"x":[1e999,-0,18446744073709551616,"\ud83d\ude00",{"":null}]}]`))
 	f.Fuzz(func(t *testing.T, route, who uint8, body []byte) {
 		k := routes[int(route)%len(routes)]
 		r := bodyRoutes[k]
@@ -369,10 +369,8 @@ func FuzzParams(f *testing.F) {
 		"skip=1e3", "limit=%ff", "q=%00", "q=a&q=b&q", "=&&=x"}
 	segs := []string{"{x}", "not-a-uuid", "00000000-0000-0000-0000-000000000000", "9780143782797", "0-7475-3269-9",
 		"-1", "99999999999999999999", hyTreehouse, "%2e%2e", "%252F", "a%20b", "Z" + strings.Repeat("9", 40)}
-	for i := range routes {
-		for j, q := range queries {
-			f.Add(uint8(i), uint8(j%3), segs[j%len(segs)], q)
-		}
+	for i := range routes { // each route once, the seeds spread over them (the baseline is run by every fuzz pass)
+		f.Add(uint8(i), uint8(i%3), segs[i%len(segs)], queries[i%len(queries)])
 	}
 	callers := []string{"admin", "schooladmin A", "student A", "anonymous"}
 	esc := strings.NewReplacer("?", "%3F", "#", "%23", " ", "%20")
