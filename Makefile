@@ -27,15 +27,10 @@ test: firebase-emulator-deps ## run every test (Go, Rego, RLS) with the race det
 	go test -race ./...
 
 FUZZTIME ?= 10s
-FUZZ_PKGS := ./server/auth ./server/internal/api
 
 .PHONY: fuzz
 fuzz: ## run each fuzz target for FUZZTIME (default 10s)
-	@set -e; for pkg in $(FUZZ_PKGS); do \
-	  for t in $$(grep -ho '^func Fuzz[A-Za-z0-9_]*' $$pkg/*_test.go | cut -c6-); do \
-	    echo "fuzz: $$pkg $$t"; go test -run='^$$' -fuzz="^$$t\$$" -fuzztime=$(FUZZTIME) $$pkg; \
-	  done; \
-	done
+	FUZZTIME=$(FUZZTIME) scripts/fuzz.sh
 
 .PHONY: firebase-emulator-deps
 firebase-emulator-deps: scripts/firebase-emulator/node_modules/.package-lock.json ## install the pinned firebase-tools (Auth emulator for the tests)
