@@ -35,6 +35,12 @@ test: firebase-emulator-deps ## run every test (Go, Rego, RLS) with the race det
 soak: ## run the cross-tenant differential test longer (DIFF_CHECKS, default 200000)
 	DIFF_CHECKS=$${DIFF_CHECKS:-200000} go test -race -timeout 60m -count=1 -v -run '^TestHardening_CrossTenantDifferential$$' ./server/internal/api
 
+FUZZTIME ?= 10s
+
+.PHONY: fuzz
+fuzz: ## run each fuzz target for FUZZTIME (default 10s)
+	FUZZTIME=$(FUZZTIME) scripts/fuzz.sh
+
 .PHONY: firebase-emulator-deps
 firebase-emulator-deps: scripts/firebase-emulator/node_modules/.package-lock.json ## install the pinned firebase-tools (Auth emulator for the tests)
 

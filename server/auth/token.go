@@ -152,6 +152,9 @@ func (h *HS256) Verify(raw string, now time.Time) (Token, error) {
 // expiry (with clock skew), the presence of sub, iat and exp, and the
 // subject's form.
 func verify(raw string, now time.Time, key jwt.ParseOption) (Token, error) {
+	if err := canonicalCompact(raw); err != nil {
+		return Token{}, fmt.Errorf("%w: %v", ErrInvalidToken, err)
+	}
 	tok, err := jwt.ParseString(raw,
 		key,
 		jwt.WithValidate(true),
@@ -169,6 +172,30 @@ func verify(raw string, now time.Time, key jwt.ParseOption) (Token, error) {
 		return Token{}, err
 	}
 	return Token{Subject: sub, IssuedAt: tok.IssuedAt(), Expiry: tok.Expiration()}, nil
+}
+
+// canonicalCompact accepts a compact JWS only in its one encoding: three
+// segments of unpadded base64url (RFC 7515 §2) with zero trailing bits. The
+// JWS library also decodes padded, standard-alphabet and line-broken base64
+// and ignores trailing bits, so without this one signed token had many
+// accepted spellings (found by FuzzVerify); tokens we and the original issue
+// are canonical.
+func canonicalCompact(raw string) error {
+	parts := strings.Split(raw, ".")
+	if len(parts) != 3 {
+		return errors.New("not a compact JWS")
+	}
+	for _, p := range parts {
+		for i := 0; i < len(p); i++ {
+			if c := p[i]; !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+				return errors.New("not unpadded base64url")
+			}
+		}
+		if _, err := base64.RawURLEncoding.Strict().DecodeString(p); err != nil {
+			return fmt.Errorf("not canonical base64url: %w", err)
+		}
+	}
+	return nil
 }
 
 // headerAlg reads the `alg` of a compact JWS header without verifying anything.

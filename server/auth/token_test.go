@@ -105,6 +105,8 @@ func TestRejections(t *testing.T) {
 		"four parts (F13)":          handMade(hsHeader, payload("wriveted:user-account:"+id+":x", now, now.Add(time.Hour)), sha256.New, secret),
 		"two parts (F13)":           handMade(hsHeader, payload("wriveted:"+id, now, now.Add(time.Hour)), sha256.New, secret),
 		"not a uuid":                handMade(hsHeader, payload("wriveted:user-account:42", now, now.Add(time.Hour)), sha256.New, secret),
+		"padded signature":          handMade(hsHeader, good, sha256.New, secret) + "=",
+		"line break in signature":   lineBreak(handMade(hsHeader, good, sha256.New, secret)),
 		"garbage":                   "not.a.token",
 		"empty":                     "",
 		"three dots of base64":      "eyJ.eyJ.eyJ",
@@ -120,6 +122,9 @@ func TestRejections(t *testing.T) {
 		})
 	}
 }
+
+// lineBreak puts a line break in a token's signature (base64 decoders skip it).
+func lineBreak(raw string) string { return raw[:len(raw)-10] + "\r\n" + raw[len(raw)-10:] }
 
 func TestShortSecretRefused(t *testing.T) {
 	t.Parallel()

@@ -17,9 +17,9 @@ type cast struct {
 	ids    map[string]uuid.UUID
 }
 
-func newCast(t *testing.T) *cast {
+func newCast(t testing.TB, opts ...envOption) *cast {
 	t.Helper()
-	v := newEnv(t)
+	v := newEnv(t, opts...)
 	c := &cast{v: v, a: v.school("School A", "ACTIVE"), b: v.school("School B", "ACTIVE"),
 		tokens: map[string]string{}, ids: map[string]uuid.UUID{}}
 	users := []struct {
