@@ -32,8 +32,8 @@ func TestHardening_R3_SlowStatementAnswers503AndOthersProceed(t *testing.T) {
 		pool db.PoolOptions
 		opt  func(*api.Options)
 	}{
-		{"statement_timeout", db.PoolOptions{MaxConns: 4, StatementTimeout: 300 * time.Millisecond}, nil},
-		{"request deadline", db.PoolOptions{MaxConns: 4}, func(o *api.Options) { o.RequestTimeout = 300 * time.Millisecond }},
+		{"statement_timeout", db.PoolOptions{MaxConns: 4, StatementTimeout: 2 * time.Second}, nil},
+		{"request deadline", db.PoolOptions{MaxConns: 4}, func(o *api.Options) { o.RequestTimeout = 2 * time.Second }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			pool, err := db.OpenPool(ctx, c.v.db.RoleURL(dbtest.RoleAPI), "hardening-r3", tc.pool)
