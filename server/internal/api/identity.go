@@ -121,6 +121,7 @@ func (s *Server) authenticate(required bool) echo.MiddlewareFunc {
 				if required {
 					return errNotAuthenticated()
 				}
+				coerceBody(c)
 				return next(c)
 			}
 			id, err := s.identify(c.Request().Context(), raw)
@@ -128,6 +129,7 @@ func (s *Server) authenticate(required bool) echo.MiddlewareFunc {
 				return err
 			}
 			c.SetRequest(c.Request().WithContext(withIdentity(c.Request().Context(), id)))
+			coerceBody(c)
 			return next(c)
 		}
 	}
@@ -155,6 +157,7 @@ func (s *Server) authenticateUser() echo.MiddlewareFunc {
 				return httpError(http.StatusBadRequest, "Inactive user")
 			}
 			c.SetRequest(c.Request().WithContext(withIdentity(c.Request().Context(), id)))
+			coerceBody(c)
 			return next(c)
 		}
 	}
