@@ -172,7 +172,7 @@ func TestFeedbackPost(t *testing.T) {
 		"ftp gif":         map[string]any{"event_id": f.readingLog.String(), "comment": "Great reading!", "gif_url": "ftp://gif.example/x"},
 		"no event id":     map[string]any{"comment": "Great reading!", "gif_url": "https://gif.example/x.gif"},
 		"bad event id":    map[string]any{"event_id": "x", "comment": "Great reading!", "gif_url": "https://gif.example/x.gif"},
-		"comment number":  map[string]any{"event_id": f.readingLog.String(), "comment": 12345, "gif_url": "https://gif.example/x.gif"},
+		"comment boolean": map[string]any{"event_id": f.readingLog.String(), "comment": true, "gif_url": "https://gif.example/x.gif"},
 		"no body":         nil,
 		"body not object": []any{1},
 	} {

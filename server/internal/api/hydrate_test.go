@@ -127,7 +127,7 @@ func TestPostHydrateQueuesTasks(t *testing.T) {
 	}
 
 	for _, bad := range []struct{ path, body string }{
-		{"/v1/hydrate", `[1, 2]`}, {"/v1/hydrate", `{"isbns": []}`}, {"/v1/hydrate?limit=x", ``}, {"/v1/hydrate?limit=-1", ``},
+		{"/v1/hydrate", `[true, false]`}, {"/v1/hydrate", `{"isbns": []}`}, {"/v1/hydrate?limit=x", ``}, {"/v1/hydrate?limit=-1", ``},
 	} {
 		var body any
 		if bad.body != "" {

@@ -112,7 +112,9 @@ func loadAccount(ctx context.Context, pool *pgxpool.Pool, sub auth.Subject) (Acc
 
 // authenticate is the standard authentication step (api.md §0.2). With
 // required false (PUBLIC routes) a request without credentials proceeds as
-// anonymous; presented credentials are still verified.
+// anonymous; presented credentials are still verified. Once the caller is
+// known, the request body is coerced as the original's validation did
+// (coerceBody, lax.go).
 func (s *Server) authenticate(required bool) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
@@ -121,6 +123,7 @@ func (s *Server) authenticate(required bool) echo.MiddlewareFunc {
 				if required {
 					return errNotAuthenticated()
 				}
+				coerceBody(c)
 				return next(c)
 			}
 			id, err := s.identify(c.Request().Context(), raw)
@@ -128,6 +131,7 @@ func (s *Server) authenticate(required bool) echo.MiddlewareFunc {
 				return err
 			}
 			c.SetRequest(c.Request().WithContext(withIdentity(c.Request().Context(), id)))
+			coerceBody(c)
 			return next(c)
 		}
 	}
@@ -137,6 +141,7 @@ func (s *Server) authenticate(required bool) echo.MiddlewareFunc {
 // authentication, then a user account that is active. A service account is
 // refused with 403 "API requires a user", an inactive user with 400
 // "Inactive user" (access.md §3), as the original's get_current_active_user.
+// The body is then coerced (coerceBody).
 func (s *Server) authenticateUser() echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
@@ -155,6 +160,7 @@ func (s *Server) authenticateUser() echo.MiddlewareFunc {
 				return httpError(http.StatusBadRequest, "Inactive user")
 			}
 			c.SetRequest(c.Request().WithContext(withIdentity(c.Request().Context(), id)))
+			coerceBody(c)
 			return next(c)
 		}
 	}

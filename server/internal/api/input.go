@@ -63,7 +63,7 @@ func rejectHostileInput(next echo.HandlerFunc) echo.HandlerFunc {
 				}{io.MultiReader(bytes.NewReader(b), rest), r.Body}
 				return next(c)
 			}
-			r.Body = io.NopCloser(bytes.NewReader(b))
+			r.Body = newBufferedBody(b) // read whole: coerceBody may rewrite it
 			if !utf8.Valid(b) || bytes.IndexByte(b, 0) >= 0 || !cleanJSONEscapes(b) {
 				return hostileInput(hostileBodyLoc(b), nil)
 			}

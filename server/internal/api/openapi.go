@@ -442,6 +442,15 @@ func typeProblem(s *openapi3.Schema, loc []any, input any, param bool) validatio
 		}
 	}
 	v := validationError{Loc: loc, Input: input}
+	if !param && input != nil {
+		// A body value lax coercion (lax.go) could not convert: the
+		// entry pydantic gives for it ("ten" is int_parsing, 10.5 is
+		// int_from_float, [] is int_type).
+		if issue := laxIssueFor(typ, input); issue != nil {
+			v.Type, v.Msg = issue.Type, issue.Msg
+			return v
+		}
+	}
 	switch typ {
 	case openapi3.TypeInteger:
 		if param {

@@ -161,7 +161,16 @@ func decodeBody(c echo.Context, v any) error {
 				}
 			}
 			typ, name := pydanticType(te.Type.Kind().String())
-			return errValidation(validationError{Type: typ, Loc: loc, Msg: "Input should be a valid " + name, Input: nil})
+			v := validationError{Type: typ, Loc: loc, Msg: "Input should be a valid " + name, Input: nil}
+			if input, ok := valueAt(b, loc[1:]); ok && input != nil {
+				// What lax coercion could not convert: pydantic's entry
+				// for it ("ten" is int_parsing, 10.5 int_from_float).
+				if issue := laxIssueFor(openAPIType(te.Type.Kind().String()), input); issue != nil {
+					v.Type, v.Msg = issue.Type, issue.Msg
+				}
+				v.Input = input
+			}
+			return errValidation(v)
 		}
 		return errValidation(validationError{Type: "json_invalid", Loc: []any{"body"},
 			Msg: "JSON decode error", Input: nil, Ctx: map[string]any{"error": err.Error()}})
@@ -185,6 +194,52 @@ func pydanticType(kind string) (typ, name string) {
 	default:
 		return "dict_type", "dictionary"
 	}
+}
+
+// openAPIType names a Go kind as an OpenAPI type.
+func openAPIType(kind string) string {
+	switch kind {
+	case "string":
+		return "string"
+	case "bool":
+		return "boolean"
+	case "int", "int64", "int32", "int16", "int8", "uint", "uint64", "uint32", "uint16", "uint8":
+		return "integer"
+	case "float64", "float32":
+		return "number"
+	}
+	return ""
+}
+
+// valueAt is the value at path (object keys; array indexes as digits) in
+// the JSON document b, decoded with UseNumber.
+func valueAt(b []byte, path []any) (any, bool) {
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.UseNumber()
+	var v any
+	if d.Decode(&v) != nil {
+		return nil, false
+	}
+	for _, p := range path {
+		key := fmt.Sprint(p)
+		switch t := v.(type) {
+		case map[string]any:
+			x, ok := t[key]
+			if !ok {
+				return nil, false
+			}
+			v = x
+		case []any:
+			i, err := strconv.Atoi(key)
+			if err != nil || i < 0 || i >= len(t) {
+				return nil, false
+			}
+			v = t[i]
+		default:
+			return nil, false
+		}
+	}
+	return v, true
 }
 
 // enumValue is one member of an enumeration: the stored label and the API value.

@@ -226,7 +226,7 @@ func TestServiceAccountCreateRefusesBadInput(t *testing.T) {
 		"no type":          {map[string]any{"name": "x"}, want{"missing", []any{"body", "type"}}},
 		"bad type":         {map[string]any{"name": "x", "type": "robot"}, want{"enum", []any{"body", "type"}}},
 		"value-like name":  {map[string]any{"name": "x", "type": "Regional"}, want{"enum", []any{"body", "type"}}},
-		"name not string":  {map[string]any{"name": 5, "type": "lms"}, want{"string_type", []any{"body", "name"}}},
+		"name not string":  {map[string]any{"name": true, "type": "lms"}, want{"string_type", []any{"body", "name"}}},
 		"info not object":  {map[string]any{"name": "x", "type": "lms", "info": "text"}, want{"dict_type", []any{"body", "info"}}},
 		"info list":        {map[string]any{"name": "x", "type": "lms", "info": []any{1}}, want{"dict_type", []any{"body", "info"}}},
 		"schools not list": {map[string]any{"name": "x", "type": "lms", "schools": "A"}, want{"list_type", []any{"body", "schools"}}},
@@ -412,7 +412,7 @@ func TestServiceAccountUpdateReplacesSchools(t *testing.T) {
 	}
 	rc.do(http.MethodPut, "/v1/service-account/x", c.tokens["admin"], map[string]any{"name": "x"}, 422)
 	for name, body := range map[string]any{
-		"name type": map[string]any{"name": 1}, "info type": map[string]any{"info": "x"},
+		"name type": map[string]any{"name": true}, "info type": map[string]any{"info": "x"},
 		"school id": map[string]any{"schools": []any{map[string]any{"wriveted_identifier": "x"}}},
 		"NUL":       map[string]any{"name": "\x00"}, "empty": "",
 	} {
