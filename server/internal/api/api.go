@@ -99,7 +99,7 @@ var originRegex = regexp.MustCompile(`^((https://wriveted.*web\.app)|(https://hu
 // New builds the Echo instance with every route and middleware.
 func New(opts Options) *echo.Echo {
 	s := &Server{
-		pool: opts.Pool, logger: opts.Logger, policies: opts.Policies, tokens: opts.Tokens,
+		pool: opts.Pool, logger: opts.Logger, policies: policyErrors{opts.Policies}, tokens: opts.Tokens,
 		verifier: auth.NewVerifyCache(opts.Tokens, verifiedTokenTTL, maxVerifiedTokens),
 		firebase: opts.Firebase, accounts: opts.Accounts,
 		now: opts.Now, opts: opts,
@@ -121,7 +121,9 @@ func New(opts Options) *echo.Echo {
 	e.HTTPErrorHandler = errorHandler(opts.Logger)
 	e.Use(middleware.RequestIDWithConfig(middleware.RequestIDConfig{Generator: newRequestID}))
 	e.Use(requestLogger(opts.Logger))
-	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisablePrintStack: true}))
+	// A panic is answered 500 and logged once, by errorHandler, as
+	// internal_panic with the request id and the panicking goroutine's stack.
+	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true, LogErrorFunc: recovered}))
 	e.Use(middleware.CORSWithConfig(middleware.CORSConfig{
 		AllowOriginFunc: func(origin string) (bool, error) {
 			return slices.Contains(opts.CORSOrigins, origin) || originRegex.MatchString(origin), nil

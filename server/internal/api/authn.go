@@ -50,7 +50,7 @@ func (s *Server) getAuthFirebase(c echo.Context) error {
 		return err
 	}
 	if s.firebase == nil {
-		return httpError(http.StatusServiceUnavailable, "Firebase authentication is not configured")
+		return unavailable("firebase_unconfigured", "Firebase authentication is not configured")
 	}
 	tok, err := s.firebase.VerifyIDToken(ctx, raw)
 	if err != nil {

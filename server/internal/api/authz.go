@@ -66,3 +66,15 @@ func (s *Server) may(ctx context.Context, res policies.Resource, action string) 
 	}
 	return ok, nil
 }
+
+// policyErrors marks every evaluation error of the engine as a policyError,
+// logged as policy_error whichever handler asked.
+type policyErrors struct{ d decider }
+
+func (p policyErrors) Allow(ctx context.Context, in policies.Input) (bool, error) {
+	ok, err := p.d.Allow(ctx, in)
+	if err != nil {
+		return false, &policyError{err}
+	}
+	return ok, nil
+}

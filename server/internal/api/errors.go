@@ -2,16 +2,21 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"syscall"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/labstack/echo/v4"
+
+	"github.com/wriveted/huey-api/schema/db"
 )
 
 // Messages of the original (api.md §0.2–0.3), kept in one place.
@@ -34,11 +39,19 @@ type apiError struct {
 	Status int
 	Detail any
 	Header http.Header
+	// Code is the stable name logged with a 5xx (errorCode); 4xx need none.
+	Code string
 }
 
 func (e *apiError) Error() string { return http.StatusText(e.Status) }
 
 func httpError(status int, detail any) *apiError { return &apiError{Status: status, Detail: detail} }
+
+// unavailable is a 503 the API answers on purpose (a dependency not
+// configured or failing), logged with its stable code.
+func unavailable(code string, detail any) *apiError {
+	return &apiError{Status: http.StatusServiceUnavailable, Detail: detail, Code: code}
+}
 
 // withBearerChallenge adds `WWW-Authenticate: Bearer`, as the original does
 // for missing credentials and permission refusals.
@@ -83,22 +96,31 @@ type detail struct {
 // errorHandler sends every error in the original's shape, `{"detail": …}`.
 // Handlers return errors and never write them. Unexpected errors are logged
 // with the request id and answered with the original's plain-text 500; the
-// private cause never reaches the client.
+// private cause never reaches the client. Every 5xx is logged with the
+// request id (also in the X-Request-Id response header, for support) and a
+// stable code (errorCode; README "5xx error codes in logs").
 func errorHandler(logger *slog.Logger) echo.HTTPErrorHandler {
 	return func(err error, c echo.Context) {
-		if c.Response().Committed {
+		reqAttrs := func(code string) []any {
+			return []any{
+				slog.String("request_id", c.Response().Header().Get(echo.HeaderXRequestID)),
+				slog.String("method", c.Request().Method),
+				slog.String("route", c.Path()),
+				slog.String("code", code),
+			}
+		}
+		if c.Response().Committed { // the status is sent; the cause is still worth a line
+			if code := errorCode(err); code != "request_canceled" {
+				logger.Warn("request failed after the response was sent",
+					append(reqAttrs(code), slog.Int("status", c.Response().Status), slog.String("error", err.Error()))...)
+			}
 			return
 		}
 		status, body := http.StatusInternalServerError, any(nil)
 		var ae *apiError
 		var he *echo.HTTPError
 		if code := overloadCode(err); code != "" { // R3: answered, never hung, never a 500
-			logger.Warn("request refused",
-				slog.String("request_id", c.Response().Header().Get(echo.HeaderXRequestID)),
-				slog.String("method", c.Request().Method),
-				slog.String("route", c.Path()),
-				slog.String("code", code),
-				slog.String("error", err.Error()))
+			logger.Warn("request refused", append(reqAttrs(code), slog.String("error", err.Error()))...)
 			c.Response().Header().Set("Retry-After", "1")
 			_ = c.JSON(http.StatusServiceUnavailable, detail{Detail: msgBusy})
 			return
@@ -131,13 +153,17 @@ func errorHandler(logger *slog.Logger) echo.HTTPErrorHandler {
 			}
 		}
 		if status >= http.StatusInternalServerError && ae == nil {
-			logger.Error("request failed",
-				slog.String("request_id", c.Response().Header().Get(echo.HeaderXRequestID)),
-				slog.String("method", c.Request().Method),
-				slog.String("route", c.Path()),
-				slog.String("error", err.Error()))
+			attrs := append(reqAttrs(errorCode(err)), slog.String("error", err.Error()))
+			var pan *panicError
+			if errors.As(err, &pan) && len(pan.stack) > 0 {
+				attrs = append(attrs, slog.String("stack", string(pan.stack)))
+			}
+			logger.Error("request failed", attrs...)
 			_ = c.String(http.StatusInternalServerError, msgInternal)
 			return
+		}
+		if status >= http.StatusInternalServerError { // a 5xx answered on purpose (unavailable)
+			logger.Warn("request refused", reqAttrs(errorCode(err))...)
 		}
 		if c.Request().Method == http.MethodHead {
 			_ = c.NoContent(status)
@@ -145,6 +171,68 @@ func errorHandler(logger *slog.Logger) echo.HTTPErrorHandler {
 		}
 		_ = c.JSON(status, detail{Detail: body})
 	}
+}
+
+// panicError is a panic the Recover middleware caught in a handler.
+type panicError struct {
+	value error
+	stack []byte
+}
+
+func (e *panicError) Error() string { return "panic: " + e.value.Error() }
+
+// recovered turns a recovered panic into a panicError for errorHandler,
+// which logs it (with its stack) as internal_panic.
+func recovered(_ echo.Context, err error, stack []byte) error {
+	return &panicError{value: err, stack: stack}
+}
+
+// policyError is the policy engine failing to decide (never a denial).
+type policyError struct{ err error }
+
+func (e *policyError) Error() string { return e.err.Error() }
+func (e *policyError) Unwrap() error { return e.err }
+
+// errorCode is the stable name of a 5xx's cause, logged as `code` (README
+// "5xx error codes in logs"): what to search for and count, where the error
+// text varies. The private cause stays in `error`.
+func errorCode(err error) string {
+	var (
+		pan *panicError
+		ae  *apiError
+		pol *policyError
+		pe  *pgconn.PgError
+		he  *echo.HTTPError
+		sae *pgx.ScanArgError
+		ute *json.UnsupportedTypeError
+		uve *json.UnsupportedValueError
+		me  *json.MarshalerError
+	)
+	switch {
+	case errors.As(err, &pan):
+		return "internal_panic"
+	case errors.As(err, &ae) && ae.Code != "":
+		return ae.Code
+	case errors.As(err, &pol):
+		return "policy_error"
+	case overloadCode(err) != "":
+		return overloadCode(err)
+	case errors.As(err, &pe):
+		return "db_" + pe.Code
+	case errors.Is(err, pgx.ErrNoRows), errors.Is(err, db.ErrNotFound):
+		return "db_not_found"
+	case errors.As(err, &sae):
+		return "db_scan_error"
+	case errors.Is(err, pgx.ErrTxClosed), errors.Is(err, pgx.ErrTxCommitRollback):
+		return "db_tx_closed"
+	case errors.Is(err, context.Canceled):
+		return "request_canceled"
+	case errors.As(err, &ute), errors.As(err, &uve), errors.As(err, &me):
+		return "encode_error"
+	case errors.As(err, &he):
+		return "http_" + strconv.Itoa(he.Code)
+	}
+	return "unknown"
 }
 
 // overloadCode names an error that means "too slow or unavailable, not

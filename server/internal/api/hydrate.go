@@ -125,7 +125,7 @@ func (s *Server) getHydrate(c echo.Context) error {
 		return httpError(http.StatusUnprocessableEntity, "Invalid isbn")
 	}
 	if s.opts.Hydrator == nil {
-		return httpError(http.StatusServiceUnavailable, hydrate.ErrUnavailable.Error())
+		return unavailable("hydrator_unconfigured", hydrate.ErrUnavailable.Error())
 	}
 	d, err := s.opts.Hydrator.Hydrate(ctx, isbn)
 	if err != nil {
@@ -156,12 +156,12 @@ func (s *Server) hydrationError(ctx context.Context, isbn string, err error) err
 	case errors.Is(err, hydrate.ErrRateLimited):
 		return httpError(http.StatusTooManyRequests, hydrate.ErrRateLimited.Error())
 	case errors.Is(err, hydrate.ErrUnavailable):
-		return httpError(http.StatusServiceUnavailable, hydrate.ErrUnavailable.Error())
+		return unavailable("hydrator_unavailable", hydrate.ErrUnavailable.Error())
 	case ctx.Err() != nil:
 		return ctx.Err()
 	}
 	s.logger.WarnContext(ctx, "hydrate: provider error", slog.String("isbn", isbn), slog.String("error", err.Error()))
-	return httpError(http.StatusServiceUnavailable, hydrate.ErrProvider.Error())
+	return unavailable("hydrator_provider_error", hydrate.ErrProvider.Error())
 }
 
 // hydratedJSON is d as the API answers it: hydrated_on in the original's
