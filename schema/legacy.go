@@ -104,17 +104,24 @@ func grantLegacy(ctx context.Context, q execQuerier, dir migrate.Dir, role strin
 	}
 	fmt.Fprintf(&b, "GRANT USAGE ON SCHEMA public TO %s;\n", r)
 	fmt.Fprintf(&b, "GRANT EXECUTE ON FUNCTION %s TO %s;\n", strings.Join(originalFunctions, ", "), r)
-	if _, err := q.ExecContext(ctx, b.String()); err != nil {
-		return fmt.Errorf("-legacy-role %s: %w", role, err)
+	return execWithSequences(ctx, q, tables, b.String(), "GRANT USAGE, SELECT, UPDATE ON SEQUENCE %s TO "+r, "-legacy-role "+role)
+}
+
+// execWithSequences runs script, then seqFormat (a statement with a %s for
+// the list) on the sequences of the original's tables.
+func execWithSequences(ctx context.Context, q execQuerier, tables []string, script, seqFormat, what string) error {
+	if _, err := q.ExecContext(ctx, script); err != nil {
+		return fmt.Errorf("%s: %w", what, err)
 	}
 	seqs, err := originalSequences(ctx, q, tables)
 	if err != nil {
 		return err
 	}
-	if len(seqs) > 0 {
-		if _, err := q.ExecContext(ctx, fmt.Sprintf("GRANT USAGE, SELECT, UPDATE ON SEQUENCE %s TO %s", strings.Join(seqs, ", "), r)); err != nil {
-			return fmt.Errorf("-legacy-role %s: sequences: %w", role, err)
-		}
+	if len(seqs) == 0 {
+		return nil
+	}
+	if _, err := q.ExecContext(ctx, fmt.Sprintf(seqFormat, strings.Join(seqs, ", "))); err != nil {
+		return fmt.Errorf("%s: sequences: %w", what, err)
 	}
 	return nil
 }
@@ -169,19 +176,7 @@ func dropLegacy(ctx context.Context, q execQuerier, dir migrate.Dir, role string
 		fmt.Fprintf(&b, "REVOKE ALL ON public.%s FROM %s;\n", v, r)
 	}
 	fmt.Fprintf(&b, "REVOKE EXECUTE ON FUNCTION %s FROM %s;\n", strings.Join(originalFunctions, ", "), r)
-	if _, err := q.ExecContext(ctx, b.String()); err != nil {
-		return fmt.Errorf("drop-legacy-role %s: %w", role, err)
-	}
-	seqs, err := originalSequences(ctx, q, tables)
-	if err != nil {
-		return err
-	}
-	if len(seqs) > 0 {
-		if _, err := q.ExecContext(ctx, fmt.Sprintf("REVOKE ALL ON SEQUENCE %s FROM %s", strings.Join(seqs, ", "), r)); err != nil {
-			return fmt.Errorf("drop-legacy-role %s: sequences: %w", role, err)
-		}
-	}
-	return nil
+	return execWithSequences(ctx, q, tables, b.String(), "REVOKE ALL ON SEQUENCE %s FROM "+r, "drop-legacy-role "+role)
 }
 
 // GrantLegacyRole gives the original service's login its access back on a

@@ -198,23 +198,31 @@ func catalogDump(t *testing.T, db *sql.DB) []string {
 	}
 	var out []string
 	for kind, q := range queries {
-		rows, err := db.Query(q)
-		if err != nil {
-			t.Fatalf("%s: %v", kind, err)
-		}
-		for rows.Next() {
-			var s string
-			if err := rows.Scan(&s); err != nil {
-				t.Fatal(err)
-			}
-			out = append(out, kind+": "+s)
-		}
-		if err := rows.Err(); err != nil {
-			t.Fatal(err)
-		}
-		rows.Close()
+		out = append(out, factLines(t, db, kind, q)...)
 	}
 	slices.Sort(out)
+	return out
+}
+
+// factLines runs q (one text column) and returns "kind: value" per row.
+func factLines(t *testing.T, db *sql.DB, kind, q string, args ...any) []string {
+	t.Helper()
+	rows, err := db.Query(q, args...)
+	if err != nil {
+		t.Fatalf("%s: %v", kind, err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, kind+": "+s)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
 	return out
 }
 
@@ -298,18 +306,7 @@ func originalShape(t *testing.T, db *sql.DB, owner string) []string {
 		if kind == "table" {
 			args = append(args, owner)
 		}
-		rows, err := db.Query(q, args...)
-		if err != nil {
-			t.Fatalf("%s: %v", kind, err)
-		}
-		for rows.Next() {
-			var s string
-			if err := rows.Scan(&s); err != nil {
-				t.Fatal(err)
-			}
-			out = append(out, kind+": "+s)
-		}
-		rows.Close()
+		out = append(out, factLines(t, db, kind, q, args...)...)
 	}
 	slices.Sort(out)
 	return out

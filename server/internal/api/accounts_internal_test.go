@@ -14,7 +14,7 @@ func TestAccountCacheRules(t *testing.T) {
 	now := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
 	identity := func() *Identity {
 		id := uuid.New()
-		return identityFor(Account{Kind: auth.KindUser, ID: id, IsActive: true}, auth.Token{Subject: auth.Subject{Kind: auth.KindUser, ID: id}})
+		return identityFor(Account{Kind: string(auth.KindUser), ID: id, IsActive: true}, auth.Token{Subject: auth.Subject{Kind: auth.KindUser, ID: id}})
 	}
 	a, b := identity(), identity()
 	cached := func(c *AccountCache, id uuid.UUID, at time.Time) bool { _, ok := c.get(id, at); return ok }

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/labstack/echo/v4"
@@ -19,19 +18,9 @@ import (
 )
 
 // Account is what authentication loads for a token's subject: the account
-// and what its principals derive from (access.md §4).
-type Account struct {
-	Kind            auth.Kind
-	ID              uuid.UUID
-	Name            string
-	IsActive        bool
-	UserType        string // users: the enum label (EDUCATOR, STUDENT, …)
-	SchoolID        *int64 // students, educators, school admins: their school's integer id
-	ParentID        *uuid.UUID
-	ChildIDs        []uuid.UUID
-	ServiceType     string  // service accounts: BACKEND, LMS, SCHOOL, KIOSK
-	LinkedSchoolIDs []int64 // service accounts: associated schools
-}
+// and what its principals derive from (access.md §4; schema/account, which
+// the task server shares).
+type Account = account.Account
 
 // Identity is the caller of one request.
 type Identity struct {
@@ -45,7 +34,7 @@ type Identity struct {
 func (id *Identity) Anonymous() bool { return id.Account.Kind == "" }
 
 // IsUser reports whether the caller is a user account (not a service account).
-func (id *Identity) IsUser() bool { return id.Account.Kind == auth.KindUser }
+func (id *Identity) IsUser() bool { return id.Account.Kind == account.KindUser }
 
 type identityKey struct{}
 
@@ -67,21 +56,14 @@ func anonymousIdentity() *Identity {
 }
 
 // principalsOf derives the principal set of an active account (access.md §4,
-// DECISIONS §3; schema/account, shared with the task server).
-func principalsOf(a Account) []string { return a.shared().Principals() }
-
-// shared is the account as schema/account knows it.
-func (a Account) shared() account.Account {
-	return account.Account{Kind: string(a.Kind), ID: a.ID, Name: a.Name, IsActive: a.IsActive, UserType: a.UserType,
-		SchoolID: a.SchoolID, ParentID: a.ParentID, ChildIDs: a.ChildIDs, ServiceType: a.ServiceType,
-		LinkedSchoolIDs: a.LinkedSchoolIDs}
-}
+// DECISIONS §3; schema/account).
+func principalsOf(a Account) []string { return a.Principals() }
 
 // identityFor builds the caller's identity: principals once, and the claims
 // every transaction of the request carries.
 func identityFor(a Account, tok auth.Token) *Identity {
 	ps := policies.NewPrincipals(principalsOf(a))
-	c := a.shared().Claims(tok.Subject.String(), ps.List())
+	c := a.Claims(tok.Subject.String(), ps.List())
 	return &Identity{Account: a, Token: tok, Principals: ps, Claims: c}
 }
 
@@ -104,10 +86,7 @@ func loadAccount(ctx context.Context, pool *pgxpool.Pool, sub auth.Subject) (Acc
 	if err != nil {
 		return Account{}, fmt.Errorf("load account %s: %w", sub, err)
 	}
-	a := shared
-	return Account{Kind: auth.Kind(a.Kind), ID: a.ID, Name: a.Name, IsActive: a.IsActive, UserType: a.UserType,
-		SchoolID: a.SchoolID, ParentID: a.ParentID, ChildIDs: a.ChildIDs, ServiceType: a.ServiceType,
-		LinkedSchoolIDs: a.LinkedSchoolIDs}, nil
+	return shared, nil
 }
 
 // authenticate is the standard authentication step (api.md §0.2). With
@@ -188,7 +167,7 @@ func (s *Server) resolve(ctx context.Context, raw string) (*Identity, error) {
 		return nil, errBadCredentials()
 	}
 	cached, ok := s.accounts.get(tok.Subject.ID, now)
-	if !ok || cached.Account.Kind != tok.Subject.Kind {
+	if !ok || cached.Account.Kind != string(tok.Subject.Kind) {
 		gen := s.accounts.generation()
 		a, err := loadAccount(ctx, s.pool, tok.Subject)
 		if errors.Is(err, errNoAccount) {
