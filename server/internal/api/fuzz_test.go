@@ -138,7 +138,7 @@ var pathVars = map[string]string{
 	"wriveted_identifier": "school", "user_id": "student", "service_account_id": "sa", "author_id": "1",
 	"illustrator_id": "1", "work_id": "work", "isbn": "isbn", "collection_id": "collection",
 	"booklist_identifier": "list", "collection_item_id": "item", "id": "class", "booklist_slug": "fuzz-list",
-	"event_id": "event",
+	"event_id": "event", "file": "swagger-ui.css",
 }
 
 func routeTemplate(path string) string {
