@@ -1,7 +1,3 @@
--- Schools (api.md section 2.5): every statement the schools handlers send.
--- sqlc generates school.sql.go from this file (make sqlc); ListSchools is the
--- base of a dynamic query: Filter appends its WHERE, ORDER BY and page.
-
 -- name: SchoolAttrs :one
 -- The policy attributes of a school; no row when it does not exist.
 SELECT a.id::integer AS id FROM huey.school_attrs(@wriveted_identifier::uuid) AS a;

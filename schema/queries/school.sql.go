@@ -507,13 +507,9 @@ func (q *Queries) LockSchool(ctx context.Context, id int32) (LockSchoolRow, erro
 }
 
 const SchoolAttrs = `-- name: SchoolAttrs :one
-
 SELECT a.id::integer AS id FROM huey.school_attrs($1::uuid) AS a
 `
 
-// Schools (api.md section 2.5): every statement the schools handlers send.
-// sqlc generates school.sql.go from this file (make sqlc); ListSchools is the
-// base of a dynamic query: Filter appends its WHERE, ORDER BY and page.
 // The policy attributes of a school; no row when it does not exist.
 func (q *Queries) SchoolAttrs(ctx context.Context, wrivetedIdentifier uuid.UUID) (int32, error) {
 	row := q.db.QueryRow(ctx, SchoolAttrs, wrivetedIdentifier)
