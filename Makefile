@@ -58,6 +58,18 @@ vet: ## go vet and gofmt check
 	go vet ./...
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 
+# sqlc, pinned; `go run` builds it once into the Go build cache (cgo: its
+# Postgres parser is C, so the first build takes several minutes).
+SQLC := go run github.com/sqlc-dev/sqlc/cmd/sqlc@v1.31.1
+
+.PHONY: sqlc
+sqlc: ## regenerate schema/queries/*.sql.go from schema/queries/*.sql and the migrations (sqlc v1.31.1)
+	cd schema && $(SQLC) generate
+
+.PHONY: sqlc-check
+sqlc-check: ## fail when schema/queries/*.sql.go is not what sqlc generates from the .sql files
+	cd schema && $(SQLC) diff
+
 .PHONY: lint
 lint: vet ## static checks (vet, gofmt)
 

@@ -18,6 +18,7 @@ import (
 
 	"github.com/wriveted/huey-api/policies"
 	"github.com/wriveted/huey-api/schema/db"
+	"github.com/wriveted/huey-api/schema/queries"
 )
 
 // Schools (api.md §2.5). Who may do what is in policies/school.rego and
@@ -83,12 +84,10 @@ func schoolResource(id int64) policies.Resource {
 // ---------------------------------------------------------------------------
 // Reading one school: attributes and data in one round trip.
 
-const schoolAttrsSQL = `SELECT id FROM huey.school_attrs($1)`
-
 // queueSchoolAttrs queues the policy attributes of a school; *id stays nil
 // when it does not exist.
 func queueSchoolAttrs(b *pgx.Batch, wid uuid.UUID, id **int64) {
-	b.Queue(schoolAttrsSQL, wid).Query(func(rows pgx.Rows) error {
+	b.Queue(queries.SchoolAttrs, wid).Query(func(rows pgx.Rows) error {
 		for rows.Next() {
 			var v int64
 			if err := rows.Scan(&v); err != nil {
@@ -100,94 +99,8 @@ func queueSchoolAttrs(b *pgx.Batch, wid uuid.UUID, id **int64) {
 	})
 }
 
-const schoolDetailSQL = `
-SELECT s.id, s.wriveted_identifier, s.name, s.official_identifier, s.country_code, s.state::text,
-       s.info, s.lms_type, s.bookbot_type::text, s.created_at, s.updated_at, s.student_domain,
-       s.teacher_domain, c.id, c.name
-FROM schools s LEFT JOIN countries c ON c.id = s.country_code
-WHERE s.wriveted_identifier = $1`
-
-// schoolAdminsSQL lists a school's administrators; row security shows them
-// only to admins, the school's own school admins and its linked accounts.
-const schoolAdminsSQL = `
-SELECT u.id, u.name, u.email, u.type::text, u.is_active, u.last_login_at
-FROM school_admins a JOIN educators e ON e.id = a.id JOIN users u ON u.id = a.id
-WHERE e.school_id = (SELECT id FROM schools WHERE wriveted_identifier = $1)
-ORDER BY u.name, u.id`
-
-const schoolBooklistsSQL = `
-SELECT b.id, b.name FROM book_lists b JOIN schools s ON s.id = b.school_id
-WHERE s.wriveted_identifier = $1 ORDER BY b.name, b.id`
-
-const schoolSubscriptionSQL = `
-SELECT x.id, x.type::text, x.provider::text, x.is_active, x.expiration, p.id, p.name,
-       x.stripe_customer_id, x.created_at, x.updated_at, x.info
-FROM subscriptions x JOIN products p ON p.id = x.product_id
-WHERE x.school_id = $1 ORDER BY x.created_at DESC LIMIT 1`
-
-const schoolCollectionSQL = `
-SELECT c.id, c.name, c.item_count,
-       c.school_id, c.user_id, c.updated_at
-FROM collections c WHERE c.school_id = $1 ORDER BY c.created_at, c.id LIMIT 1`
-
-// queryer is what both a batch and a transaction offer for the detail read.
-type batchQueuer interface {
-	Queue(sql string, args ...any) *pgx.QueuedQuery
-}
-
-// queueSchoolDetail queues every query of a SchoolDetail; *out stays nil when
-// the school is not visible.
-func queueSchoolDetail(b batchQueuer, wid uuid.UUID, out **schoolDetail) {
-	d := &schoolDetail{Admins: []userBrief{}, Booklists: []booklistRef{}}
-	b.Queue(schoolDetailSQL, wid).Query(func(rows pgx.Rows) error {
-		for rows.Next() {
-			var (
-				state, bookbot     string
-				created, updated   time.Time
-				countryID, country *string
-				info               []byte
-			)
-			if err := rows.Scan(&d.id, &d.WrivetedIdentifier, &d.Name, &d.OfficialIdentifier, &d.CountryCode,
-				&state, &info, &d.LmsType, &bookbot, &created, &updated, &d.StudentDomain, &d.TeacherDomain,
-				&countryID, &country); err != nil {
-				return err
-			}
-			d.State, d.BookbotType = &state, lower(bookbot)
-			*d.State = lower(state)
-			d.CreatedAt, d.UpdatedAt, d.Info = isoTime(created), isoTime(updated), rawOrNull(info)
-			if countryID != nil {
-				d.Country = &countryOut{ID: *countryID, Name: *country}
-			}
-			*out = d
-		}
-		return rows.Err()
-	})
-	b.Queue(schoolAdminsSQL, wid).Query(func(rows pgx.Rows) error {
-		var err error
-		d.Admins, err = scanUserBriefs(rows)
-		return err
-	})
-	b.Queue(schoolBooklistsSQL, wid).Query(func(rows pgx.Rows) error {
-		for rows.Next() {
-			var r booklistRef
-			if err := rows.Scan(&r.ID, &r.Name); err != nil {
-				return err
-			}
-			d.Booklists = append(d.Booklists, r)
-		}
-		return rows.Err()
-	})
-	b.Queue(schoolSubscriptionSQL, wid).Query(func(rows pgx.Rows) error {
-		var err error
-		d.Subscription, err = scanSubscriptionDetail(rows)
-		return err
-	})
-	b.Queue(schoolCollectionSQL, wid).Query(func(rows pgx.Rows) error {
-		var err error
-		d.Collection, err = scanCollectionBrief(rows)
-		return err
-	})
-}
+// batchQueuer is what a batch offers for queueing reads.
+type batchQueuer = queries.Queuer
 
 // scanCollectionBrief reads at most one CollectionBrief (id, name, book count,
 // school id, user id, updated_at).
@@ -277,24 +190,25 @@ func (s *Server) readSchool(c echo.Context, action string) (*schoolDetail, error
 		return nil, err
 	}
 	var (
-		id *int64
-		d  *schoolDetail
+		id   *int64
+		rows *schoolRows
 	)
 	err = db.Read(ctx, s.pool, identityOf(ctx).Claims, func(b *pgx.Batch) {
 		queueSchoolAttrs(b, wid, &id)
-		queueSchoolDetail(b, wid, &d)
+		rows = queueSchoolDetail(b, wid)
 	})
-	if err != nil {
-		return nil, err
+	if err == nil && id == nil {
+		err = db.ErrNotFound
 	}
-	if id == nil {
-		return nil, errSchoolNotFound(wid)
+	if err != nil {
+		return nil, schoolErr(wid, err)
 	}
 	if err := s.check(ctx, schoolResource(*id), action); err != nil {
 		return nil, err
 	}
-	if d == nil { // allowed by policy but hidden by RLS: fail closed
-		return nil, errSchoolNotFound(wid)
+	d, err := rows.detail() // allowed by policy but hidden by RLS: fail closed
+	if err != nil {
+		return nil, schoolErr(wid, err)
 	}
 	return d, s.redactSchool(ctx, d)
 }
@@ -333,43 +247,31 @@ func (s *Server) getSchoolBot(c echo.Context) error {
 		return err
 	}
 	var (
-		id          *int64
-		name        string
-		bookbot     string
-		experiments []byte
-		supporter   bool
-		found       bool
+		id  *int64
+		bot *queries.GetSchoolBotRow
 	)
 	err = db.Read(ctx, s.pool, identityOf(ctx).Claims, func(b *pgx.Batch) {
 		queueSchoolAttrs(b, wid, &id)
-		b.Queue(`SELECT s.name, s.bookbot_type::text, s.info -> 'experiments', huey.school_supporter(s.wriveted_identifier)
-			FROM schools s WHERE s.wriveted_identifier = $1`, wid).Query(func(rows pgx.Rows) error {
-			for rows.Next() {
-				if err := rows.Scan(&name, &bookbot, &experiments, &supporter); err != nil {
-					return err
-				}
-				found = true
-			}
-			return rows.Err()
-		})
+		queries.QueueOne(b, &bot, queries.GetSchoolBot, wid)
 	})
-	if err != nil {
-		return err
+	if err == nil && id == nil {
+		err = db.ErrNotFound
 	}
-	if id == nil {
-		return errSchoolNotFound(wid)
+	if err != nil {
+		return schoolErr(wid, err)
 	}
 	if err := s.check(ctx, schoolResource(*id), "read"); err != nil {
 		return err
 	}
-	if !found {
+	if bot == nil {
 		return errSchoolNotFound(wid)
 	}
+	experiments := bot.Experiments
 	if len(experiments) == 0 || string(experiments) == "null" {
 		experiments = []byte("{}") // the original fails here with 500 [defect]
 	}
 	return c.JSON(http.StatusOK, map[string]any{
-		"name": name, "type": lower(bookbot), "experiments": json.RawMessage(experiments), "supporter": supporter,
+		"name": bot.Name, "type": lower(bot.BookbotType), "experiments": json.RawMessage(experiments), "supporter": bot.Supporter,
 	})
 }
 
@@ -396,28 +298,58 @@ type schoolFilters struct {
 	isActive, hasActiveSubscription, connectedCollection *bool
 }
 
-const schoolListSQL = `
-SELECT s.id, s.wriveted_identifier, s.name, s.official_identifier, s.country_code, s.state::text, s.info,
-       sub.id, sub.type, sub.provider, sub.is_active, sub.expiration, sub.product_id, sub.product_name,
-       col.id, col.name, col.book_count, col.school_id, col.user_id, col.updated_at,
-       adm.ids, adm.names, adm.emails, adm.types, adm.actives, adm.logins
-FROM schools s
-LEFT JOIN LATERAL (
-  SELECT x.id, x.type::text AS type, x.provider::text AS provider, x.is_active, x.expiration,
-         p.id AS product_id, p.name AS product_name
-  FROM subscriptions x JOIN products p ON p.id = x.product_id
-  WHERE x.school_id = s.wriveted_identifier ORDER BY x.created_at DESC LIMIT 1) sub ON true
-LEFT JOIN LATERAL (
-  SELECT c.id, c.name, c.item_count AS book_count,
-         c.school_id, c.user_id, c.updated_at
-  FROM collections c WHERE c.school_id = s.wriveted_identifier ORDER BY c.created_at, c.id LIMIT 1) col ON true
-LEFT JOIN LATERAL (
-  SELECT array_agg(u.id ORDER BY u.name, u.id) AS ids, array_agg(u.name::text ORDER BY u.name, u.id) AS names,
-         array_agg(u.email::text ORDER BY u.name, u.id) AS emails, array_agg(u.type::text ORDER BY u.name, u.id) AS types,
-         array_agg(u.is_active ORDER BY u.name, u.id) AS actives, array_agg(u.last_login_at ORDER BY u.name, u.id) AS logins
-  FROM school_admins a JOIN educators e ON e.id = a.id JOIN users u ON u.id = a.id
-  WHERE e.school_id = s.id) adm ON true
-`
+func parseSchoolFilters(c echo.Context) (f schoolFilters, err error) {
+	for name, dst := range map[string]**string{"country_code": &f.countryCode, "state": &f.state,
+		"postcode": &f.postcode, "q": &f.q, "official_identifier": &f.officialIdentifier} {
+		if *dst, err = queryString(c, name, 512); err != nil {
+			return f, err
+		}
+	}
+	for name, dst := range map[string]**bool{"is_active": &f.isActive,
+		"has_active_subscription": &f.hasActiveSubscription, "connected_collection": &f.connectedCollection} {
+		if *dst, err = queryBool(c, name); err != nil {
+			return f, err
+		}
+	}
+	return f, nil
+}
+
+// where is the WHERE of GET /schools; is_active and connected_collection
+// count only for a caller who may see every school's details.
+func (f schoolFilters) where(details bool) *queries.Filter {
+	var w queries.Filter
+	if f.countryCode != nil {
+		w.Add("s.country_code = $?", *f.countryCode)
+	}
+	if f.state != nil {
+		w.Add("s.info -> 'location' ->> 'state' = $?", *f.state)
+	}
+	if f.postcode != nil {
+		w.Add("s.info -> 'location' ->> 'postcode' = $?", *f.postcode)
+	}
+	if f.q != nil {
+		w.Add("s.name ILIKE $?", likePattern(*f.q))
+	}
+	if f.officialIdentifier != nil {
+		w.Add("s.official_identifier = $?", *f.officialIdentifier)
+	}
+	if f.hasActiveSubscription != nil {
+		w.Add("EXISTS (SELECT 1 FROM subscriptions x WHERE x.school_id = s.wriveted_identifier AND x.is_active = $?)",
+			*f.hasActiveSubscription)
+	}
+	if details && f.isActive != nil {
+		w.Add("s.state = $?::schoolstate", map[bool]string{true: "ACTIVE", false: "INACTIVE"}[*f.isActive])
+	}
+	if details && f.connectedCollection != nil {
+		cond := `EXISTS (SELECT 1 FROM collections c JOIN collection_items i ON i.collection_id = c.id
+			WHERE c.school_id = s.wriveted_identifier)`
+		if !*f.connectedCollection {
+			cond = "NOT " + cond
+		}
+		w.AddSQL(cond)
+	}
+	return &w
+}
 
 func (s *Server) getSchools(c echo.Context) error {
 	ctx := c.Request().Context()
@@ -425,18 +357,9 @@ func (s *Server) getSchools(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	var f schoolFilters
-	for name, dst := range map[string]**string{"country_code": &f.countryCode, "state": &f.state,
-		"postcode": &f.postcode, "q": &f.q, "official_identifier": &f.officialIdentifier} {
-		if *dst, err = queryString(c, name, 512); err != nil {
-			return err
-		}
-	}
-	for name, dst := range map[string]**bool{"is_active": &f.isActive,
-		"has_active_subscription": &f.hasActiveSubscription, "connected_collection": &f.connectedCollection} {
-		if *dst, err = queryBool(c, name); err != nil {
-			return err
-		}
+	f, err := parseSchoolFilters(c)
+	if err != nil {
+		return err
 	}
 	routeDetails, err := s.may(ctx, policies.Resource{Type: "schools"}, "details")
 	if err != nil {
@@ -446,133 +369,46 @@ func (s *Server) getSchools(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	var where []string
-	var args []any
-	add := func(cond string, v any) {
-		args = append(args, v)
-		where = append(where, strings.ReplaceAll(cond, "$?", "$"+strconv.Itoa(len(args))))
-	}
-	if f.countryCode != nil {
-		add("s.country_code = $?", *f.countryCode)
-	}
-	if f.state != nil {
-		add("s.info -> 'location' ->> 'state' = $?", *f.state)
-	}
-	if f.postcode != nil {
-		add("s.info -> 'location' ->> 'postcode' = $?", *f.postcode)
-	}
-	if f.q != nil {
-		add("s.name ILIKE $?", likePattern(*f.q))
-	}
-	if f.officialIdentifier != nil {
-		add("s.official_identifier = $?", *f.officialIdentifier)
-	}
-	if f.hasActiveSubscription != nil {
-		add("EXISTS (SELECT 1 FROM subscriptions x WHERE x.school_id = s.wriveted_identifier AND x.is_active = $?)",
-			*f.hasActiveSubscription)
-	}
-	if routeDetails && f.isActive != nil {
-		state := "INACTIVE"
-		if *f.isActive {
-			state = "ACTIVE"
-		}
-		add("s.state = $?::schoolstate", state)
-	}
-	if routeDetails && f.connectedCollection != nil {
-		cond := `EXISTS (SELECT 1 FROM collections c JOIN collection_items i ON i.collection_id = c.id
-			WHERE c.school_id = s.wriveted_identifier)`
-		if !*f.connectedCollection {
-			cond = "NOT " + cond
-		}
-		where = append(where, cond)
-	}
-	q := schoolListSQL
-	if len(where) > 0 {
-		q += "WHERE " + strings.Join(where, " AND ")
-	}
-	args = append(args, skip, limit)
-	q += fmt.Sprintf("\nORDER BY s.created_at DESC, s.id DESC OFFSET $%d LIMIT $%d", len(args)-1, len(args))
-
-	type row struct {
-		id  int64
-		out schoolSelectorOption
-	}
-	var rows []row
-	err = db.Read(ctx, s.pool, identityOf(ctx).Claims, func(b *pgx.Batch) {
-		b.Queue(q, args...).Query(func(rs pgx.Rows) error {
-			for rs.Next() {
-				var (
-					r                     row
-					state                 string
-					info                  []byte
-					subID, subType, subPv *string
-					subActive             *bool
-					subExp                *time.Time
-					prodID, prodName      *string
-					colID                 *uuid.UUID
-					colName               *string
-					colCount              *int64
-					colSchool, colUser    *uuid.UUID
-					colUpdated            *time.Time
-					admIDs                []uuid.UUID
-					admNames, admTypes    []string
-					admEmails             []*string
-					admActives            []bool
-					admLogins             []*time.Time
-				)
-				if err := rs.Scan(&r.id, &r.out.WrivetedIdentifier, &r.out.Name, &r.out.OfficialIdentifier,
-					&r.out.CountryCode, &state, &info, &subID, &subType, &subPv, &subActive, &subExp, &prodID, &prodName,
-					&colID, &colName, &colCount, &colSchool, &colUser, &colUpdated,
-					&admIDs, &admNames, &admEmails, &admTypes, &admActives, &admLogins); err != nil {
-					return err
-				}
-				st := lower(state)
-				r.out.State, r.out.Info = &st, rawOrNull(info)
-				if subID != nil {
-					r.out.Subscription = &subscriptionBrief{ID: *subID, Type: lower(*subType), Provider: lower(*subPv),
-						IsActive: *subActive, Expiration: isoPtr(subExp), Product: productOut{ID: *prodID, Name: *prodName}}
-				}
-				if colID != nil {
-					r.out.Collection = &collectionBrief{ID: *colID, Name: *colName, BookCount: *colCount,
-						SchoolID: colSchool, UserID: colUser, UpdatedAt: isoTime(*colUpdated)}
-				}
-				r.out.Admins = []userBrief{}
-				for i := range admIDs {
-					r.out.Admins = append(r.out.Admins, userBrief{ID: admIDs[i], Name: admNames[i], Email: admEmails[i],
-						Type: lower(admTypes[i]), IsActive: admActives[i], LastLoginAt: isoPtr(admLogins[i])})
-				}
-				rows = append(rows, r)
-			}
-			return rs.Err()
-		})
-	})
+	q, args := f.where(routeDetails).Page(queries.ListSchools, "s.created_at DESC, s.id DESC", skip, limit)
+	var rows []queries.SchoolListRow
+	err = db.Read(ctx, s.pool, identityOf(ctx).Claims, func(b *pgx.Batch) { queries.QueueMany(b, &rows, q, args...) })
 	if err != nil {
 		return err
 	}
 	out := make([]schoolSelectorOption, 0, len(rows))
 	for _, r := range rows {
-		res := schoolResource(r.id)
-		if !routeDetails {
-			ok, err := s.may(ctx, res, "details")
-			if err != nil {
-				return err
-			}
-			if !ok {
-				r.out.State = nil
-			}
+		o := schoolOption(r)
+		if err := s.redactSchoolOption(ctx, &o, int64(r.ID), routeDetails, routeCollections); err != nil {
+			return err
 		}
-		if !routeCollections {
-			ok, err := s.may(ctx, res, "read-collection")
-			if err != nil {
-				return err
-			}
-			if !ok {
-				r.out.Collection = nil
-			}
-		}
-		out = append(out, r.out)
+		out = append(out, o)
 	}
 	return c.JSON(http.StatusOK, out)
+}
+
+// redactSchoolOption is redactSchool for a row of GET /schools; what the
+// route allows for every school is not asked again per row.
+func (s *Server) redactSchoolOption(ctx context.Context, o *schoolSelectorOption, id int64, details, collections bool) error {
+	res := schoolResource(id)
+	if !details {
+		ok, err := s.may(ctx, res, "details")
+		if err != nil {
+			return err
+		}
+		if !ok {
+			o.State = nil
+		}
+	}
+	if !collections {
+		ok, err := s.may(ctx, res, "read-collection")
+		if err != nil {
+			return err
+		}
+		if !ok {
+			o.Collection = nil
+		}
+	}
+	return nil
 }
 
 // ---------------------------------------------------------------------------
@@ -590,11 +426,7 @@ type schoolCreateIn struct {
 }
 
 // schoolRow is a validated school ready to insert.
-type schoolRow struct {
-	name, countryCode, bookbot, lms string
-	official, student, teacher      *string
-	info                            []byte
-}
+type schoolRow = queries.InsertSchoolsParams
 
 const defaultExperiments = `{"no-jokes": false, "no-choice-option": true}`
 
@@ -621,7 +453,7 @@ func (in schoolCreateIn) validate(loc []any) (schoolRow, []validationError) {
 	case strings.TrimSpace(*in.Name) == "":
 		errs = append(errs, validationError{Type: "string_too_short", Loc: at("name"), Msg: "String should have at least 1 character", Input: *in.Name})
 	case !long("name", *in.Name, 256):
-		r.name = *in.Name
+		r.Name = *in.Name
 	}
 	switch {
 	case in.CountryCode == nil:
@@ -630,23 +462,23 @@ func (in schoolCreateIn) validate(loc []any) (schoolRow, []validationError) {
 		errs = append(errs, validationError{Type: "string_length", Loc: at("country_code"),
 			Msg: "String should have exactly 3 characters", Input: *in.CountryCode})
 	default:
-		r.countryCode = *in.CountryCode
+		r.CountryCode = in.CountryCode
 	}
 	if in.OfficialIdentifier != nil && !long("official_identifier", *in.OfficialIdentifier, 512) {
-		r.official = in.OfficialIdentifier
+		r.OfficialIdentifier = in.OfficialIdentifier
 	}
-	r.bookbot = "HUEY_BOOKS"
+	r.BookbotType = "HUEY_BOOKS"
 	if in.BookbotType != nil {
 		if label, ok := parseEnum(bookbotTypes, *in.BookbotType); ok {
-			r.bookbot = label
+			r.BookbotType = label
 		} else {
 			errs = append(errs, validationError{Type: "enum", Loc: at("bookbot_type"),
 				Msg: "Input should be " + strings.Join(enumValues(bookbotTypes), " or "), Input: *in.BookbotType})
 		}
 	}
-	r.lms = "none"
+	r.LmsType = "none"
 	if in.LmsType != nil && !long("lms_type", *in.LmsType, 50) {
-		r.lms = *in.LmsType
+		r.LmsType = *in.LmsType
 	}
 	for field, src := range map[string]*string{"student_domain": in.StudentDomain, "teacher_domain": in.TeacherDomain} {
 		if src == nil {
@@ -658,15 +490,15 @@ func (in schoolCreateIn) validate(loc []any) (schoolRow, []validationError) {
 			errs = append(errs, validationError{Type: "url_parsing", Loc: at(field), Msg: "Input should be a valid URL", Input: *src})
 		case !long(field, u, 256):
 			if field == "student_domain" {
-				r.student = &u
+				r.StudentDomain = &u
 			} else {
-				r.teacher = &u
+				r.TeacherDomain = &u
 			}
 		}
 	}
 	info, infoErrs := validateSchoolInfo(in.Info, at("info"))
 	errs = append(errs, infoErrs...)
-	r.info = info
+	r.Info = info
 	return r, errs
 }
 
@@ -704,12 +536,6 @@ func validateSchoolInfo(raw json.RawMessage, loc []any) ([]byte, []validationErr
 	}
 	return b, nil
 }
-
-const schoolInsertSQL = `
-INSERT INTO schools (country_code, official_identifier, state, name, student_domain, teacher_domain, info,
-                     bookbot_type, lms_type, created_at, updated_at)
-VALUES ($1, $2, 'INACTIVE', $3, $4, $5, $6, $7::schoolbookbottype, $8, huey.utcnow(), huey.utcnow())
-RETURNING id, wriveted_identifier`
 
 // isIntegrityError reports a unique, foreign-key, not-null or check violation.
 func isIntegrityError(err error) bool {
@@ -764,6 +590,22 @@ func recordEventAs(ctx context.Context, tx *db.Tx, userID, serviceAccountID *uui
 	return id, ts, nil
 }
 
+// insertSchools inserts schools in one round trip and returns their ids.
+func insertSchools(ctx context.Context, tx *db.Tx, rows []schoolRow) ([]queries.InsertSchoolsRow, error) {
+	out := make([]queries.InsertSchoolsRow, len(rows))
+	var first error
+	br := queries.New(tx).InsertSchools(ctx, rows)
+	br.QueryRow(func(i int, r queries.InsertSchoolsRow, err error) {
+		if first == nil {
+			out[i], first = r, err
+		}
+	})
+	if err := br.Close(); first == nil {
+		first = err
+	}
+	return out, first
+}
+
 // POST /school
 func (s *Server) postSchool(c echo.Context) error {
 	ctx := c.Request().Context()
@@ -778,17 +620,17 @@ func (s *Server) postSchool(c echo.Context) error {
 	ident := identityOf(ctx)
 	var d *schoolDetail
 	err := db.InTx(ctx, s.pool, ident.Claims, func(tx *db.Tx) error {
-		var id int64
-		var wid uuid.UUID
-		if err := tx.QueryRow(ctx, schoolInsertSQL, r.countryCode, r.official, r.name, r.student, r.teacher,
-			r.info, r.bookbot, r.lms).Scan(&id, &wid); err != nil {
+		created, err := insertSchools(ctx, tx, []schoolRow{r})
+		if err != nil {
 			return err
 		}
+		id := int64(created[0].ID)
 		if err := recordEvent(ctx, tx, ident, "New school created",
-			fmt.Sprintf("%s created school '%s'", ident.Account.Name, r.name), "NORMAL", &id, nil); err != nil {
+			fmt.Sprintf("%s created school '%s'", ident.Account.Name, r.Name), "NORMAL", &id, nil); err != nil {
 			return err
 		}
-		return readSchoolTx(ctx, tx, wid, &d)
+		d, err = readSchoolTx(ctx, tx, created[0].WrivetedIdentifier)
+		return err
 	})
 	if isIntegrityError(err) {
 		return httpError(http.StatusUnprocessableEntity, "Couldn't add school to database. It might already exist? Check the country code.")
@@ -804,17 +646,15 @@ func (s *Server) postSchool(c echo.Context) error {
 	return c.JSON(http.StatusOK, d)
 }
 
-// readSchoolTx reads a SchoolDetail inside a write transaction.
-func readSchoolTx(ctx context.Context, tx *db.Tx, wid uuid.UUID, out **schoolDetail) error {
+// readSchoolTx reads a SchoolDetail inside a write transaction (one round
+// trip); db.ErrNotFound when it is not visible.
+func readSchoolTx(ctx context.Context, tx *db.Tx, wid uuid.UUID) (*schoolDetail, error) {
 	b := &pgx.Batch{}
-	queueSchoolDetail(b, wid, out)
+	rows := queueSchoolDetail(b, wid)
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
-		return err
+		return nil, err
 	}
-	if *out == nil {
-		return db.ErrNotFound
-	}
-	return nil
+	return rows.detail()
 }
 
 // POST /schools (admins: bulk import)
@@ -836,22 +676,13 @@ func (s *Server) postSchools(c echo.Context) error {
 	}
 	ident := identityOf(ctx)
 	err = db.InTx(ctx, s.pool, ident.Claims, func(tx *db.Tx) error {
-		b := &pgx.Batch{}
-		ids := make([]string, len(rows))
-		for i, r := range rows {
-			b.Queue(schoolInsertSQL, r.countryCode, r.official, r.name, r.student, r.teacher, r.info, r.bookbot, r.lms).
-				QueryRow(func(row pgx.Row) error {
-					var id int64
-					var wid uuid.UUID
-					if err := row.Scan(&id, &wid); err != nil {
-						return err
-					}
-					ids[i] = wid.String()
-					return nil
-				})
-		}
-		if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		created, err := insertSchools(ctx, tx, rows)
+		if err != nil {
 			return err
+		}
+		ids := make([]string, len(created))
+		for i, r := range created {
+			ids[i] = r.WrivetedIdentifier.String()
 		}
 		return recordEvent(ctx, tx, ident, "Bulk created schools",
 			fmt.Sprintf("Added %d schools to database.", len(rows)), "NORMAL", nil, map[string]any{"identifiers": ids})
@@ -919,27 +750,19 @@ func (s *Server) decideSchool(c echo.Context, action string) (uuid.UUID, int64, 
 	return wid, *id, s.check(ctx, schoolResource(*id), action)
 }
 
-func (s *Server) patchSchool(c echo.Context) error {
-	ctx := c.Request().Context()
-	ident := identityOf(ctx)
-	// The decision first, then validation of the body (api.md §0.2), then the write.
-	wid, schoolID, err := s.decideSchool(c, "update")
-	if err != nil {
-		return err
-	}
-	id, res := &schoolID, schoolResource(schoolID)
-	if err := s.validateRequest(c); err != nil {
-		return err
-	}
-	var in schoolPatchIn
-	if err := decodeBody(c, &in); err != nil {
-		return err
-	}
+// schoolPatch is a validated PATCH /school body.
+type schoolPatch struct {
+	schoolPatchIn
+	state, bookbot *string            // enum labels
+	domains        map[string]*string // normalised URLs, by field
+}
+
+func (in schoolPatchIn) validate() (schoolPatch, []validationError) {
+	p := schoolPatch{schoolPatchIn: in, domains: map[string]*string{}}
 	var errs []validationError
-	var state, bookbot *string
 	if in.Status != nil {
 		if l, ok := parseEnum(schoolStates, *in.Status); ok {
-			state = &l
+			p.state = &l
 		} else {
 			errs = append(errs, validationError{Type: "enum", Loc: []any{"body", "status"},
 				Msg: "Input should be " + strings.Join(enumValues(schoolStates), ", "), Input: *in.Status})
@@ -947,7 +770,7 @@ func (s *Server) patchSchool(c echo.Context) error {
 	}
 	if in.BookbotType != nil {
 		if l, ok := parseEnum(bookbotTypes, *in.BookbotType); ok {
-			bookbot = &l
+			p.bookbot = &l
 		} else {
 			errs = append(errs, validationError{Type: "enum", Loc: []any{"body", "bookbot_type"},
 				Msg: "Input should be " + strings.Join(enumValues(bookbotTypes), " or "), Input: *in.BookbotType})
@@ -964,113 +787,141 @@ func (s *Server) patchSchool(c echo.Context) error {
 		errs = append(errs, validationError{Type: "string_too_long", Loc: []any{"body", "lms_type"},
 			Msg: "String should have at most 50 characters", Input: *in.LmsType})
 	}
-	domains := map[string]*string{}
 	for field, src := range map[string]*string{"student_domain": in.StudentDomain, "teacher_domain": in.TeacherDomain} {
 		if src == nil {
 			continue
 		}
 		if u, ok := validURL(*src); ok && utf8.RuneCountInString(u) <= 256 {
-			domains[field] = &u
+			p.domains[field] = &u
 		} else {
 			errs = append(errs, validationError{Type: "url_parsing", Loc: []any{"body", field}, Msg: "Input should be a valid URL", Input: *src})
 		}
 	}
+	return p, errs
+}
+
+func (s *Server) patchSchool(c echo.Context) error {
+	ctx := c.Request().Context()
+	ident := identityOf(ctx)
+	// The decision first, then validation of the body (api.md §0.2), then the write.
+	wid, id, err := s.decideSchool(c, "update")
+	if err != nil {
+		return err
+	}
+	if err := s.validateRequest(c); err != nil {
+		return err
+	}
+	var in schoolPatchIn
+	if err := decodeBody(c, &in); err != nil {
+		return err
+	}
+	p, errs := in.validate()
 	if len(errs) > 0 {
 		return errValidation(errs...)
 	}
-	if state != nil {
+	if p.state != nil {
 		// Activation is a Wriveted decision: a school created by anyone starts
 		// inactive (F4), so its own staff cannot switch it on.
-		if err := s.check(ctx, res, "update-state"); err != nil {
+		if err := s.check(ctx, schoolResource(id), "update-state"); err != nil {
 			return err
 		}
 	}
 	var d *schoolDetail
 	err = db.InTx(ctx, s.pool, ident.Claims, func(tx *db.Tx) error {
-		var (
-			name, curState, country string
-			infoRaw                 []byte
-		)
-		if err := tx.QueryRow(ctx, `SELECT s.name, s.state::text, s.info, coalesce(c.name, '')
-			FROM schools s LEFT JOIN countries c ON c.id = s.country_code
-			WHERE s.id = $1 FOR UPDATE OF s`, *id).Scan(&name, &curState, &infoRaw, &country); err != nil {
+		if err := updateSchool(ctx, tx, ident, id, p); err != nil {
 			return err
 		}
-		var info map[string]any
-		if len(infoRaw) > 0 {
-			_ = json.Unmarshal(infoRaw, &info)
-		}
-		// a copy: deepMerge below merges into info in place
-		var oldTerms map[string]any
-		if b, err := json.Marshal(termsOf(info)); err == nil {
-			_ = json.Unmarshal(b, &oldTerms)
-		}
-		newInfo := infoRaw
-		onlyTerms := false
-		if len(in.Info) > 0 && string(in.Info) != "null" {
-			var patch any
-			if err := json.Unmarshal(in.Info, &patch); err != nil {
-				return invalid([]any{"body", "info"}, "Input should be valid JSON", nil)
-			}
-			if obj, ok := patch.(map[string]any); ok {
-				recordAcceptor(obj, ident)
-				info = deepMerge(info, obj)
-				newInfo, _ = json.Marshal(info)
-				ta, _ := obj["terms_acceptance"].(map[string]any)
-				onlyTerms = len(obj) == 1 && ta != nil && len(ta) == 1 && ta["huey_books"] != nil
-			} else {
-				newInfo = in.Info
-				info = nil
-			}
-		}
-		if state != nil && *state != curState {
-			if err := recordEvent(ctx, tx, ident, "School account made "+*state,
-				fmt.Sprintf("School '%s' status updated to %s", name, *state), "NORMAL", id, nil); err != nil {
-				return err
-			}
-		}
-		if terms := termsOf(info); len(terms) > 0 && !jsonEqual(terms, oldTerms) {
-			by := terms["accepted_by_user_id"]
-			if by == nil && ident.IsUser() {
-				by = ident.Account.ID.String()
-			}
-			if err := recordEvent(ctx, tx, ident, "Huey Books terms accepted",
-				fmt.Sprintf("School '%s' accepted Huey Books terms v%v", name, terms["version"]), "NORMAL", id,
-				map[string]any{"terms_version": terms["version"], "accepted_at": terms["accepted_at"], "accepted_by_user_id": by}); err != nil {
-				return err
-			}
-		}
-		otherFields := state != nil || bookbot != nil || in.LmsType != nil || in.Name != nil || len(domains) > 0
-		if !onlyTerms || otherFields {
-			if err := recordEvent(ctx, tx, ident, "School Updated",
-				fmt.Sprintf("School '%s' in %s updated.", name, country), "NORMAL", id, nil); err != nil {
-				return err
-			}
-		}
-		tag, err := tx.Exec(ctx, `UPDATE schools SET
-			name = coalesce($2, name), state = coalesce($3::schoolstate, state),
-			bookbot_type = coalesce($4::schoolbookbottype, bookbot_type), lms_type = coalesce($5, lms_type),
-			student_domain = CASE WHEN $6 THEN $7 ELSE student_domain END,
-			teacher_domain = CASE WHEN $8 THEN $9 ELSE teacher_domain END,
-			info = $10, updated_at = huey.utcnow()
-			WHERE id = $1`, *id, in.Name, state, bookbot, in.LmsType,
-			domains["student_domain"] != nil, domains["student_domain"],
-			domains["teacher_domain"] != nil, domains["teacher_domain"], newInfo)
-		if err != nil {
-			return err
-		}
-		if tag.RowsAffected() != 1 {
-			return errForbidden() // the policy allowed it; row security did not
-		}
-		return readSchoolTx(ctx, tx, wid, &d)
+		d, err = readSchoolTx(ctx, tx, wid)
+		return err
 	})
 	if err != nil {
-		return err
+		return schoolErr(wid, err)
 	}
 	if err := s.redactSchool(ctx, d); err != nil {
 		return err
 	}
 	return c.JSON(http.StatusOK, d)
+}
+
+// updateSchool applies p to school id in tx and records the events it causes.
+func updateSchool(ctx context.Context, tx *db.Tx, ident *Identity, id int64, p schoolPatch) error {
+	q := queries.New(tx)
+	cur, err := q.LockSchool(ctx, int32(id))
+	if err != nil {
+		return err
+	}
+	newInfo, oldTerms, terms, onlyTerms, err := mergeSchoolInfo(cur.Info, p.Info, ident)
+	if err != nil {
+		return err
+	}
+	if p.state != nil && *p.state != cur.State {
+		if err := recordEvent(ctx, tx, ident, "School account made "+*p.state,
+			fmt.Sprintf("School '%s' status updated to %s", cur.Name, *p.state), "NORMAL", &id, nil); err != nil {
+			return err
+		}
+	}
+	if len(terms) > 0 && !jsonEqual(terms, oldTerms) {
+		by := terms["accepted_by_user_id"]
+		if by == nil && ident.IsUser() {
+			by = ident.Account.ID.String()
+		}
+		if err := recordEvent(ctx, tx, ident, "Huey Books terms accepted",
+			fmt.Sprintf("School '%s' accepted Huey Books terms v%v", cur.Name, terms["version"]), "NORMAL", &id,
+			map[string]any{"terms_version": terms["version"], "accepted_at": terms["accepted_at"], "accepted_by_user_id": by}); err != nil {
+			return err
+		}
+	}
+	otherFields := p.state != nil || p.bookbot != nil || p.LmsType != nil || p.Name != nil || len(p.domains) > 0
+	if !onlyTerms || otherFields {
+		if err := recordEvent(ctx, tx, ident, "School Updated",
+			fmt.Sprintf("School '%s' in %s updated.", cur.Name, cur.CountryName), "NORMAL", &id, nil); err != nil {
+			return err
+		}
+	}
+	n, err := q.UpdateSchool(ctx, queries.UpdateSchoolParams{ID: int32(id), Name: p.Name, State: p.state,
+		BookbotType: p.bookbot, LmsType: p.LmsType, Info: newInfo,
+		SetStudentDomain: p.domains["student_domain"] != nil, StudentDomain: p.domains["student_domain"],
+		SetTeacherDomain: p.domains["teacher_domain"] != nil, TeacherDomain: p.domains["teacher_domain"]})
+	if err != nil {
+		return err
+	}
+	if n != 1 {
+		return errForbidden() // the policy allowed it; row security did not
+	}
+	return nil
+}
+
+// mergeSchoolInfo merges a patch's info into the stored info: an object
+// deep-merges (with the caller recorded as the terms' acceptor), any other
+// JSON replaces it. It returns the info to store, the Huey Books terms before
+// and after, and whether the patch touches nothing but those terms.
+func mergeSchoolInfo(stored []byte, patch json.RawMessage, ident *Identity) (
+	newInfo []byte, oldTerms, terms map[string]any, onlyTerms bool, err error) {
+	var info map[string]any
+	if len(stored) > 0 {
+		_ = json.Unmarshal(stored, &info)
+	}
+	// a copy: deepMerge below merges into info in place
+	if b, err := json.Marshal(termsOf(info)); err == nil {
+		_ = json.Unmarshal(b, &oldTerms)
+	}
+	newInfo = stored
+	if len(patch) > 0 && string(patch) != "null" {
+		var v any
+		if err := json.Unmarshal(patch, &v); err != nil {
+			return nil, nil, nil, false, invalid([]any{"body", "info"}, "Input should be valid JSON", nil)
+		}
+		if obj, ok := v.(map[string]any); ok {
+			recordAcceptor(obj, ident)
+			info = deepMerge(info, obj)
+			newInfo, _ = json.Marshal(info)
+			ta, _ := obj["terms_acceptance"].(map[string]any)
+			onlyTerms = len(obj) == 1 && ta != nil && len(ta) == 1 && ta["huey_books"] != nil
+		} else {
+			newInfo, info = patch, nil
+		}
+	}
+	return newInfo, oldTerms, termsOf(info), onlyTerms, nil
 }
 
 func jsonEqual(a, b any) bool {
@@ -1089,21 +940,16 @@ func (s *Server) patchSchoolAdmin(c echo.Context) error {
 		return err
 	}
 	ident := identityOf(ctx)
-	var (
-		id     *int64
-		admins int
-	)
+	var id, admins *int64
 	err = db.Read(ctx, s.pool, ident.Claims, func(b *pgx.Batch) {
 		queueSchoolAttrs(b, wid, &id)
-		b.Queue(`SELECT count(*) FROM school_admins a JOIN educators e ON e.id = a.id
-			WHERE e.school_id = (SELECT id FROM schools WHERE wriveted_identifier = $1)`, wid).
-			QueryRow(func(r pgx.Row) error { return r.Scan(&admins) })
+		queries.QueueValue(b, &admins, queries.CountSchoolAdmins, wid)
 	})
-	if err != nil {
-		return err
+	if err == nil && id == nil {
+		err = db.ErrNotFound
 	}
-	if id == nil {
-		return errSchoolNotFound(wid)
+	if err != nil {
+		return schoolErr(wid, err)
 	}
 	if err := s.check(ctx, schoolResource(*id), "bind"); err != nil {
 		return err
@@ -1111,15 +957,15 @@ func (s *Server) patchSchoolAdmin(c echo.Context) error {
 	if !ident.IsUser() || ident.Account.UserType != "SCHOOL_ADMIN" {
 		return httpError(http.StatusUnauthorized, "User not a school administrator.")
 	}
-	if admins > 0 {
+	if admins != nil && *admins > 0 {
 		return httpError(http.StatusConflict, "School already bound to an admin user.")
 	}
 	err = db.InTx(ctx, s.pool, ident.Claims, func(tx *db.Tx) error {
-		tag, err := tx.Exec(ctx, `UPDATE educators SET school_id = $1 WHERE id = $2`, *id, ident.Account.ID)
+		n, err := queries.New(tx).BindSchoolAdmin(ctx, queries.BindSchoolAdminParams{SchoolID: int32(*id), EducatorID: ident.Account.ID})
 		if err != nil {
 			return err
 		}
-		if tag.RowsAffected() != 1 {
+		if n != 1 {
 			return errForbidden()
 		}
 		return nil
@@ -1137,79 +983,55 @@ func (s *Server) patchSchoolAdmin(c echo.Context) error {
 func (s *Server) deleteSchool(c echo.Context) error {
 	ctx := c.Request().Context()
 	ident := identityOf(ctx)
-	wid, schoolID, err := s.decideSchool(c, "delete")
+	wid, id, err := s.decideSchool(c, "delete")
 	if err != nil {
 		return err
 	}
-	id := &schoolID
 	var affected []uuid.UUID
 	err = db.InTx(ctx, s.pool, ident.Claims, func(tx *db.Tx) error {
-		var name, country string
-		var linked int
-		if err := tx.QueryRow(ctx, `SELECT s.name, coalesce(c.name, ''),
-			(SELECT count(*) FROM service_account_school_association a WHERE a.school_id = s.id)
-			FROM schools s LEFT JOIN countries c ON c.id = s.country_code WHERE s.id = $1 FOR UPDATE OF s`, *id).
-			Scan(&name, &country, &linked); err != nil {
-			return err
-		}
-		if linked > 0 {
-			return httpError(http.StatusConflict, "School is linked to service accounts; unlink them before deleting it.")
-		}
-		if err := recordEvent(ctx, tx, ident, "School Deleted",
-			fmt.Sprintf("School %s in %s deleted.", name, country), "NORMAL", nil, nil); err != nil {
-			return err
-		}
-		// Students, educators and school admins become inactive public readers
-		// (domain.md §12), kept whole: their readers/public_readers rows exist.
-		rows, err := tx.Query(ctx, `
-			WITH members AS (
-			  SELECT id FROM students WHERE school_id = $1
-			  UNION SELECT id FROM educators WHERE school_id = $1),
-			demoted AS (
-			  UPDATE users u SET type = 'PUBLIC', is_active = false, updated_at = huey.utcnow()
-			  FROM members m WHERE u.id = m.id RETURNING u.id)
-			SELECT id FROM demoted`, *id)
-		if err != nil {
-			return err
-		}
-		affected, err = pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
-		if err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, `INSERT INTO readers (id, huey_attributes)
-			SELECT unnest($1::uuid[]), '{}' ON CONFLICT (id) DO NOTHING`, affected); err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, `INSERT INTO public_readers (id, reader_info)
-			SELECT unnest($1::uuid[]), '{}' ON CONFLICT (id) DO NOTHING`, affected); err != nil {
-			return err
-		}
-		steps := []struct {
-			sql string
-			arg any
-		}{
-			{`DELETE FROM collections WHERE school_id = $1`, wid},
-			{`DELETE FROM students WHERE school_id = $1`, *id},
-			{`DELETE FROM educators WHERE school_id = $1`, *id},
-			{`DELETE FROM class_groups WHERE school_id = $1`, wid},
-			{`DELETE FROM events WHERE school_id = $1`, *id},
-			{`DELETE FROM book_lists WHERE school_id = $1`, *id},
-			{`DELETE FROM schools WHERE id = $1`, *id},
-		}
-		for _, st := range steps {
-			if _, err := tx.Exec(ctx, st.sql, st.arg); err != nil {
-				return err
-			}
-		}
-		return nil
+		affected, err = removeSchool(ctx, tx, ident, wid, id)
+		return err
 	})
 	if err != nil {
-		return err
+		return schoolErr(wid, err)
 	}
 	for _, a := range affected {
 		s.accounts.forget(a)
 	}
 	return c.JSON(http.StatusOK, map[string]string{"msg": "School deleted"})
+}
+
+// removeSchool deletes school id and what hangs off it in tx; its students,
+// educators and school admins become inactive public readers (domain.md
+// §12), kept whole: their readers/public_readers rows exist. It returns them.
+func removeSchool(ctx context.Context, tx *db.Tx, ident *Identity, wid uuid.UUID, id int64) ([]uuid.UUID, error) {
+	q := queries.New(tx)
+	cur, err := q.LockSchool(ctx, int32(id))
+	if err != nil {
+		return nil, err
+	}
+	if cur.LinkedAccounts > 0 {
+		return nil, httpError(http.StatusConflict, "School is linked to service accounts; unlink them before deleting it.")
+	}
+	if err := recordEvent(ctx, tx, ident, "School Deleted",
+		fmt.Sprintf("School %s in %s deleted.", cur.Name, cur.CountryName), "NORMAL", nil, nil); err != nil {
+		return nil, err
+	}
+	affected, err := q.DemoteSchoolMembers(ctx, int32(id))
+	if err != nil {
+		return nil, err
+	}
+	b := &pgx.Batch{} // one round trip, in this order
+	b.Queue(queries.EnsureReaders, affected)
+	b.Queue(queries.EnsurePublicReaders, affected)
+	b.Queue(queries.DeleteSchoolCollections, wid)
+	b.Queue(queries.DeleteSchoolStudents, id)
+	b.Queue(queries.DeleteSchoolEducators, id)
+	b.Queue(queries.DeleteSchoolClassGroups, wid)
+	b.Queue(queries.DeleteSchoolEvents, id)
+	b.Queue(queries.DeleteSchoolBooklists, id)
+	b.Queue(queries.DeleteSchool, id)
+	return affected, tx.SendBatch(ctx, b).Close()
 }
 
 // recordAcceptor makes the caller the acceptor of Huey Books terms a patch
