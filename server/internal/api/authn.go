@@ -310,19 +310,8 @@ func (s *Server) postRegisterStudent(c echo.Context) error {
 // POST /user/{user_id}/auth-token — a 90-day "magic link" token, only for
 // admins and for oneself (F10).
 func (s *Server) postUserAuthToken(c echo.Context) error {
-	ctx := c.Request().Context()
-	id, err := pathUUID(c, "user_id")
+	id, _, err := userDoor.open(s, c, nil)
 	if err != nil {
-		return err
-	}
-	res, found, err := s.userResource(ctx, id)
-	if err != nil {
-		return err
-	}
-	if !found {
-		return httpError(http.StatusNotFound, fmt.Sprintf("Resource User with id %s not found.", id))
-	}
-	if err := s.check(ctx, res, "magic-link"); err != nil {
 		return err
 	}
 	t, err := s.issue(auth.KindUser, id, auth.MagicLinkTTL)
@@ -342,10 +331,27 @@ func (s *Server) userResource(ctx context.Context, id uuid.UUID) (policies.Resou
 	return resource, found && err == nil, err
 }
 
+// userAttrs is a user as the policy sees it, and whether it exists.
+type userAttrs struct {
+	res   policies.Resource
+	found bool
+}
+
+// userDoor is the way to the user a route's path names (huey.user_attrs).
+var userDoor = door[uuid.UUID, userAttrs]{
+	typ:      resUser,
+	param:    "user_id",
+	parse:    pathUUID,
+	attrs:    func(b batchQueuer, id uuid.UUID, a *userAttrs) { queueUserAttrs(b, id, &a.res, &a.found) },
+	found:    func(a userAttrs) bool { return a.found },
+	resource: func(_ uuid.UUID, a userAttrs) policies.Resource { return a.res },
+	notFound: errUserNotFound,
+}
+
 // queueUserAttrs queues the policy attributes of a user account (the
 // huey.user_attrs door) into *res; *found reports whether it exists.
-func queueUserAttrs(b *pgx.Batch, id uuid.UUID, res *policies.Resource, found *bool) {
-	*res = policies.Resource{Type: "user", ID: id.String()}
+func queueUserAttrs(b batchQueuer, id uuid.UUID, res *policies.Resource, found *bool) {
+	*res = policies.Resource{Type: resUser, ID: id.String()}
 	b.Queue(`SELECT user_type, school_id, parent_id FROM huey.user_attrs($1)`, id).Query(func(rows pgx.Rows) error {
 		for rows.Next() {
 			var (

@@ -4,43 +4,9 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"net/http"
-
-	"github.com/labstack/echo/v4"
 
 	"github.com/wriveted/huey-api/policies"
 )
-
-// allow is the route-level policy guard: the caller's principals must be
-// allowed action on the route's resource type (access.md §7). A denial is
-// 403; an evaluation error is a 500, never an allow.
-func (s *Server) allow(resourceType, action string) echo.MiddlewareFunc {
-	return func(next echo.HandlerFunc) echo.HandlerFunc {
-		return func(c echo.Context) error {
-			if err := s.check(c.Request().Context(), policies.Resource{Type: resourceType}, action); err != nil {
-				return err
-			}
-			return next(c)
-		}
-	}
-}
-
-// guard is allow for the original's coarse guards (ADMIN, SUPERUSER): a
-// denial answers 403 with the guard's own message (api.md §0.2).
-func (s *Server) guard(resourceType, action, message string) echo.MiddlewareFunc {
-	return func(next echo.HandlerFunc) echo.HandlerFunc {
-		return func(c echo.Context) error {
-			ok, err := s.may(c.Request().Context(), policies.Resource{Type: resourceType}, action)
-			if err != nil {
-				return err
-			}
-			if !ok {
-				return httpError(http.StatusForbidden, message)
-			}
-			return next(c)
-		}
-	}
-}
 
 // check asks the policy engine whether the caller may perform action on res.
 func (s *Server) check(ctx context.Context, res policies.Resource, action string) error {

@@ -185,15 +185,19 @@ func bookListResource(id uuid.UUID, a bookListAttrs) policies.Resource {
 	if a.schoolID != nil {
 		attrs["school_id"] = strconv.FormatInt(*a.schoolID, 10)
 	}
-	return policies.Resource{Type: "book_list", ID: id.String(), Attrs: attrs}
+	return policies.Resource{Type: resBookList, ID: id.String(), Attrs: attrs}
 }
 
-// decideBookList: 404 when the list does not exist, 403 when action is refused.
-func (s *Server) decideBookList(ctx context.Context, id uuid.UUID, a bookListAttrs, action string) error {
-	if !a.found {
-		return errBooklistNotFound(id)
-	}
-	return s.check(ctx, bookListResource(id, a), action)
+// bookListDoor is the way to the booklist a route's path names
+// (huey.booklist_attrs).
+var bookListDoor = door[uuid.UUID, bookListAttrs]{
+	typ:      resBookList,
+	param:    "booklist_identifier",
+	parse:    pathUUID,
+	attrs:    queueBookListAttrs,
+	found:    func(a bookListAttrs) bool { return a.found },
+	resource: bookListResource,
+	notFound: errBooklistNotFound,
 }
 
 // readBookListAttrs reads a list's attributes alone (the decision of a write).
@@ -210,7 +214,7 @@ func (s *Server) readBookListAttrs(c echo.Context) (uuid.UUID, bookListAttrs, er
 
 // publishAllowed: the caller may create or keep Huey, Regional and Other lists (F3).
 func (s *Server) publishAllowed(ctx context.Context) error {
-	ok, err := s.may(ctx, policies.Resource{Type: "book_lists"}, "publish")
+	ok, err := s.may(ctx, policies.Resource{Type: resBookLists}, "publish")
 	if err != nil {
 		return err
 	}
@@ -327,7 +331,7 @@ func (s *Server) getBookList(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.decideBookList(ctx, id, a, "read"); err != nil {
+	if err := bookListDoor.decide(s, c, id, a); err != nil {
 		return err
 	}
 	if brief == nil {
@@ -877,7 +881,7 @@ func (s *Server) patchBookList(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.decideBookList(ctx, id, a, "update"); err != nil {
+	if err := bookListDoor.decide(s, c, id, a); err != nil {
 		return err
 	}
 	if err := s.validateRequest(c); err != nil {
@@ -1016,7 +1020,7 @@ func (s *Server) deleteBookList(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.decideBookList(ctx, id, a, "delete"); err != nil {
+	if err := bookListDoor.decide(s, c, id, a); err != nil {
 		return err
 	}
 	var brief json.RawMessage

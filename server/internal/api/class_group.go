@@ -74,7 +74,7 @@ func errClassNotFound(id uuid.UUID) error {
 // classResource is a class as the policy sees it: its school's integer id
 // as attrs.school_id (F5).
 func classResource(id uuid.UUID, schoolID int64) policies.Resource {
-	return policies.Resource{Type: "class", ID: id.String(),
+	return policies.Resource{Type: resClass, ID: id.String(),
 		Attrs: map[string]string{"school_id": strconv.FormatInt(schoolID, 10)}}
 }
 
@@ -105,20 +105,27 @@ func queueClassAttrs(b batchQueuer, id uuid.UUID, out *classAttrs) {
 	})
 }
 
-// classCheck is one permission check of a class route, on the class or on
-// its school, in the order api.md §2.6 lists them.
+// classCheck is one permission check of a class route, on the class (the
+// route's declared action) or on its school, in the order api.md §2.6 lists
+// them.
 type classCheck struct {
 	onSchool bool
 	action   string
 }
 
-func classCheckOn(action string) classCheck       { return classCheck{action: action} }
+// classCheckDeclared is the route's declared decision on the class.
+func classCheckDeclared() classCheck              { return classCheck{} }
 func classCheckOnSchool(action string) classCheck { return classCheck{onSchool: true, action: action} }
 
 // decideClass takes a class route's decisions: 404 when the class does not
 // exist for the caller, 403 on the first check refused. A class without a
 // school fails every class-level check (api.md §2.6).
-func (s *Server) decideClass(ctx context.Context, id uuid.UUID, a classAttrs, checks ...classCheck) error {
+func (s *Server) decideClass(c echo.Context, id uuid.UUID, a classAttrs, checks ...classCheck) error {
+	ctx := c.Request().Context()
+	action, err := declaredAction(c, resClass)
+	if err != nil {
+		return err
+	}
 	if !a.found {
 		return errClassNotFound(id)
 	}
@@ -126,11 +133,11 @@ func (s *Server) decideClass(ctx context.Context, id uuid.UUID, a classAttrs, ch
 		return errForbidden()
 	}
 	for _, ck := range checks {
-		res := classResource(id, *a.schoolID)
+		res, act := classResource(id, *a.schoolID), action
 		if ck.onSchool {
-			res = schoolResource(*a.schoolID)
+			res, act = schoolResource(*a.schoolID), ck.action
 		}
-		if err := s.check(ctx, res, ck.action); err != nil {
+		if err := s.check(ctx, res, act); err != nil {
 			return err
 		}
 	}
@@ -236,7 +243,7 @@ func (s *Server) getClass(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.decideClass(ctx, id, a, classCheckOnSchool("read"), classCheckOn("read")); err != nil {
+	if err := s.decideClass(c, id, a, classCheckOnSchool("read"), classCheckDeclared()); err != nil {
 		return err
 	}
 	if d == nil {
@@ -351,7 +358,7 @@ func checkClassName(name *string) error {
 func (s *Server) postClass(c echo.Context) error {
 	ctx := c.Request().Context()
 	ident := identityOf(ctx)
-	wid, schoolID, err := s.decideSchool(c, "update")
+	wid, schoolID, err := s.decideSchool(c)
 	if err != nil {
 		return err
 	}
@@ -422,7 +429,7 @@ func (s *Server) patchClass(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.decideClass(ctx, id, a, classCheckOn("update"), classCheckOnSchool("read")); err != nil {
+	if err := s.decideClass(c, id, a, classCheckDeclared(), classCheckOnSchool("read")); err != nil {
 		return err
 	}
 	if err := s.validateRequest(c); err != nil {
@@ -481,7 +488,7 @@ func (s *Server) deleteClass(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.decideClass(ctx, id, a, classCheckOn("delete"), classCheckOnSchool("update")); err != nil {
+	if err := s.decideClass(c, id, a, classCheckDeclared(), classCheckOnSchool("update")); err != nil {
 		return err
 	}
 	var (

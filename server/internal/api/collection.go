@@ -58,7 +58,7 @@ func (a collectionAttrs) resource(id uuid.UUID) policies.Resource {
 	if a.userID != nil {
 		attrs["user_id"] = a.userID.String()
 	}
-	return policies.Resource{Type: "collection", ID: id.String(), Attrs: attrs}
+	return policies.Resource{Type: resCollection, ID: id.String(), Attrs: attrs}
 }
 
 // queueCollectionAttrs queues the collection's policy attributes. It first
@@ -77,33 +77,21 @@ func queueCollectionAttrs(b batchQueuer, id uuid.UUID, out *collectionAttrs) {
 	})
 }
 
-// decideCollection: 404 when the collection does not exist, 403 when refused.
-func (s *Server) decideCollection(ctx context.Context, id uuid.UUID, a collectionAttrs, action string) error {
-	if !a.found {
-		return errCollectionNotFound(id)
-	}
-	return s.check(ctx, a.resource(id), action)
+// collectionDoor is the way to the collection a route's path names.
+var collectionDoor = door[uuid.UUID, collectionAttrs]{
+	typ:      resCollection,
+	param:    "collection_id",
+	parse:    pathUUID,
+	attrs:    queueCollectionAttrs,
+	found:    func(a collectionAttrs) bool { return a.found },
+	resource: func(id uuid.UUID, a collectionAttrs) policies.Resource { return a.resource(id) },
+	notFound: errCollectionNotFound,
 }
 
-// readCollectionAttrs reads the attributes alone (a write's decision).
-func (s *Server) readCollectionAttrs(ctx context.Context, id uuid.UUID) (collectionAttrs, error) {
-	var a collectionAttrs
-	err := db.Read(ctx, s.pool, identityOf(ctx).Claims, func(b *pgx.Batch) { queueCollectionAttrs(b, id, &a) })
-	return a, err
-}
-
-// decideCollectionPath parses the path's collection id and decides action.
-func (s *Server) decideCollectionPath(c echo.Context, action string) (uuid.UUID, collectionAttrs, error) {
-	ctx := c.Request().Context()
-	id, err := pathUUID(c, "collection_id")
-	if err != nil {
-		return id, collectionAttrs{}, err
-	}
-	a, err := s.readCollectionAttrs(ctx, id)
-	if err != nil {
-		return id, a, err
-	}
-	return id, a, s.decideCollection(ctx, id, a, action)
+// decideCollectionPath parses the path's collection id and decides the
+// route's action on it.
+func (s *Server) decideCollectionPath(c echo.Context) (uuid.UUID, collectionAttrs, error) {
+	return collectionDoor.open(s, c, nil)
 }
 
 const collectionBriefSQL = `
@@ -142,7 +130,7 @@ func (s *Server) getCollection(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.decideCollection(ctx, id, a, "read"); err != nil {
+	if err := collectionDoor.decide(s, c, id, a); err != nil {
 		return err
 	}
 	if out == nil { // allowed by policy, hidden by row security: fail closed
@@ -214,7 +202,7 @@ func (s *Server) getCollectionItems(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.decideCollection(ctx, id, a, "read"); err != nil {
+	if err := collectionDoor.decide(s, c, id, a); err != nil {
 		return err
 	}
 	return rawPage(c, data, skip, limit, &total)
@@ -257,7 +245,7 @@ func (s *Server) getCollectionInfo(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.decideCollection(ctx, id, a, "read"); err != nil {
+	if err := collectionDoor.decide(s, c, id, a); err != nil {
 		return err
 	}
 	return c.JSON(http.StatusOK, map[string]int64{"total_editions": total, "hydrated": hyd,
@@ -300,7 +288,7 @@ func (s *Server) getCollectionItemByISBN(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.decideCollection(ctx, id, a, "read"); err != nil {
+	if err := collectionDoor.decide(s, c, id, a); err != nil {
 		return err
 	}
 	if !edition {
@@ -356,7 +344,7 @@ type collectionOwner struct {
 // (the original's codes, F15) when the caller may not update the owner or may
 // not hold its collection (F2: an LMS account only for its linked schools);
 // 409 with the existing collection's id unless it is `replacing`.
-func (s *Server) decideCollectionOwner(ctx context.Context, raw []byte, replacing *uuid.UUID) (collectionOwner, error) {
+func (s *Server) decideCollectionOwner(ctx context.Context, raw []byte, replacing *uuid.UUID, create string) (collectionOwner, error) {
 	var peek struct {
 		SchoolID any `json:"school_id"`
 		UserID   any `json:"user_id"`
@@ -385,7 +373,7 @@ func (s *Server) decideCollectionOwner(ctx context.Context, raw []byte, replacin
 		if err != nil {
 			return o, err
 		}
-		okColl, err := s.may(ctx, res, "create")
+		okColl, err := s.may(ctx, res, create)
 		if err != nil {
 			return o, err
 		}
@@ -413,7 +401,7 @@ func (s *Server) decideCollectionOwner(ctx context.Context, raw []byte, replacin
 		if err != nil {
 			return o, err
 		}
-		okColl, err := s.may(ctx, collectionAttrs{found: true, userID: &uid}.resource(uuid.Nil), "create")
+		okColl, err := s.may(ctx, collectionAttrs{found: true, userID: &uid}.resource(uuid.Nil), create)
 		if err != nil {
 			return o, err
 		}
@@ -542,7 +530,11 @@ func (s *Server) postCollection(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	o, err := s.decideCollectionOwner(ctx, raw, nil)
+	create, err := declaredAction(c, resCollection)
+	if err != nil {
+		return err
+	}
+	o, err := s.decideCollectionOwner(ctx, raw, nil, create)
 	if err != nil {
 		return err
 	}
@@ -568,7 +560,7 @@ func (s *Server) postCollection(c echo.Context) error {
 func (s *Server) putCollection(c echo.Context) error {
 	ctx := c.Request().Context()
 	ident := identityOf(ctx)
-	id, _, err := s.decideCollectionPath(c, "delete")
+	id, _, err := s.decideCollectionPath(c)
 	if err != nil {
 		return err
 	}
@@ -580,7 +572,7 @@ func (s *Server) putCollection(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	o, err := s.decideCollectionOwner(ctx, raw, &id)
+	o, err := s.decideCollectionOwner(ctx, raw, &id, "create") // replacing: create beside the route's delete
 	if err != nil {
 		return err
 	}
@@ -609,7 +601,7 @@ func (s *Server) putCollection(c echo.Context) error {
 // DELETE /collection/{collection_id}
 func (s *Server) deleteCollection(c echo.Context) error {
 	ctx := c.Request().Context()
-	id, _, err := s.decideCollectionPath(c, "delete")
+	id, _, err := s.decideCollectionPath(c)
 	if err != nil {
 		return err
 	}

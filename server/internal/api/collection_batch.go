@@ -221,7 +221,7 @@ func recordBulkAdd(ctx context.Context, tx *db.Tx, ident *Identity, id uuid.UUID
 func (s *Server) putCollectionItems(c echo.Context) error {
 	ctx := c.Request().Context()
 	ident := identityOf(ctx)
-	id, a, err := s.decideCollectionPath(c, "update")
+	id, a, err := s.decideCollectionPath(c)
 	if err != nil {
 		return err
 	}
@@ -348,7 +348,7 @@ const updateSet = `SET copies_total = coalesce(u.ct, i.copies_total),
 func (s *Server) patchCollection(c echo.Context) error {
 	ctx := c.Request().Context()
 	ident := identityOf(ctx)
-	id, a, err := s.decideCollectionPath(c, "update")
+	id, a, err := s.decideCollectionPath(c)
 	if err != nil {
 		return err
 	}

@@ -44,7 +44,7 @@ func (a collectionItemAttrs) resource(id int64) policies.Resource {
 	if a.userID != nil {
 		attrs["user_id"] = a.userID.String()
 	}
-	return policies.Resource{Type: "collection_item", ID: strconv.FormatInt(id, 10), Attrs: attrs}
+	return policies.Resource{Type: resCollectionItem, ID: strconv.FormatInt(id, 10), Attrs: attrs}
 }
 
 // queueCollectionItemAttrs queues the item's policy attributes (a definer
@@ -62,12 +62,21 @@ func queueCollectionItemAttrs(b batchQueuer, id int64, out *collectionItemAttrs)
 	})
 }
 
-// decideCollectionItem: 404 when the item does not exist, 403 when refused.
-func (s *Server) decideCollectionItem(ctx context.Context, id int64, a collectionItemAttrs, action string) error {
-	if !a.found {
-		return errCollectionItemNotFound(id)
-	}
-	return s.check(ctx, a.resource(id), action)
+// collectionItemDoor is the item a route names (huey.collection_item_attrs).
+var collectionItemDoor = door[int64, collectionItemAttrs]{
+	typ:   resCollectionItem,
+	param: "collection_item_id",
+	parse: func(c echo.Context, name string) (int64, error) {
+		id, ok, err := pathInt(c, name)
+		if err == nil && !ok {
+			err = errCollectionItemNotFound(id)
+		}
+		return id, err
+	},
+	attrs:    queueCollectionItemAttrs,
+	found:    func(a collectionItemAttrs) bool { return a.found },
+	resource: func(id int64, a collectionItemAttrs) policies.Resource { return a.resource(id) },
+	notFound: errCollectionItemNotFound,
 }
 
 // GET /collection-item/{collection_item_id}
@@ -98,7 +107,7 @@ func (s *Server) getCollectionItem(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.decideCollectionItem(ctx, id, a, "read"); err != nil {
+	if err := collectionItemDoor.decide(s, c, id, a); err != nil {
 		return err
 	}
 	if item == nil { // allowed by policy, hidden by row security: fail closed
@@ -189,7 +198,7 @@ func (s *Server) readerMayRead(ctx context.Context, reader policies.Resource, co
 func (s *Server) postCollectionItem(c echo.Context) error {
 	ctx := c.Request().Context()
 	ident := identityOf(ctx)
-	id, a, err := s.decideCollectionPath(c, "update")
+	id, a, err := s.decideCollectionPath(c)
 	if err != nil {
 		return err
 	}

@@ -86,7 +86,7 @@ func (s *Server) postCollectionItemActivity(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.decideCollectionItem(ctx, itemID, a, "update"); err != nil {
+	if err := collectionItemDoor.decide(s, c, itemID, a); err != nil {
 		return err
 	}
 	if t := reader.Attrs["type"]; t != "public" && t != "student" {

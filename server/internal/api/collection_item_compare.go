@@ -69,10 +69,10 @@ func (s *Server) getCollectionCompareWithBookList(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.decideCollection(ctx, id, a, "read"); err != nil {
+	if err := collectionDoor.decide(s, c, id, a); err != nil {
 		return err
 	}
-	if err := s.decideBookList(ctx, listID, la, "read"); err != nil {
+	if err := bookListDoor.decideAs(s, ctx, listID, la, "read"); err != nil {
 		return err
 	}
 	common := 0

@@ -29,7 +29,7 @@ import (
 // is paged (F14) and event-types names only titles the caller may read.
 
 // eventsResource is the route-level resource of the event routes.
-var eventsResource = policies.Resource{Type: "events"}
+var eventsResource = policies.Resource{Type: resEvents}
 
 const (
 	msgEventsGlobal        = "The current account is not allowed to request global events. Try filtering by your school or user."

@@ -74,7 +74,7 @@ func (t *feedbackTarget) resource() policies.Resource {
 	if t.readerID != nil {
 		attrs["user_id"] = t.readerID.String()
 	}
-	return policies.Resource{Type: "event", ID: t.id.String(), Attrs: attrs}
+	return policies.Resource{Type: resEvent, ID: t.id.String(), Attrs: attrs}
 }
 
 // feedbackSentSQL tells whether the supporter already sent feedback on the
@@ -137,7 +137,11 @@ func (s *Server) feedbackChain(c echo.Context) (*feedbackTarget, error) {
 	if !t.found {
 		return nil, errEventNotFound(id)
 	}
-	if err := s.check(ctx, t.resource(), "read"); err != nil {
+	action, err := declaredAction(c, resEvent)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.check(ctx, t.resource(), action); err != nil {
 		return nil, err
 	}
 	if !strings.HasPrefix(t.title, readingLogPrefix) {

@@ -224,6 +224,10 @@ type testLog struct{ t testing.TB }
 
 func (l testLog) Write(b []byte) (int, error) {
 	l.t.Log(strings.TrimSpace(string(b)))
+	if strings.Contains(string(b), `"msg":"decision_not_taken"`) {
+		// A handler answered 2xx without taking its route's declared decision.
+		l.t.Errorf("route answered without its declared decision: %s", b)
+	}
 	return len(b), nil
 }
 

@@ -532,7 +532,7 @@ func enumText(values []any) string {
 // like every other route. The pages load nothing from another origin: their
 // scripts and styles are embedded in the binary (package docsui), so they
 // work offline.
-func (s *Server) docRoutes(e *echo.Echo) {
+func (s *Server) docRoutes(e table) {
 	body := sync.OnceValues(func() ([]byte, error) { return servedDocument(s.opts.Version) })
 	doc := func(c echo.Context) error {
 		b, err := body()
@@ -545,11 +545,12 @@ func (s *Server) docRoutes(e *echo.Echo) {
 		return func(c echo.Context) error { return c.HTML(http.StatusOK, page) }
 	}
 	v := s.validated()
-	e.GET("/openapi.json", doc, v)
-	e.GET("/v1/openapi.json", doc, v)
-	e.GET("/v1/docs", html(swaggerUIPage), v)
-	e.GET("/v1/redoc", html(redocPage), v)
-	e.GET(docsAssets+":file", getDocsAsset, v)
+	docs := public("the API's documentation")
+	e.GET("/openapi.json", doc, nil, docs, v)
+	e.GET("/v1/openapi.json", doc, nil, docs, v)
+	e.GET("/v1/docs", html(swaggerUIPage), nil, docs, v)
+	e.GET("/v1/redoc", html(redocPage), nil, docs, v)
+	e.GET(docsAssets+":file", getDocsAsset, nil, docs, v)
 }
 
 // docsAssets is the path under which the documentation pages' assets are

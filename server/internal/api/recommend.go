@@ -347,10 +347,7 @@ func (s *Server) postRecommend(c echo.Context) error {
 		if err := db.Read(ctx, s.pool, ident.Claims, func(b *pgx.Batch) { queueSchoolAttrs(b, wid, &schoolID) }); err != nil {
 			return err
 		}
-		if schoolID == nil {
-			return errSchoolNotFound(wid)
-		}
-		if err := s.check(ctx, schoolResource(*schoolID), "read"); err != nil { // F9
+		if err := schoolDoor.decide(s, c, wid, schoolID); err != nil { // F9
 			return err
 		}
 	}

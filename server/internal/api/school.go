@@ -78,7 +78,19 @@ func errSchoolNotFound(id uuid.UUID) error {
 
 // schoolResource is a school as the policy sees it.
 func schoolResource(id int64) policies.Resource {
-	return policies.Resource{Type: "school", ID: strconv.FormatInt(id, 10)}
+	return policies.Resource{Type: resSchool, ID: strconv.FormatInt(id, 10)}
+}
+
+// schoolDoor is the way to the school a route's path names: its attributes
+// (huey.school_attrs: the integer id, nil when it does not exist).
+var schoolDoor = door[uuid.UUID, *int64]{
+	typ:      resSchool,
+	param:    "wriveted_identifier",
+	parse:    pathUUID,
+	attrs:    queueSchoolAttrs,
+	found:    func(id *int64) bool { return id != nil },
+	resource: func(_ uuid.UUID, id *int64) policies.Resource { return schoolResource(*id) },
+	notFound: errSchoolNotFound,
 }
 
 // ---------------------------------------------------------------------------
@@ -86,7 +98,7 @@ func schoolResource(id int64) policies.Resource {
 
 // queueSchoolAttrs queues the policy attributes of a school; *id stays nil
 // when it does not exist.
-func queueSchoolAttrs(b *pgx.Batch, wid uuid.UUID, id **int64) {
+func queueSchoolAttrs(b batchQueuer, wid uuid.UUID, id **int64) {
 	b.Queue(queries.SchoolAttrs, wid).Query(func(rows pgx.Rows) error {
 		for rows.Next() {
 			var v int64
@@ -180,42 +192,25 @@ func (s *Server) redactSchool(ctx context.Context, d *schoolDetail) error {
 	return nil
 }
 
-// readSchool reads a school and decides `action` on it in one round trip:
-// the attribute look-up and the data travel in the same batch, and the
-// policy decides before anything is returned.
-func (s *Server) readSchool(c echo.Context, action string) (*schoolDetail, error) {
-	ctx := c.Request().Context()
-	wid, err := pathUUID(c, "wriveted_identifier")
-	if err != nil {
-		return nil, err
-	}
-	var (
-		id   *int64
-		rows *schoolRows
-	)
-	err = db.Read(ctx, s.pool, identityOf(ctx).Claims, func(b *pgx.Batch) {
-		queueSchoolAttrs(b, wid, &id)
-		rows = queueSchoolDetail(b, wid)
-	})
-	if err == nil && id == nil {
-		err = db.ErrNotFound
-	}
+// readSchool reads a school and decides the route's action on it in one
+// round trip: the attribute look-up and the data travel in the same batch,
+// and the policy decides before anything is returned.
+func (s *Server) readSchool(c echo.Context) (*schoolDetail, error) {
+	var rows *schoolRows
+	wid, _, err := schoolDoor.open(s, c, func(b *pgx.Batch, wid uuid.UUID) { rows = queueSchoolDetail(b, wid) })
 	if err != nil {
 		return nil, schoolErr(wid, err)
-	}
-	if err := s.check(ctx, schoolResource(*id), action); err != nil {
-		return nil, err
 	}
 	d, err := rows.detail() // allowed by policy but hidden by RLS: fail closed
 	if err != nil {
 		return nil, schoolErr(wid, err)
 	}
-	return d, s.redactSchool(ctx, d)
+	return d, s.redactSchool(c.Request().Context(), d)
 }
 
 // GET /school/{wriveted_identifier}
 func (s *Server) getSchool(c echo.Context) error {
-	d, err := s.readSchool(c, "read")
+	d, err := s.readSchool(c)
 	if err != nil {
 		return err
 	}
@@ -241,27 +236,12 @@ func (s *Server) getSchoolExists(c echo.Context) error {
 
 // GET /school/{wriveted_identifier}/bot
 func (s *Server) getSchoolBot(c echo.Context) error {
-	ctx := c.Request().Context()
-	wid, err := pathUUID(c, "wriveted_identifier")
-	if err != nil {
-		return err
-	}
-	var (
-		id  *int64
-		bot *queries.GetSchoolBotRow
-	)
-	err = db.Read(ctx, s.pool, identityOf(ctx).Claims, func(b *pgx.Batch) {
-		queueSchoolAttrs(b, wid, &id)
+	var bot *queries.GetSchoolBotRow
+	wid, _, err := schoolDoor.open(s, c, func(b *pgx.Batch, wid uuid.UUID) {
 		queries.QueueOne(b, &bot, queries.GetSchoolBot, wid)
 	})
-	if err == nil && id == nil {
-		err = db.ErrNotFound
-	}
 	if err != nil {
 		return schoolErr(wid, err)
-	}
-	if err := s.check(ctx, schoolResource(*id), "read"); err != nil {
-		return err
 	}
 	if bot == nil {
 		return errSchoolNotFound(wid)
@@ -277,7 +257,7 @@ func (s *Server) getSchoolBot(c echo.Context) error {
 
 // GET /school/{wriveted_identifier}/bookbot
 func (s *Server) getSchoolBookbot(c echo.Context) error {
-	d, err := s.readSchool(c, "read")
+	d, err := s.readSchool(c)
 	if err != nil {
 		return err
 	}
@@ -361,11 +341,11 @@ func (s *Server) getSchools(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	routeDetails, err := s.may(ctx, policies.Resource{Type: "schools"}, "details")
+	routeDetails, err := s.may(ctx, policies.Resource{Type: resSchools}, "details")
 	if err != nil {
 		return err
 	}
-	routeCollections, err := s.may(ctx, policies.Resource{Type: "schools"}, "read-collection")
+	routeCollections, err := s.may(ctx, policies.Resource{Type: resSchools}, "read-collection")
 	if err != nil {
 		return err
 	}
@@ -733,21 +713,14 @@ func termsOf(info map[string]any) map[string]any {
 }
 
 // decideSchool reads a school's policy attributes (one round trip) and
-// decides action on it: 422 for a bad id, 404 when missing, 403 when denied.
-func (s *Server) decideSchool(c echo.Context, action string) (uuid.UUID, int64, error) {
-	ctx := c.Request().Context()
-	wid, err := pathUUID(c, "wriveted_identifier")
+// decides the route's action on it: 422 for a bad id, 404 when missing, 403
+// when denied.
+func (s *Server) decideSchool(c echo.Context) (uuid.UUID, int64, error) {
+	wid, id, err := schoolDoor.open(s, c, nil)
 	if err != nil {
 		return wid, 0, err
 	}
-	var id *int64
-	if err := db.Read(ctx, s.pool, identityOf(ctx).Claims, func(b *pgx.Batch) { queueSchoolAttrs(b, wid, &id) }); err != nil {
-		return wid, 0, err
-	}
-	if id == nil {
-		return wid, 0, errSchoolNotFound(wid)
-	}
-	return wid, *id, s.check(ctx, schoolResource(*id), action)
+	return wid, *id, nil
 }
 
 // schoolPatch is a validated PATCH /school body.
@@ -804,7 +777,7 @@ func (s *Server) patchSchool(c echo.Context) error {
 	ctx := c.Request().Context()
 	ident := identityOf(ctx)
 	// The decision first, then validation of the body (api.md §0.2), then the write.
-	wid, id, err := s.decideSchool(c, "update")
+	wid, id, err := s.decideSchool(c)
 	if err != nil {
 		return err
 	}
@@ -935,24 +908,13 @@ func jsonEqual(a, b any) bool {
 
 func (s *Server) patchSchoolAdmin(c echo.Context) error {
 	ctx := c.Request().Context()
-	wid, err := pathUUID(c, "wriveted_identifier")
-	if err != nil {
-		return err
-	}
 	ident := identityOf(ctx)
-	var id, admins *int64
-	err = db.Read(ctx, s.pool, ident.Claims, func(b *pgx.Batch) {
-		queueSchoolAttrs(b, wid, &id)
+	var admins *int64
+	wid, id, err := schoolDoor.open(s, c, func(b *pgx.Batch, wid uuid.UUID) {
 		queries.QueueValue(b, &admins, queries.CountSchoolAdmins, wid)
 	})
-	if err == nil && id == nil {
-		err = db.ErrNotFound
-	}
 	if err != nil {
 		return schoolErr(wid, err)
-	}
-	if err := s.check(ctx, schoolResource(*id), "bind"); err != nil {
-		return err
 	}
 	if !ident.IsUser() || ident.Account.UserType != "SCHOOL_ADMIN" {
 		return httpError(http.StatusUnauthorized, "User not a school administrator.")
@@ -983,7 +945,7 @@ func (s *Server) patchSchoolAdmin(c echo.Context) error {
 func (s *Server) deleteSchool(c echo.Context) error {
 	ctx := c.Request().Context()
 	ident := identityOf(ctx)
-	wid, id, err := s.decideSchool(c, "delete")
+	wid, id, err := s.decideSchool(c)
 	if err != nil {
 		return err
 	}

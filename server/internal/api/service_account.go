@@ -31,7 +31,7 @@ import (
 // process (elsewhere at once too, through NOTIFY huey_account_changed).
 
 // serviceAccountsResource is the route-level resource of every route here.
-var serviceAccountsResource = policies.Resource{Type: "service_accounts"}
+var serviceAccountsResource = policies.Resource{Type: resServiceAccounts}
 
 // serviceAccountTypes is ServiceAccountType (domain.md §2): label, API value.
 var serviceAccountTypes = []enumValue{{"BACKEND", "backend"}, {"LMS", "lms"}, {"SCHOOL", "school"}, {"KIOSK", "kiosk"}}
@@ -80,7 +80,11 @@ func errServiceAccountNotFound(id uuid.UUID) error {
 // for callers that pass the router-level ADMIN guard (the policy's `read`)
 // but not `delete`, i.e. backend service accounts. Anonymous callers never
 // get here (401 first).
-func (s *Server) serviceAccountGuard(action string) echo.MiddlewareFunc {
+func (s *Server) serviceAccountGuard(action string) decision {
+	return decision{kind: decideType, route: &check{resServiceAccounts, action}, guard: s.serviceAccountMiddleware(action)}
+}
+
+func (s *Server) serviceAccountMiddleware(action string) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			ctx := c.Request().Context()

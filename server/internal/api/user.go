@@ -407,21 +407,11 @@ func rawPage(c echo.Context, data []json.RawMessage, skip, limit int, total *int
 // ---------------------------------------------------------------------------
 // GET /user/{user_id}
 
-// decideUser reads a user's policy attributes and decides action on it.
-func (s *Server) decideUser(c echo.Context, action string) (uuid.UUID, policies.Resource, error) {
-	ctx := c.Request().Context()
-	id, err := pathUUID(c, "user_id")
-	if err != nil {
-		return id, policies.Resource{}, err
-	}
-	res, found, err := s.userResource(ctx, id)
-	if err != nil {
-		return id, res, err
-	}
-	if !found {
-		return id, res, errUserNotFound(id)
-	}
-	return id, res, s.check(ctx, res, action)
+// decideUser reads a user's policy attributes and decides the route's
+// action on it.
+func (s *Server) decideUser(c echo.Context) (uuid.UUID, policies.Resource, error) {
+	id, a, err := userDoor.open(s, c, nil)
+	return id, a.res, err
 }
 
 func errUserNotFound(id uuid.UUID) error {
@@ -429,13 +419,9 @@ func errUserNotFound(id uuid.UUID) error {
 }
 
 func (s *Server) getUser(c echo.Context) error {
-	ctx := c.Request().Context()
-	id, _, err := s.decideUser(c, "details")
-	if err != nil {
-		return err
-	}
 	var d userDetailOut
-	if err := db.Read(ctx, s.pool, identityOf(ctx).Claims, func(b *pgx.Batch) { queueUserDetail(b, id, &d) }); err != nil {
+	id, _, err := userDoor.open(s, c, func(b *pgx.Batch, id uuid.UUID) { queueUserDetail(b, id, &d) })
+	if err != nil {
 		return err
 	}
 	if !d.found {
@@ -884,7 +870,7 @@ func attributesOf(label string) map[string]bool {
 
 func (s *Server) patchUser(c echo.Context) error {
 	ctx := c.Request().Context()
-	id, res, err := s.decideUser(c, "update")
+	id, res, err := s.decideUser(c)
 	if err != nil {
 		return err
 	}
