@@ -71,17 +71,26 @@ func checkLegacyRole(ctx context.Context, q execQuerier, role string) error {
 	return rows.Err()
 }
 
-// grantLegacy gives role every row of the original's tables, to read and
-// write, as it had before the takeover. Idempotent.
-func grantLegacy(ctx context.Context, q execQuerier, dir migrate.Dir, role string) error {
+// legacyTarget checks role (for command what) and returns the original's
+// tables and the role as a quoted identifier.
+func legacyTarget(ctx context.Context, q execQuerier, dir migrate.Dir, role, what string) ([]string, string, error) {
 	if err := checkLegacyRole(ctx, q, role); err != nil {
-		return fmt.Errorf("-legacy-role: %w", err)
+		return nil, "", fmt.Errorf("%s: %w", what, err)
 	}
 	tables, err := baselineTables(dir)
 	if err != nil {
+		return nil, "", err
+	}
+	return tables, pgx.Identifier{role}.Sanitize(), nil
+}
+
+// grantLegacy gives role every row of the original's tables, to read and
+// write, as it had before the takeover. Idempotent.
+func grantLegacy(ctx context.Context, q execQuerier, dir migrate.Dir, role string) error {
+	tables, r, err := legacyTarget(ctx, q, dir, role, "-legacy-role")
+	if err != nil {
 		return err
 	}
-	r := pgx.Identifier{role}.Sanitize()
 	var b strings.Builder
 	for _, t := range tables {
 		tq := "public." + pgx.Identifier{t}.Sanitize()
@@ -156,14 +165,10 @@ WHERE s.relkind = 'S' AND t.relnamespace = 'public'::regnamespace AND t.relname 
 
 // dropLegacy removes what grantLegacy gave role.
 func dropLegacy(ctx context.Context, q execQuerier, dir migrate.Dir, role string) error {
-	if err := checkLegacyRole(ctx, q, role); err != nil {
-		return fmt.Errorf("drop-legacy-role: %w", err)
-	}
-	tables, err := baselineTables(dir)
+	tables, r, err := legacyTarget(ctx, q, dir, role, "drop-legacy-role")
 	if err != nil {
 		return err
 	}
-	r := pgx.Identifier{role}.Sanitize()
 	var b strings.Builder
 	for _, t := range tables {
 		tq := "public." + pgx.Identifier{t}.Sanitize()
