@@ -17,7 +17,6 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/labstack/echo/v4"
 
 	"github.com/wriveted/huey-api/schema/catalog"
@@ -257,25 +256,6 @@ func (in *editionCreateIn) edition(c *checks, loc []any) catalog.EditionIn {
 		}
 	}
 	return out
-}
-
-// catalogueError maps the catalogue package's and the database's refusals
-// to the original's answers; anything else stays a 500.
-func catalogueError(err error) error {
-	var pe *pgconn.PgError
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, catalog.ErrInvalidISBN):
-		return httpError(http.StatusUnprocessableEntity, "Invalid ISBN")
-	case errors.Is(err, catalog.ErrUnknownAuthor), errors.Is(err, catalog.ErrInvalidInput):
-		return errValidation(validationError{Type: "value_error", Loc: []any{"body"}, Msg: "Value error, " + err.Error(), Input: nil})
-	case errors.As(err, &pe) && pe.Code == "42501":
-		return errForbidden()
-	case errors.As(err, &pe) && (strings.HasPrefix(pe.Code, "22") || strings.HasPrefix(pe.Code, "23")):
-		return errValidation(validationError{Type: "value_error", Loc: []any{"body"}, Msg: "Value error, " + pe.Message, Input: nil})
-	}
-	return err
 }
 
 // ---------------------------------------------------------------------------

@@ -4,13 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"strconv"
-	"strings"
-	"syscall"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -125,8 +121,7 @@ func errorHandler(logger *slog.Logger) echo.HTTPErrorHandler {
 			_ = c.JSON(http.StatusServiceUnavailable, detail{Detail: msgBusy})
 			return
 		}
-		var pe *pgconn.PgError
-		if errors.As(err, &pe) && pe.Code == "22003" || isIntEncodeRange(err) { // R7: a number past its column's range, wherever it came from
+		if isNumericOutOfRange(err) { // R7: a number past its column's range, wherever it came from
 			err = errValidation(validationError{Type: "int_overflow", Loc: []any{"body"},
 				Msg: "A number is out of range for what it names", Input: nil})
 		}
@@ -233,64 +228,4 @@ func errorCode(err error) string {
 		return "http_" + strconv.Itoa(he.Code)
 	}
 	return "unknown"
-}
-
-// overloadCode names an error that means "too slow or unavailable, not
-// wrong": a statement cancelled by statement_timeout (57014), the request's
-// deadline, a session ended by idle_in_transaction_session_timeout (25P03),
-// or a database that cannot be reached or went away (dbUnavailable). "" for
-// any other error. These answer 503 with Retry-After, never 500.
-func overloadCode(err error) string {
-	var pe *pgconn.PgError
-	switch {
-	case errors.As(err, &pe) && pe.Code == "57014":
-		return "statement_timeout"
-	case errors.As(err, &pe) && pe.Code == "25P03":
-		return "idle_in_transaction_timeout"
-	case errors.Is(err, context.DeadlineExceeded):
-		return "request_timeout"
-	case dbUnavailable(err):
-		return "database_unavailable"
-	}
-	return ""
-}
-
-// dbUnavailable: the database could not be reached, refused the session
-// (starting up, shutting down, out of connections or other resources), or
-// the connection broke under the request — what a Postgres restart or a
-// failover looks like from the pool. The pool drops a broken connection and
-// dials a new one for the next request, so the service recovers by itself.
-func dbUnavailable(err error) bool {
-	var ce *pgconn.ConnectError
-	if errors.As(err, &ce) {
-		return true
-	}
-	var pe *pgconn.PgError
-	if errors.As(err, &pe) {
-		switch pe.Code {
-		case "57P01", // admin_shutdown: the server is stopping (pg_ctl stop -m fast)
-			"57P02", // crash_shutdown
-			"57P03", // cannot_connect_now: starting up or shutting down
-			"57P05": // idle_session_timeout
-			return true
-		}
-		// Class 08 connection_exception; class 53 insufficient_resources
-		// (too_many_connections, out of memory, disk full).
-		return strings.HasPrefix(pe.Code, "08") || strings.HasPrefix(pe.Code, "53")
-	}
-	// A connection that broke mid-request: closed by the driver after a
-	// failure, reset, or cut short by the server going away.
-	var ne net.Error
-	return errors.Is(err, pgconn.ErrConnClosed) || pgconn.SafeToRetry(err) || pgconn.Timeout(err) ||
-		errors.As(err, &ne) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) ||
-		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNREFUSED)
-}
-
-// isIntEncodeRange: pgx refused to send an integer its parameter's type
-// cannot hold ("… is greater than maximum value for int4"). Handlers check
-// their integers; this keeps one they missed a 422, not a 500.
-func isIntEncodeRange(err error) bool {
-	msg := err.Error()
-	return strings.Contains(msg, "is greater than maximum value for int") ||
-		strings.Contains(msg, "is less than minimum value for int")
 }

@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math"
 	"net/http"
@@ -14,7 +13,6 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/labstack/echo/v4"
 
 	"github.com/wriveted/huey-api/policies"
@@ -502,17 +500,6 @@ func scanEventDetails(rows pgx.Rows) ([]eventDetail, error) {
 		out = append(out, ev)
 	}
 	return out, rows.Err()
-}
-
-// isFilterError reports an error of the caller's JSONPath: its syntax
-// (42601, 22P02), an unknown $variable (42704), its evaluation (class 22,
-// e.g. a non-boolean result or a bad like_regex) or its depth (class 54).
-func isFilterError(err error) bool {
-	var pe *pgconn.PgError
-	if !errors.As(err, &pe) {
-		return false
-	}
-	return pe.Code == "42601" || pe.Code == "42704" || strings.HasPrefix(pe.Code, "22") || strings.HasPrefix(pe.Code, "54")
 }
 
 // GET /events: the checks of api.md §2.13 in order, then one page of what

@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -13,7 +12,6 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/labstack/echo/v4"
 
 	"github.com/wriveted/huey-api/policies"
@@ -710,12 +708,6 @@ INSERT INTO schools (country_code, official_identifier, state, name, student_dom
                      bookbot_type, lms_type, created_at, updated_at)
 VALUES ($1, $2, 'INACTIVE', $3, $4, $5, $6, $7::schoolbookbottype, $8, huey.utcnow(), huey.utcnow())
 RETURNING id, wriveted_identifier`
-
-// isIntegrityError reports a unique, foreign-key, not-null or check violation.
-func isIntegrityError(err error) bool {
-	var pe *pgconn.PgError
-	return errors.As(err, &pe) && strings.HasPrefix(pe.Code, "23")
-}
 
 // POST /school
 func (s *Server) postSchool(c echo.Context) error {

@@ -823,11 +823,6 @@ func oxfordJoin(names []string) string {
 	return strings.Join(names[:len(names)-1], ", ") + ", and " + names[len(names)-1]
 }
 
-func isUniqueViolation(err error) bool {
-	var pe interface{ SQLState() string }
-	return errors.As(err, &pe) && pe.SQLState() == "23505"
-}
-
 // errAccountConflict is the 409 of a unique violation writing an account:
 // a student's username is unique in its school ignoring case (R9); any other
 // is the e-mail.
@@ -1100,12 +1095,6 @@ func jsonOrNil(m map[string]any) []byte {
 	return b
 }
 
-// isPermissionDenied reports row security or the F1 guard refusing a write.
-func isPermissionDenied(err error) bool {
-	var pe interface{ SQLState() string }
-	return errors.As(err, &pe) && pe.SQLState() == "42501"
-}
-
 // ---------------------------------------------------------------------------
 // DELETE /user/{user_id} (ADMIN): deactivate, or purge.
 
@@ -1150,11 +1139,6 @@ func (s *Server) deleteUser(c echo.Context) error {
 		return err
 	}
 	return c.NoContent(http.StatusNoContent)
-}
-
-func isForeignKeyViolation(err error) bool {
-	var pe interface{ SQLState() string }
-	return errors.As(err, &pe) && pe.SQLState() == "23503"
 }
 
 // renderBrief builds SpecificUserBrief (api.md §1.2) from a detail read.
