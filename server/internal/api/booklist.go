@@ -474,7 +474,7 @@ func (c *checks) item(loc []any, in bookListItemIn, withAction bool) itemOp {
 	case in.WorkID == nil:
 		c.add(append(append([]any{}, loc...), "work_id"), "missing", "Field required", nil)
 	case *in.WorkID < -1<<31 || *in.WorkID >= 1<<31: // R7: works.id is int4
-		c.add(append(append([]any{}, loc...), "work_id"), "int_overflow", "Input should be a valid 32-bit integer", *in.WorkID)
+		c.errs = append(c.errs, notInt32(append(append([]any{}, loc...), "work_id"), *in.WorkID))
 	default:
 		op.work = *in.WorkID
 	}

@@ -77,24 +77,6 @@ var recommendStatuses = []enumValue{{"GOOD", "GOOD"}, {"BAD_BORING", "BAD_BORING
 var genreSources = []enumValue{{"BISAC", "BISAC"}, {"BIC", "BIC"}, {"THEMA", "THEMA"}, {"LOCSH", "LOCSH"},
 	{"HUMAN", "HUMAN"}, {"VERTEXAI", "VERTEXAI"}, {"OTHER", "OTHER"}}
 
-func (c *checks) enum(loc []any, members []enumValue, v *string) *string {
-	if v == nil {
-		return nil
-	}
-	label, ok := parseEnum(members, *v)
-	if !ok {
-		c.add(loc, "enum", "Input should be "+strings.Join(enumValues(members), ", "), *v)
-		return nil
-	}
-	return &label
-}
-
-func (c *checks) int32(loc []any, v *int) {
-	if v != nil && (*v < math.MinInt32 || *v > math.MaxInt32) {
-		c.add(loc, "int_overflow", "Input should be a valid 32-bit integer", *v)
-	}
-}
-
 func origin(s *string) *catalog.Origin {
 	if s == nil {
 		return nil

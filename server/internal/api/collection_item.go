@@ -134,8 +134,7 @@ type collectionItemAndStatusIn struct {
 func (in *collectionItemAndStatusIn) validate() (*string, *uuid.UUID, string, error) {
 	for f, v := range map[string]*int{"copies_total": in.CopiesTotal, "copies_available": in.CopiesAvailable} {
 		if v != nil && *v < 0 {
-			return nil, nil, "", errValidation(validationError{Type: "greater_than_equal", Loc: []any{"body", f},
-				Msg: "Input should be greater than or equal to 0", Input: *v, Ctx: map[string]any{"ge": 0}})
+			return nil, nil, "", errValidation(tooSmall([]any{"body", f}, *v, 0))
 		}
 	}
 	if len(in.Info) > 0 && string(in.Info) != "null" && in.Info[0] != '{' {

@@ -66,24 +66,6 @@ func errForbidden() error {
 	return httpError(http.StatusForbidden, msgInsufficientPerms).withBearerChallenge()
 }
 
-// validationError is one entry of a 422 body (api.md §0.3).
-type validationError struct {
-	Type  string         `json:"type"`
-	Loc   []any          `json:"loc"`
-	Msg   string         `json:"msg"`
-	Input any            `json:"input"`
-	Ctx   map[string]any `json:"ctx,omitempty"`
-}
-
-func errValidation(errs ...validationError) error {
-	return httpError(http.StatusUnprocessableEntity, errs)
-}
-
-// invalid is a single 422 entry: where, what, and the offending input.
-func invalid(loc []any, msg string, input any) error {
-	return errValidation(validationError{Type: "value_error", Loc: loc, Msg: msg, Input: input})
-}
-
 // detail is the original's error body.
 type detail struct {
 	Detail any `json:"detail"`

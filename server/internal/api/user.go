@@ -106,26 +106,6 @@ func (o optional[T]) ptr() *T {
 	return &v
 }
 
-// checks collects 422 entries.
-type checks struct{ errs []validationError }
-
-func (c *checks) add(loc []any, typ, msg string, input any) {
-	c.errs = append(c.errs, validationError{Type: typ, Loc: loc, Msg: msg, Input: input})
-}
-
-func (c *checks) str(loc []any, v *string, maxLen int) {
-	if v != nil && utf8.RuneCountInString(*v) > maxLen {
-		c.add(loc, "string_too_long", fmt.Sprintf("String should have at most %d characters", maxLen), *v)
-	}
-}
-
-func (c *checks) err() error {
-	if len(c.errs) == 0 {
-		return nil
-	}
-	return errValidation(c.errs...)
-}
-
 // userInfo validates UserInfo and normalises the phone number (E.164).
 func (c *checks) userInfo(loc []any, raw json.RawMessage) map[string]any {
 	if len(raw) == 0 || string(raw) == "null" {
