@@ -131,54 +131,6 @@ func errEditionNotFound(isbn string) error {
 	return httpError(http.StatusNotFound, fmt.Sprintf("Edition with ISBN %s not found.", isbn))
 }
 
-// queueJSON queues q and stores its single JSON column of the first row in
-// *out (left nil when there is no row).
-func queueJSON(b *pgx.Batch, out *json.RawMessage, q string, args ...any) {
-	b.Queue(q, args...).Query(func(rows pgx.Rows) error {
-		for rows.Next() {
-			var v []byte
-			if err := rows.Scan(&v); err != nil {
-				return err
-			}
-			*out = v
-		}
-		return rows.Err()
-	})
-}
-
-// queueJSONList queues q and collects its single JSON column of every row.
-func queueJSONList(b *pgx.Batch, out *[]json.RawMessage, q string, args ...any) {
-	*out = []json.RawMessage{}
-	b.Queue(q, args...).Query(func(rows pgx.Rows) error {
-		for rows.Next() {
-			var v []byte
-			if err := rows.Scan(&v); err != nil {
-				return err
-			}
-			*out = append(*out, v)
-		}
-		return rows.Err()
-	})
-}
-
-// txJSON reads one JSON value inside a write transaction (nil: no row).
-func txJSON(ctx context.Context, tx *db.Tx, q string, args ...any) (json.RawMessage, error) {
-	var out json.RawMessage
-	rows, err := tx.Query(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var v []byte
-		if err := rows.Scan(&v); err != nil {
-			return nil, err
-		}
-		out = v
-	}
-	return out, rows.Err()
-}
-
 // readOne runs one JSON query in one round trip.
 func (s *Server) readOne(ctx context.Context, q string, args ...any) (json.RawMessage, error) {
 	var out json.RawMessage

@@ -128,11 +128,6 @@ SELECT c.id, c.name, c.item_count,
        c.school_id, c.user_id, c.updated_at
 FROM collections c WHERE c.school_id = $1 ORDER BY c.created_at, c.id LIMIT 1`
 
-// queryer is what both a batch and a transaction offer for the detail read.
-type batchQueuer interface {
-	Queue(sql string, args ...any) *pgx.QueuedQuery
-}
-
 // queueSchoolDetail queues every query of a SchoolDetail; *out stays nil when
 // the school is not visible.
 func queueSchoolDetail(b batchQueuer, wid uuid.UUID, out **schoolDetail) {
@@ -185,45 +180,6 @@ func queueSchoolDetail(b batchQueuer, wid uuid.UUID, out **schoolDetail) {
 		d.Collection, err = scanCollectionBrief(rows)
 		return err
 	})
-}
-
-// scanCollectionBrief reads at most one CollectionBrief (id, name, book count,
-// school id, user id, updated_at).
-func scanCollectionBrief(rows pgx.Rows) (*collectionBrief, error) {
-	var out *collectionBrief
-	for rows.Next() {
-		var col collectionBrief
-		var updated time.Time
-		if err := rows.Scan(&col.ID, &col.Name, &col.BookCount, &col.SchoolID, &col.UserID, &updated); err != nil {
-			return nil, err
-		}
-		col.UpdatedAt = isoTime(updated)
-		out = &col
-	}
-	return out, rows.Err()
-}
-
-// scanSubscriptionDetail reads at most one SubscriptionDetail (the columns of
-// schoolSubscriptionSQL / userSubscriptionSQL).
-func scanSubscriptionDetail(rows pgx.Rows) (*subscriptionDetail, error) {
-	var out *subscriptionDetail
-	for rows.Next() {
-		var (
-			sub              subscriptionDetail
-			typ, provider    string
-			exp              *time.Time
-			created, updated time.Time
-			info             []byte
-		)
-		if err := rows.Scan(&sub.ID, &typ, &provider, &sub.IsActive, &exp, &sub.Product.ID, &sub.Product.Name,
-			&sub.StripeCustomerID, &created, &updated, &info); err != nil {
-			return nil, err
-		}
-		sub.Type, sub.Provider, sub.Expiration = lower(typ), lower(provider), isoPtr(exp)
-		sub.CreatedAt, sub.UpdatedAt, sub.Info = isoTime(created), isoTime(updated), rawOrNull(info)
-		out = &sub
-	}
-	return out, rows.Err()
 }
 
 func scanUserBriefs(rows pgx.Rows) ([]userBrief, error) {
@@ -823,23 +779,6 @@ type schoolPatchIn struct {
 	TeacherDomain *string         `json:"teacher_domain"`
 }
 
-// deepMerge merges src into dst: nested objects key by key, other values replaced.
-func deepMerge(dst, src map[string]any) map[string]any {
-	if dst == nil {
-		dst = map[string]any{}
-	}
-	for k, v := range src {
-		if sv, ok := v.(map[string]any); ok {
-			if dv, ok := dst[k].(map[string]any); ok {
-				dst[k] = deepMerge(dv, sv)
-				continue
-			}
-		}
-		dst[k] = v
-	}
-	return dst
-}
-
 func termsOf(info map[string]any) map[string]any {
 	ta, _ := info["terms_acceptance"].(map[string]any)
 	hb, _ := ta["huey_books"].(map[string]any)
@@ -1016,12 +955,6 @@ func (s *Server) patchSchool(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, d)
-}
-
-func jsonEqual(a, b any) bool {
-	ab, _ := json.Marshal(a)
-	bb, _ := json.Marshal(b)
-	return string(ab) == string(bb)
 }
 
 // ---------------------------------------------------------------------------
