@@ -27,7 +27,7 @@ func (s *Server) allow(resourceType, action string) echo.MiddlewareFunc {
 
 // guard is allow for the original's coarse guards (ADMIN, SUPERUSER): a
 // denial answers 403 with the guard's own message (api.md §0.2).
-func (s *Server) guard(resourceType, action, message string) echo.MiddlewareFunc {
+func (s *Server) guard(resourceType, action string, message refusal) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			ok, err := s.may(c.Request().Context(), policies.Resource{Type: resourceType}, action)

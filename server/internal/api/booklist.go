@@ -30,21 +30,6 @@ import (
 // ordering semantics of domain.md §9.2, then written set-based in the
 // transaction with the (booklist_id, order_id) constraint deferred.
 
-// Messages of the original (api.md §2.12).
-const (
-	msgBooklistPrivilegedType = "Only admin users may create that type of book list"
-	msgBooklistSlugNotHuey    = "A slug can only be provided for a Huey list"
-	msgBooklistSlugRequired   = "A slug must be provided for a Public Huey list"
-	msgBooklistNeedSchool     = "Need to know which school to use"
-	msgBooklistSchoolDenied   = "Only school admin accounts may create school book lists"
-	msgBooklistUserDenied     = "You lack the permission to create book lists for other users"
-	msgBooklistNeedUser       = "Only user accounts may create book lists without specifying the user"
-	msgBooklistCreateFailed   = "Couldn't create booklist"
-	msgBooklistUpdateFailed   = "Booklist update wasn't possible"
-	msgBooklistNotFound       = "Booklist not found"
-	msgBooklistNotHuey        = "Booklist is not a public Huey booklist"
-)
-
 // booklistNameMax is book_lists.name's and slug's varchar(200).
 const booklistNameMax = 200
 
@@ -74,7 +59,7 @@ func apiListType(label string) string {
 }
 
 func errBooklistNotFound(id uuid.UUID) error {
-	return httpError(http.StatusNotFound, fmt.Sprintf("Booklist with id %s not found", id))
+	return httpError(http.StatusNotFound, msgBooklistIDNotFound.format(id))
 }
 
 // ---------------------------------------------------------------------------
@@ -807,7 +792,7 @@ func (s *Server) bookListSchool(ctx context.Context, ident *Identity, raw *strin
 	case raw != nil:
 		wid, err := uuid.Parse(*raw)
 		if err != nil {
-			return 0, httpError(http.StatusNotFound, fmt.Sprintf("School with wriveted_id %s not found.", *raw))
+			return 0, httpError(http.StatusNotFound, msgSchoolNotFound.format(*raw))
 		}
 		var found *int64
 		if err := db.Read(ctx, s.pool, ident.Claims, func(b *pgx.Batch) { queueSchoolAttrs(b, wid, &found) }); err != nil {

@@ -257,7 +257,7 @@ func (s *Server) postEdition(c echo.Context) error {
 	}
 	isbn, err := catalog.NormalizeISBN(ed.ISBN)
 	if err != nil {
-		return httpError(http.StatusUnprocessableEntity, "Invalid ISBN")
+		return httpError(http.StatusUnprocessableEntity, msgISBNInvalidWrite)
 	}
 	var out json.RawMessage
 	err = db.InTx(ctx, s.pool, identityOf(ctx).Claims, func(tx *db.Tx) error {
@@ -270,7 +270,7 @@ func (s *Server) postEdition(c echo.Context) error {
 	})
 	if errors.Is(err, catalog.ErrAlreadyHydrated) {
 		return httpError(http.StatusConflict,
-			fmt.Sprintf("Edition already exists with ISBN %s. Use the PATCH method to update.", isbn))
+			msgEditionExists.format(isbn))
 	}
 	if err := catalogueError(err); err != nil {
 		return err
@@ -331,7 +331,7 @@ func (s *Server) patchEdition(c echo.Context) error {
 	ctx := c.Request().Context()
 	isbn, err := catalog.NormalizeISBN(c.Param("isbn"))
 	if err != nil {
-		return httpError(http.StatusUnprocessableEntity, "Invalid isbn")
+		return httpError(http.StatusUnprocessableEntity, msgISBNInvalid)
 	}
 	merge, err := queryBool(c, "merge_dicts")
 	if err != nil {
@@ -512,7 +512,7 @@ func resolveIllustrators(ctx context.Context, tx *db.Tx, ids []int64, people []p
 			return nil, err
 		}
 		if !exists {
-			return nil, httpError(http.StatusNotFound, fmt.Sprintf("Illustrator with id %d not found.", id))
+			return nil, httpError(http.StatusNotFound, msgIllustratorNotFound.format(id))
 		}
 		out = append(out, id)
 	}
@@ -548,7 +548,7 @@ ON CONFLICT (name_key) DO NOTHING RETURNING id`, p.FirstName, *p.LastName, strin
 			if p.FirstName != nil {
 				first = *p.FirstName
 			}
-			return nil, httpError(http.StatusConflict, fmt.Sprintf("Illustrator %s %s already exists", first, *p.LastName))
+			return nil, httpError(http.StatusConflict, msgIllustratorExists.format(first, *p.LastName))
 		}
 		out = append(out, id)
 	}

@@ -15,33 +15,27 @@ import (
 	"github.com/wriveted/huey-api/schema/db"
 )
 
-// Messages of the original (api.md §0.2–0.3), kept in one place.
-const (
-	msgNotFound            = "Not Found"
-	msgMethodNotAllowed    = "Method Not Allowed"
-	msgInternal            = "Internal Server Error"
-	msgCredentials         = "Could not validate credentials"
-	msgInsufficientPerms   = "Insufficient permissions"
-	msgInsufficientPrivs   = "Insufficient privileges"
-	msgRequiresUser        = "API requires a user"
-	msgUnauthorized        = "Unauthorized"
-	msgTooManyRequests     = "Too many requests, try again later"
-	msgRequestBodyTooLarge = "Request body too large"
-	msgBusy                = "The service is busy or the request took too long; try again shortly"
-)
-
 // apiError is an error answered to the client as `{"detail": …}`.
 type apiError struct {
 	Status int
 	Detail any
 	Header http.Header
-	// Code is the stable name logged with a 5xx (errorCode); 4xx need none.
+	// Code is the stable name logged with the error (errorCode): a 5xx's
+	// cause, or a 4xx's catalogue entry (refusal).
 	Code string
 }
 
 func (e *apiError) Error() string { return http.StatusText(e.Status) }
 
-func httpError(status int, detail any) *apiError { return &apiError{Status: status, Detail: detail} }
+// httpError is a refusal answered with status. detail is an entry of the
+// error catalogue (its code is logged) or a body of another shape (a 422's
+// entries, an object).
+func httpError(status int, detail any) *apiError {
+	if r, ok := detail.(refusal); ok {
+		return &apiError{Status: status, Detail: r.detail, Code: r.code}
+	}
+	return &apiError{Status: status, Detail: detail}
+}
 
 // unavailable is a 503 the API answers on purpose (a dependency not
 // configured or failing), logged with its stable code.
@@ -100,7 +94,7 @@ func errorHandler(logger *slog.Logger) echo.HTTPErrorHandler {
 		if code := overloadCode(err); code != "" { // R3: answered, never hung, never a 500
 			logger.Warn("request refused", append(reqAttrs(code), slog.String("error", err.Error()))...)
 			c.Response().Header().Set("Retry-After", "1")
-			_ = c.JSON(http.StatusServiceUnavailable, detail{Detail: msgBusy})
+			_ = c.JSON(http.StatusServiceUnavailable, detail{Detail: msgBusy.detail})
 			return
 		}
 		if isNumericOutOfRange(err) { // R7: a number past its column's range, wherever it came from
@@ -117,17 +111,20 @@ func errorHandler(logger *slog.Logger) echo.HTTPErrorHandler {
 			status, body = he.Code, he.Message
 			switch he.Code {
 			case http.StatusNotFound:
-				body = msgNotFound
+				body = msgNotFound.detail
 			case http.StatusMethodNotAllowed:
-				body = msgMethodNotAllowed
+				body = msgMethodNotAllowed.detail
 			case http.StatusRequestEntityTooLarge:
-				body = msgRequestBodyTooLarge
+				body = msgRequestBodyTooLarge.detail
 			case http.StatusTooManyRequests:
-				body = msgTooManyRequests
+				body = msgTooManyRequests.detail
 			}
 			if s, ok := body.(string); ok && s == "" {
 				body = http.StatusText(he.Code)
 			}
+		}
+		if status < http.StatusInternalServerError && logger.Enabled(c.Request().Context(), slog.LevelDebug) {
+			logger.Debug("request refused", append(reqAttrs(refusalCode(err, status)), slog.Int("status", status))...)
 		}
 		if status >= http.StatusInternalServerError && ae == nil {
 			attrs := append(reqAttrs(errorCode(err)), slog.String("error", err.Error()))
@@ -136,7 +133,7 @@ func errorHandler(logger *slog.Logger) echo.HTTPErrorHandler {
 				attrs = append(attrs, slog.String("stack", string(pan.stack)))
 			}
 			logger.Error("request failed", attrs...)
-			_ = c.String(http.StatusInternalServerError, msgInternal)
+			_ = c.String(http.StatusInternalServerError, msgInternal.detail)
 			return
 		}
 		if status >= http.StatusInternalServerError { // a 5xx answered on purpose (unavailable)
@@ -148,6 +145,15 @@ func errorHandler(logger *slog.Logger) echo.HTTPErrorHandler {
 		}
 		_ = c.JSON(status, detail{Detail: body})
 	}
+}
+
+// refusalCode is the code logged with a 4xx: its catalogue entry's
+// (refusal), validation_failed for a 422 of entries, else http_<status>.
+func refusalCode(err error, status int) string {
+	if code := errorCode(err); code != "unknown" {
+		return code
+	}
+	return "http_" + strconv.Itoa(status)
 }
 
 // panicError is a panic the Recover middleware caught in a handler.

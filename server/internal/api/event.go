@@ -29,15 +29,6 @@ import (
 // eventsResource is the route-level resource of the event routes.
 var eventsResource = policies.Resource{Type: "events"}
 
-const (
-	msgEventsGlobal        = "The current account is not allowed to request global events. Try filtering by your school or user."
-	msgEventsFilterUser    = "The current account is not allowed to filter events associated with that user"
-	msgEventsFilterSchool  = "The current account is not allowed to filter events associated with that school"
-	msgEventCreateUser     = "The current account is not allowed to perform an operation associated with that user"
-	msgEventCreateSchool   = "The current account is not allowed to create an event associated with that school"
-	msgEventsFilterProblem = "Problem filtering events"
-)
-
 // eventLevels is EventLevel (domain.md §2), mildest first: the enum's order
 // in the database too, so `level >= x` means "x or more severe".
 var eventLevels = []enumValue{{"DEBUG", "debug"}, {"NORMAL", "normal"}, {"WARNING", "warning"}, {"ERROR", "error"}}

@@ -79,7 +79,7 @@ func catalogueError(err error) error {
 	case err == nil:
 		return nil
 	case errors.Is(err, catalog.ErrInvalidISBN):
-		return httpError(http.StatusUnprocessableEntity, "Invalid ISBN")
+		return httpError(http.StatusUnprocessableEntity, msgISBNInvalidWrite)
 	case errors.Is(err, catalog.ErrUnknownAuthor), errors.Is(err, catalog.ErrInvalidInput):
 		return invalid([]any{"body"}, "Value error, "+err.Error(), nil)
 	case isPermissionDenied(err):

@@ -70,7 +70,7 @@ type schoolDetail struct {
 }
 
 func errSchoolNotFound(id uuid.UUID) error {
-	return httpError(http.StatusNotFound, fmt.Sprintf("School with wriveted_id %s not found.", id))
+	return httpError(http.StatusNotFound, msgSchoolNotFound.format(id))
 }
 
 // schoolResource is a school as the policy sees it.
@@ -692,7 +692,7 @@ func (s *Server) postSchool(c echo.Context) error {
 		return readSchoolTx(ctx, tx, wid, &d)
 	})
 	if isIntegrityError(err) {
-		return httpError(http.StatusUnprocessableEntity, "Couldn't add school to database. It might already exist? Check the country code.")
+		return httpError(http.StatusUnprocessableEntity, msgSchoolCreateFailed)
 	}
 	if err != nil {
 		return err
@@ -758,7 +758,7 @@ func (s *Server) postSchools(c echo.Context) error {
 			fmt.Sprintf("Added %d schools to database.", len(rows)), "NORMAL", nil, map[string]any{"identifiers": ids})
 	})
 	if isIntegrityError(err) {
-		return httpError(http.StatusUnprocessableEntity, "Error bulk importing schools")
+		return httpError(http.StatusUnprocessableEntity, msgSchoolsImportFailed)
 	}
 	if err != nil {
 		return err
@@ -987,10 +987,10 @@ func (s *Server) patchSchoolAdmin(c echo.Context) error {
 		return err
 	}
 	if !ident.IsUser() || ident.Account.UserType != "SCHOOL_ADMIN" {
-		return httpError(http.StatusUnauthorized, "User not a school administrator.")
+		return httpError(http.StatusUnauthorized, msgSchoolAdminRequired)
 	}
 	if admins > 0 {
-		return httpError(http.StatusConflict, "School already bound to an admin user.")
+		return httpError(http.StatusConflict, msgSchoolAdminBound)
 	}
 	err = db.InTx(ctx, s.pool, ident.Claims, func(tx *db.Tx) error {
 		tag, err := tx.Exec(ctx, `UPDATE educators SET school_id = $1 WHERE id = $2`, *id, ident.Account.ID)
@@ -1031,7 +1031,7 @@ func (s *Server) deleteSchool(c echo.Context) error {
 			return err
 		}
 		if linked > 0 {
-			return httpError(http.StatusConflict, "School is linked to service accounts; unlink them before deleting it.")
+			return httpError(http.StatusConflict, msgSchoolHasServiceAccount)
 		}
 		if err := recordEvent(ctx, tx, ident, "School Deleted",
 			fmt.Sprintf("School %s in %s deleted.", name, country), "NORMAL", nil, nil); err != nil {

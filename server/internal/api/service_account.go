@@ -68,7 +68,7 @@ type serviceAccountCreated struct {
 }
 
 func errServiceAccountNotFound(id uuid.UUID) error {
-	return httpError(http.StatusNotFound, fmt.Sprintf("ServiceAccount with id %s not found.", id))
+	return httpError(http.StatusNotFound, msgServiceAccountNotFound.format(id))
 }
 
 // serviceAccountGuard is the route guard of the service-account routes: the

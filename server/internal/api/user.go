@@ -244,7 +244,7 @@ func (r *schoolRef) resolve(ctx context.Context, tx *db.Tx) (*int64, error) {
 		s, err = string(r.raw), pgx.ErrNoRows
 	}
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, httpError(http.StatusUnprocessableEntity, fmt.Sprintf("School with the id %s does not exist", s))
+		return nil, httpError(http.StatusUnprocessableEntity, msgUserSchoolNotFound.format(s))
 	}
 	if err != nil {
 		return nil, err
@@ -366,7 +366,7 @@ func (s *Server) decideUser(c echo.Context, action string) (uuid.UUID, policies.
 }
 
 func errUserNotFound(id uuid.UUID) error {
-	return httpError(http.StatusNotFound, fmt.Sprintf("Resource User with id %s not found.", id))
+	return httpError(http.StatusNotFound, msgUserNotFound.format(id))
 }
 
 func (s *Server) getUser(c echo.Context) error {
@@ -771,9 +771,9 @@ func errAccountConflict(err error) error {
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) && (pe.ConstraintName == "uq_students_school_lower_username" ||
 		pe.ConstraintName == "uq_students_username_school_id") {
-		return httpError(http.StatusConflict, "Username already exists in this school")
+		return httpError(http.StatusConflict, msgUsernameExists)
 	}
-	return httpError(http.StatusConflict, "Email already exists")
+	return httpError(http.StatusConflict, msgEmailExists)
 }
 
 // ---------------------------------------------------------------------------
@@ -879,7 +879,7 @@ func (s *Server) patchUser(c echo.Context) error {
 	// change-privileged decision, on the account as it is and, when it moves
 	// to another school, on the destination too.
 	if newLabel == "WRIVETED" && curLabel != "WRIVETED" && !ident.Principals.Has("role:admin") {
-		return httpError(http.StatusUnauthorized, "Insufficient privileges to modify that account type.")
+		return httpError(http.StatusUnauthorized, msgAccountTypePrivileges)
 	}
 	privileged := newLabel != curLabel || in.IsActive.Set || in.SchoolID != nil || in.ClassGroupID.Set
 	if privileged {
@@ -1075,7 +1075,7 @@ func (s *Server) deleteUser(c echo.Context) error {
 	case errors.Is(err, db.ErrNotFound):
 		return errUserNotFound(id)
 	case isForeignKeyViolation(err):
-		return httpError(http.StatusConflict, "The account is still referenced (reading activity, supporters or labels); deactivate it instead")
+		return httpError(http.StatusConflict, msgAccountReferenced)
 	case err != nil:
 		return err
 	}

@@ -22,7 +22,9 @@ type validationError struct {
 }
 
 func errValidation(errs ...validationError) error {
-	return httpError(http.StatusUnprocessableEntity, errs)
+	e := httpError(http.StatusUnprocessableEntity, errs)
+	e.Code = "validation_failed"
+	return e
 }
 
 // invalid is a single 422 entry: where, what, and the offending input.
