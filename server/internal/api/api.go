@@ -234,7 +234,7 @@ func (s *Server) routes(e *echo.Echo) {
 	v1.GET("/collection/:collection_id/info", s.getCollectionInfo, authed, val)
 	v1.GET("/collection/:collection_id/:isbn", s.getCollectionItemByISBN, authed, val)
 	v1.POST("/collection/:collection_id/item", s.postCollectionItem, authed) // validates after its decision
-	v1.GET("/collection/:collection_id/compare-with-booklist/:booklist_identifier", s.getCollectionCompareWithBookList, authed, val)
+	v1.GET("/collection/:collection_id/compare-with-booklist/:booklist_identifier", s.getCollectionCompareWithBooklist, authed, val)
 	v1.GET("/collection-item/:collection_item_id", s.getCollectionItem, authed, val)
 	v1.POST("/collection-item-activity", s.postCollectionItemActivity, authed) // validates in the handler
 
@@ -246,13 +246,13 @@ func (s *Server) routes(e *echo.Echo) {
 	v1.DELETE("/class/:id", s.deleteClass, authed, val)
 
 	// Booklists (api.md §2.12)
-	v1.POST("/list", s.postBookList, authed, s.allow("book_lists", "create"), val)
-	v1.GET("/lists", s.getBookLists, authed, val)
-	v1.GET("/list/:booklist_identifier", s.getBookList, authed, val)
-	v1.PATCH("/list/:booklist_identifier", s.patchBookList, authed) // validates after its decision
-	v1.DELETE("/list/:booklist_identifier", s.deleteBookList, authed, val)
-	v1.GET("/public-lists", s.getPublicBookLists, public, val)
-	v1.GET("/public-list/:booklist_slug", s.getPublicBookList, public, val)
+	v1.POST("/list", s.postBooklist, authed, s.allow("book_lists", "create"), val)
+	v1.GET("/lists", s.getBooklists, authed, val)
+	v1.GET("/list/:booklist_identifier", s.getBooklist, authed, val)
+	v1.PATCH("/list/:booklist_identifier", s.patchBooklist, authed) // validates after its decision
+	v1.DELETE("/list/:booklist_identifier", s.deleteBooklist, authed, val)
+	v1.GET("/public-lists", s.getPublicBooklists, public, val)
+	v1.GET("/public-list/:booklist_slug", s.getPublicBooklist, public, val)
 
 	// Events (api.md §2.13)
 	v1.POST("/events", s.postEvent, authed, s.allow("events", "create"), val)
