@@ -3,7 +3,7 @@ package api
 import "fmt"
 
 // refusal is one entry of the error catalogue: a stable code, logged with
-// the refusal (at debug level for a 4xx, README "Error codes in logs"), and
+// the refusal (at debug level for a 4xx, README "4xx error codes in logs"), and
 // the detail the client reads. The details are the original's, byte for
 // byte (api.md: the messages are the contract); never edit one. A detail
 // with verbs is a fmt format, filled by format.

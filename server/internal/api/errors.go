@@ -148,7 +148,7 @@ func errorHandler(logger *slog.Logger) echo.HTTPErrorHandler {
 }
 
 // refusalCode is the code logged with a 4xx: its catalogue entry's
-// (refusal), validation_failed for a 422 of entries, else http_<status>.
+// (README "4xx error codes in logs"), validation_failed for a 422 of entries, else http_<status>.
 func refusalCode(err error, status int) string {
 	if code := errorCode(err); code != "unknown" {
 		return code
