@@ -21,28 +21,24 @@ type batchQueuer interface {
 // queueJSON queues q and stores its single JSON column of the first row in
 // *out (left nil when there is no row).
 func queueJSON(b *pgx.Batch, out *json.RawMessage, q string, args ...any) {
-	b.Queue(q, args...).Query(func(rows pgx.Rows) error {
-		for rows.Next() {
-			var v []byte
-			if err := rows.Scan(&v); err != nil {
-				return err
-			}
-			*out = v
-		}
-		return rows.Err()
-	})
+	queueJSONRows(b, func(v []byte) { *out = v }, q, args...)
 }
 
 // queueJSONList queues q and collects its single JSON column of every row.
 func queueJSONList(b *pgx.Batch, out *[]json.RawMessage, q string, args ...any) {
 	*out = []json.RawMessage{}
+	queueJSONRows(b, func(v []byte) { *out = append(*out, v) }, q, args...)
+}
+
+// queueJSONRows queues q and hands each row's single JSON column to each.
+func queueJSONRows(b batchQueuer, each func([]byte), q string, args ...any) {
 	b.Queue(q, args...).Query(func(rows pgx.Rows) error {
 		for rows.Next() {
 			var v []byte
 			if err := rows.Scan(&v); err != nil {
 				return err
 			}
-			*out = append(*out, v)
+			each(v)
 		}
 		return rows.Err()
 	})
