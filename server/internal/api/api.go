@@ -246,7 +246,7 @@ func (s *Server) routes(e *echo.Echo) {
 	v1.GET("/collection/:collection_id/info", s.getCollectionInfo, authed, onInstance(resCollection, "read"), val)
 	v1.GET("/collection/:collection_id/:isbn", s.getCollectionItemByISBN, authed, onInstance(resCollection, "read"), val)
 	v1.POST("/collection/:collection_id/item", s.postCollectionItem, authed, onInstance(resCollection, "update")) // validates after its decision
-	v1.GET("/collection/:collection_id/compare-with-booklist/:booklist_identifier", s.getCollectionCompareWithBookList, authed, onInstance(resCollection, "read"), val)
+	v1.GET("/collection/:collection_id/compare-with-booklist/:booklist_identifier", s.getCollectionCompareWithBooklist, authed, onInstance(resCollection, "read"), val)
 	v1.GET("/collection-item/:collection_item_id", s.getCollectionItem, authed, onInstance(resCollectionItem, "read"), val)
 	v1.POST("/collection-item-activity", s.postCollectionItemActivity, authed, onInstance(resCollectionItem, "update")) // validates in the handler
 
@@ -258,13 +258,13 @@ func (s *Server) routes(e *echo.Echo) {
 	v1.DELETE("/class/:id", s.deleteClass, authed, onInstance(resClass, "delete"), val)
 
 	// Booklists (api.md §2.12)
-	v1.POST("/list", s.postBookList, authed, s.allow(resBookLists, "create"), val)
-	v1.GET("/lists", s.getBookLists, authed, public("row security shows each caller the lists it may read"), val)
-	v1.GET("/list/:booklist_identifier", s.getBookList, authed, onInstance(resBookList, "read"), val)
-	v1.PATCH("/list/:booklist_identifier", s.patchBookList, authed, onInstance(resBookList, "update")) // validates after its decision
-	v1.DELETE("/list/:booklist_identifier", s.deleteBookList, authed, onInstance(resBookList, "delete"), val)
-	v1.GET("/public-lists", s.getPublicBookLists, anyone, public("published lists"), val)
-	v1.GET("/public-list/:booklist_slug", s.getPublicBookList, anyone, public("a published list"), val)
+	v1.POST("/list", s.postBooklist, authed, s.allow(resBooklists, "create"), val)
+	v1.GET("/lists", s.getBooklists, authed, public("row security shows each caller the lists it may read"), val)
+	v1.GET("/list/:booklist_identifier", s.getBooklist, authed, onInstance(resBooklist, "read"), val)
+	v1.PATCH("/list/:booklist_identifier", s.patchBooklist, authed, onInstance(resBooklist, "update")) // validates after its decision
+	v1.DELETE("/list/:booklist_identifier", s.deleteBooklist, authed, onInstance(resBooklist, "delete"), val)
+	v1.GET("/public-lists", s.getPublicBooklists, anyone, public("published lists"), val)
+	v1.GET("/public-list/:booklist_slug", s.getPublicBooklist, anyone, public("a published list"), val)
 
 	// Events (api.md §2.13)
 	v1.POST("/events", s.postEvent, authed, s.allow(resEvents, "create"), val)

@@ -37,7 +37,7 @@ func (s *Server) getAuthFirebase(c echo.Context) error {
 	ctx := c.Request().Context()
 	raw, ok := bearer(c.Request().Header.Get(echo.HeaderAuthorization))
 	if !ok {
-		return httpError(http.StatusUnauthorized, "Not authenticated").withBearerChallenge()
+		return httpError(http.StatusUnauthorized, msgNotAuthenticated).withBearerChallenge()
 	}
 	create := true
 	if v, err := queryBool(c, "create"); err != nil {
@@ -55,21 +55,21 @@ func (s *Server) getAuthFirebase(c echo.Context) error {
 	tok, err := s.firebase.VerifyIDToken(ctx, raw)
 	if err != nil {
 		if strings.Contains(err.Error(), "'kid'") { // the token names no key
-			return httpError(http.StatusUnauthorized, "JWK public Attribute for authorization token not found")
+			return httpError(http.StatusUnauthorized, msgFirebaseKeyNotFound)
 		}
-		return httpError(http.StatusUnauthorized, "Not verified")
+		return httpError(http.StatusUnauthorized, msgNotVerified)
 	}
 	if _, ok := tok.Claims["user_id"]; !ok {
-		return httpError(http.StatusUnauthorized, "Validation Error for Claims")
+		return httpError(http.StatusUnauthorized, msgClaimsInvalid)
 	}
 	// The SDK checks iat and exp only; auth_time must not be in the future either.
 	if time.Unix(tok.AuthTime, 0).After(s.now().Add(5 * time.Minute)) {
-		return httpError(http.StatusUnauthorized, "Not verified")
+		return httpError(http.StatusUnauthorized, msgNotVerified)
 	}
 	email, _ := tok.Claims["email"].(string)
 	verified, _ := tok.Claims["email_verified"].(bool)
 	if email == "" || !verified {
-		return httpError(http.StatusUnauthorized, "Not verified") // the original fails with 500 here [defect]
+		return httpError(http.StatusUnauthorized, msgNotVerified) // the original fails with 500 here [defect]
 	}
 	name, _ := tok.Claims["name"].(string)
 	if strings.TrimSpace(name) == "" {
@@ -97,9 +97,9 @@ func (s *Server) getAuthFirebase(c echo.Context) error {
 	}
 	switch outcome {
 	case "no_account":
-		return httpError(http.StatusUnauthorized, "No account")
+		return httpError(http.StatusUnauthorized, msgNoAccount)
 	case "inactive":
-		return httpError(http.StatusUnauthorized, "Inactive user")
+		return httpError(http.StatusUnauthorized, msgInactiveUser)
 	}
 	s.accounts.forget(*userID)
 	t, err := s.issue(auth.KindUser, *userID, auth.UserTokenTTL)
@@ -137,7 +137,7 @@ func (s *Server) getAuthMe(c echo.Context) error {
 			return err
 		}
 		if !found {
-			return httpError(http.StatusNotFound, fmt.Sprintf("ServiceAccount with id %s not found.", ident.Account.ID))
+			return httpError(http.StatusNotFound, msgServiceAccountNotFound.format(ident.Account.ID))
 		}
 		out["service_account"] = sa
 		return c.JSON(http.StatusOK, out)
@@ -147,7 +147,7 @@ func (s *Server) getAuthMe(c echo.Context) error {
 		return err
 	}
 	if !d.found {
-		return httpError(http.StatusNotFound, "User not found")
+		return httpError(http.StatusNotFound, msgCurrentUserNotFound)
 	}
 	out["user"] = d.render()
 	return c.JSON(http.StatusOK, out)
@@ -214,7 +214,7 @@ func (s *Server) postClassCode(c echo.Context) error {
 	case "ok":
 	case "invalid_class":
 		s.login.fail(guard...)
-		return httpError(http.StatusUnauthorized, "Invalid class group")
+		return httpError(http.StatusUnauthorized, msgClassCodeInvalid)
 	default:
 		s.login.fail(guard...)
 		return httpError(http.StatusUnauthorized, msgUnauthorized)
@@ -295,10 +295,10 @@ func (s *Server) postRegisterStudent(c echo.Context) error {
 		s.login.fail(guard)
 		return errSchoolNotFound(school)
 	case "username_exhausted":
-		return httpError(http.StatusUnprocessableEntity, "Couldn't generate a unique username for this student")
+		return httpError(http.StatusUnprocessableEntity, msgUsernameGeneration)
 	default:
 		s.login.fail(guard)
-		return httpError(http.StatusUnauthorized, "Access is unauthorized")
+		return httpError(http.StatusUnauthorized, msgAccessUnauthorized)
 	}
 	return c.JSON(http.StatusOK, map[string]any{
 		"id": userID, "type": "student", "name": first + " " + last, "first_name": first, "last_name_initial": last,

@@ -30,32 +30,17 @@ import (
 // ordering semantics of domain.md §9.2, then written set-based in the
 // transaction with the (booklist_id, order_id) constraint deferred.
 
-// Messages of the original (api.md §2.12).
-const (
-	msgBooklistPrivilegedType = "Only admin users may create that type of book list"
-	msgBooklistSlugNotHuey    = "A slug can only be provided for a Huey list"
-	msgBooklistSlugRequired   = "A slug must be provided for a Public Huey list"
-	msgBooklistNeedSchool     = "Need to know which school to use"
-	msgBooklistSchoolDenied   = "Only school admin accounts may create school book lists"
-	msgBooklistUserDenied     = "You lack the permission to create book lists for other users"
-	msgBooklistNeedUser       = "Only user accounts may create book lists without specifying the user"
-	msgBooklistCreateFailed   = "Couldn't create booklist"
-	msgBooklistUpdateFailed   = "Booklist update wasn't possible"
-	msgBooklistNotFound       = "Booklist not found"
-	msgBooklistNotHuey        = "Booklist is not a public Huey booklist"
-)
-
 // booklistNameMax is book_lists.name's and slug's varchar(200).
 const booklistNameMax = 200
 
 var (
-	bookListTypes = []enumValue{{"PERSONAL", "Personal"}, {"SCHOOL", "School"}, {"REGION", "Regional"},
+	booklistTypes = []enumValue{{"PERSONAL", "Personal"}, {"SCHOOL", "School"}, {"REGION", "Regional"},
 		{"HUEY", "Huey"}, {"OTHER_LIST", "Other"}}
-	bookListSharings = []enumValue{{"PRIVATE", "private"}, {"RESTRICTED", "restricted"}, {"PUBLIC", "public"}}
+	booklistSharings = []enumValue{{"PRIVATE", "private"}, {"RESTRICTED", "restricted"}, {"PUBLIC", "public"}}
 	bookFeedbacks    = []enumValue{{"GOOD", "GOOD"}, {"BAD", "BAD"}, {"READ_GOOD", "READ_GOOD"}, {"READ_BAD", "READ_BAD"}}
-	bookListActions  = []enumValue{{"add", "add"}, {"remove", "remove"}, {"update", "update"}}
-	bookListInfoKeys = []string{"description", "image_url", "subheading", "colour"}
-	bookListItemKeys = []string{"edition", "note", "feedback"}
+	booklistActions  = []enumValue{{"add", "add"}, {"remove", "remove"}, {"update", "update"}}
+	booklistInfoKeys = []string{"description", "image_url", "subheading", "colour"}
+	booklistItemKeys = []string{"edition", "note", "feedback"}
 )
 
 // privilegedListType: the list types only admins create or keep (api.md
@@ -65,7 +50,7 @@ func privilegedListType(label string) bool {
 }
 
 func apiListType(label string) string {
-	for _, m := range bookListTypes {
+	for _, m := range booklistTypes {
 		if m.Label == label {
 			return m.Value
 		}
@@ -74,17 +59,17 @@ func apiListType(label string) string {
 }
 
 func errBooklistNotFound(id uuid.UUID) error {
-	return httpError(http.StatusNotFound, fmt.Sprintf("Booklist with id %s not found", id))
+	return httpError(http.StatusNotFound, msgBooklistIDNotFound.format(id))
 }
 
 // ---------------------------------------------------------------------------
 // JSON built by Postgres.
 
-const sqlBookListType = `CASE b.type WHEN 'PERSONAL' THEN 'Personal' WHEN 'SCHOOL' THEN 'School'
+const sqlBooklistType = `CASE b.type WHEN 'PERSONAL' THEN 'Personal' WHEN 'SCHOOL' THEN 'School'
   WHEN 'REGION' THEN 'Regional' WHEN 'HUEY' THEN 'Huey' ELSE 'Other' END`
 
-// sqlBookListBrief is BookListBrief of list row b, and its book_count.
-var sqlBookListBrief = `json_build_object('id', b.id, 'name', b.name, 'type', ` + sqlBookListType + `,
+// sqlBooklistBrief is BooklistBrief of list row b, and its book_count.
+var sqlBooklistBrief = `json_build_object('id', b.id, 'name', b.name, 'type', ` + sqlBooklistType + `,
   'book_count', (SELECT count(*) FROM public.book_list_works bw WHERE bw.booklist_id = b.id),
   'created_at', ` + sqlTime("b.created_at") + `, 'updated_at', ` + sqlTime("b.updated_at") + `,
   'user', (SELECT json_build_object('id', u.id, 'type', lower(u.type::text), 'name', u.name)
@@ -94,16 +79,16 @@ var sqlBookListBrief = `json_build_object('id', b.id, 'name', b.name, 'type', ` 
   'sharing', lower(b.sharing::text), 'slug', b.slug, 'info', b.info),
   (SELECT count(*) FROM public.book_list_works bw WHERE bw.booklist_id = b.id)`
 
-var bookListBriefByIDSQL = `SELECT ` + sqlBookListBrief + ` FROM public.book_lists b WHERE b.id = $1`
+var booklistBriefByIDSQL = `SELECT ` + sqlBooklistBrief + ` FROM public.book_lists b WHERE b.id = $1`
 
-var bookListBriefBySlugSQL = `SELECT ` + sqlBookListBrief + ` FROM public.book_lists b WHERE b.slug = $1`
+var booklistBriefBySlugSQL = `SELECT ` + sqlBooklistBrief + ` FROM public.book_lists b WHERE b.slug = $1`
 
-// bookListItemsSQL is a page of BookListItemDetail (or, enriched,
-// BookListItemEnriched) of the list the SQL expression list names; $2, $3
+// booklistItemsSQL is a page of BooklistItemDetail (or, enriched,
+// BooklistItemEnriched) of the list the SQL expression list names; $2, $3
 // are skip and limit. Enriched items carry the edition named by info.edition
 // when it exists, else the work's first edition (covers first); items whose
 // work has no edition are left out (api.md §2.12).
-func bookListItemsSQL(list string, enriched bool) string {
+func booklistItemsSQL(list string, enriched bool) string {
 	edition, join := "", ""
 	if enriched {
 		edition = `, 'edition', ` + catalog.SQLEditionDetail
@@ -137,9 +122,9 @@ func queueBrief(b batchQueuer, out *json.RawMessage, count *int64, q string, arg
 	})
 }
 
-// bookListDetail is BookListDetail(Enriched): the brief, the page and its
+// booklistDetail is BooklistDetail(Enriched): the brief, the page and its
 // wrapper (total = book_count).
-func bookListDetail(brief json.RawMessage, count int64, items []json.RawMessage, skip, limit int) (map[string]json.RawMessage, error) {
+func booklistDetail(brief json.RawMessage, count int64, items []json.RawMessage, skip, limit int) (map[string]json.RawMessage, error) {
 	out := map[string]json.RawMessage{}
 	if err := json.Unmarshal(brief, &out); err != nil {
 		return nil, err
@@ -157,7 +142,7 @@ func bookListDetail(brief json.RawMessage, count int64, items []json.RawMessage,
 // ---------------------------------------------------------------------------
 // Policy attributes of one list.
 
-type bookListAttrs struct {
+type booklistAttrs struct {
 	found    bool
 	typ      string
 	sharing  string
@@ -165,7 +150,7 @@ type bookListAttrs struct {
 	schoolID *int64
 }
 
-func queueBookListAttrs(b batchQueuer, id uuid.UUID, out *bookListAttrs) {
+func queueBooklistAttrs(b batchQueuer, id uuid.UUID, out *booklistAttrs) {
 	b.Queue(`SELECT type, sharing, user_id, school_id FROM huey.booklist_attrs($1)`, id).Query(func(rows pgx.Rows) error {
 		for rows.Next() {
 			if err := rows.Scan(&out.typ, &out.sharing, &out.userID, &out.schoolID); err != nil {
@@ -177,7 +162,7 @@ func queueBookListAttrs(b batchQueuer, id uuid.UUID, out *bookListAttrs) {
 	})
 }
 
-func bookListResource(id uuid.UUID, a bookListAttrs) policies.Resource {
+func booklistResource(id uuid.UUID, a booklistAttrs) policies.Resource {
 	attrs := map[string]string{"type": a.typ, "sharing": a.sharing, "user_id": "", "school_id": ""}
 	if a.userID != nil {
 		attrs["user_id"] = a.userID.String()
@@ -185,36 +170,36 @@ func bookListResource(id uuid.UUID, a bookListAttrs) policies.Resource {
 	if a.schoolID != nil {
 		attrs["school_id"] = strconv.FormatInt(*a.schoolID, 10)
 	}
-	return policies.Resource{Type: resBookList, ID: id.String(), Attrs: attrs}
+	return policies.Resource{Type: resBooklist, ID: id.String(), Attrs: attrs}
 }
 
-// bookListDoor is the way to the booklist a route's path names
+// booklistDoor is the way to the booklist a route's path names
 // (huey.booklist_attrs).
-var bookListDoor = door[uuid.UUID, bookListAttrs]{
-	typ:      resBookList,
+var booklistDoor = door[uuid.UUID, booklistAttrs]{
+	typ:      resBooklist,
 	param:    "booklist_identifier",
 	parse:    pathUUID,
-	attrs:    queueBookListAttrs,
-	found:    func(a bookListAttrs) bool { return a.found },
-	resource: bookListResource,
+	attrs:    queueBooklistAttrs,
+	found:    func(a booklistAttrs) bool { return a.found },
+	resource: booklistResource,
 	notFound: errBooklistNotFound,
 }
 
-// readBookListAttrs reads a list's attributes alone (the decision of a write).
-func (s *Server) readBookListAttrs(c echo.Context) (uuid.UUID, bookListAttrs, error) {
+// readBooklistAttrs reads a list's attributes alone (the decision of a write).
+func (s *Server) readBooklistAttrs(c echo.Context) (uuid.UUID, booklistAttrs, error) {
 	ctx := c.Request().Context()
-	var a bookListAttrs
+	var a booklistAttrs
 	id, err := pathUUID(c, "booklist_identifier")
 	if err != nil {
 		return id, a, err
 	}
-	err = db.Read(ctx, s.pool, identityOf(ctx).Claims, func(b *pgx.Batch) { queueBookListAttrs(b, id, &a) })
+	err = db.Read(ctx, s.pool, identityOf(ctx).Claims, func(b *pgx.Batch) { queueBooklistAttrs(b, id, &a) })
 	return id, a, err
 }
 
 // publishAllowed: the caller may create or keep Huey, Regional and Other lists (F3).
 func (s *Server) publishAllowed(ctx context.Context) error {
-	ok, err := s.may(ctx, policies.Resource{Type: resBookLists}, "publish")
+	ok, err := s.may(ctx, policies.Resource{Type: resBooklists}, "publish")
 	if err != nil {
 		return err
 	}
@@ -239,7 +224,7 @@ func checkPublicity(typ, sharing string, slug *string) error {
 // Reading lists.
 
 // GET /lists: every list the caller may read (row security, F14), newest first.
-func (s *Server) getBookLists(c echo.Context) error {
+func (s *Server) getBooklists(c echo.Context) error {
 	skip, limit, err := page(c)
 	if err != nil {
 		return err
@@ -248,35 +233,35 @@ func (s *Server) getBookLists(c echo.Context) error {
 	var typ, sharing *string
 	if c.QueryParams().Has("list_type") {
 		v := c.QueryParam("list_type")
-		typ = ck.enum([]any{"query", "list_type"}, bookListTypes, &v)
+		typ = ck.enum([]any{"query", "list_type"}, booklistTypes, &v)
 	}
 	if c.QueryParams().Has("sharing_type") {
 		v := c.QueryParam("sharing_type")
-		sharing = ck.enum([]any{"query", "sharing_type"}, bookListSharings, &v)
+		sharing = ck.enum([]any{"query", "sharing_type"}, booklistSharings, &v)
 	}
 	if err := ck.err(); err != nil {
 		return err
 	}
 	where := `($1::text IS NULL OR b.type::text = $1) AND ($2::text IS NULL OR b.sharing::text = $2)`
-	return s.listBookLists(c, where, skip, limit, typ, sharing)
+	return s.listBooklists(c, where, skip, limit, typ, sharing)
 }
 
 // GET /public-lists (PUBLIC): public Huey lists.
-func (s *Server) getPublicBookLists(c echo.Context) error {
+func (s *Server) getPublicBooklists(c echo.Context) error {
 	skip, limit, err := page(c)
 	if err != nil {
 		return err
 	}
-	return s.listBookLists(c, `b.type = 'HUEY' AND b.sharing = 'PUBLIC'`, skip, limit)
+	return s.listBooklists(c, `b.type = 'HUEY' AND b.sharing = 'PUBLIC'`, skip, limit)
 }
 
-// listBookLists answers a BookListsResponse: a page of the visible lists
+// listBooklists answers a BooklistsResponse: a page of the visible lists
 // matching where, and their count, in one round trip.
-func (s *Server) listBookLists(c echo.Context, where string, skip, limit int, args ...any) error {
+func (s *Server) listBooklists(c echo.Context, where string, skip, limit int, args ...any) error {
 	ctx := c.Request().Context()
 	n := len(args)
 	q := fmt.Sprintf(`SELECT %s FROM public.book_lists b WHERE %s ORDER BY b.created_at DESC, b.id OFFSET $%d LIMIT $%d`,
-		sqlBookListBrief, where, n+1, n+2)
+		sqlBooklistBrief, where, n+1, n+2)
 	data := []json.RawMessage{}
 	var total int64
 	err := db.Read(ctx, s.pool, identityOf(ctx).Claims, func(b *pgx.Batch) {
@@ -303,7 +288,7 @@ func (s *Server) listBookLists(c echo.Context, where string, skip, limit int, ar
 
 // GET /list/{booklist_identifier}: `read` on the list; attributes, brief and
 // items in one round trip.
-func (s *Server) getBookList(c echo.Context) error {
+func (s *Server) getBooklist(c echo.Context) error {
 	ctx := c.Request().Context()
 	id, err := pathUUID(c, "booklist_identifier")
 	if err != nil {
@@ -318,26 +303,26 @@ func (s *Server) getBookList(c echo.Context) error {
 		return err
 	}
 	var (
-		a     bookListAttrs
+		a     booklistAttrs
 		brief json.RawMessage
 		count int64
 		items []json.RawMessage
 	)
 	err = db.Read(ctx, s.pool, identityOf(ctx).Claims, func(b *pgx.Batch) {
-		queueBookListAttrs(b, id, &a)
-		queueBrief(b, &brief, &count, bookListBriefByIDSQL, id)
-		queueJSONList(b, &items, bookListItemsSQL("$1", enriched != nil && *enriched), id, skip, limit)
+		queueBooklistAttrs(b, id, &a)
+		queueBrief(b, &brief, &count, booklistBriefByIDSQL, id)
+		queueJSONList(b, &items, booklistItemsSQL("$1", enriched != nil && *enriched), id, skip, limit)
 	})
 	if err != nil {
 		return err
 	}
-	if err := bookListDoor.decide(s, c, id, a); err != nil {
+	if err := booklistDoor.decide(s, c, id, a); err != nil {
 		return err
 	}
 	if brief == nil {
 		return errBooklistNotFound(id)
 	}
-	out, err := bookListDetail(brief, count, items, skip, limit)
+	out, err := booklistDetail(brief, count, items, skip, limit)
 	if err != nil {
 		return err
 	}
@@ -346,7 +331,7 @@ func (s *Server) getBookList(c echo.Context) error {
 
 // GET /public-list/{booklist_slug} (PUBLIC): 404 when missing or not public,
 // 403 when public but not a Huey list; one round trip.
-func (s *Server) getPublicBookList(c echo.Context) error {
+func (s *Server) getPublicBooklist(c echo.Context) error {
 	ctx := c.Request().Context()
 	slug := c.Param("booklist_slug")
 	skip, limit, err := page(c)
@@ -373,8 +358,8 @@ func (s *Server) getPublicBookList(c echo.Context) error {
 			}
 			return rows.Err()
 		})
-		queueBrief(b, &brief, &count, bookListBriefBySlugSQL+` AND b.type = 'HUEY' AND b.sharing = 'PUBLIC'`, slug)
-		queueJSONList(b, &items, bookListItemsSQL(`(SELECT b.id FROM public.book_lists b
+		queueBrief(b, &brief, &count, booklistBriefBySlugSQL+` AND b.type = 'HUEY' AND b.sharing = 'PUBLIC'`, slug)
+		queueJSONList(b, &items, booklistItemsSQL(`(SELECT b.id FROM public.book_lists b
 			WHERE b.slug = $1 AND b.type = 'HUEY' AND b.sharing = 'PUBLIC')`, enriched != nil && *enriched), slug, skip, limit)
 	})
 	if err != nil {
@@ -388,7 +373,7 @@ func (s *Server) getPublicBookList(c echo.Context) error {
 	case brief == nil:
 		return httpError(http.StatusNotFound, msgBooklistNotFound)
 	}
-	out, err := bookListDetail(brief, count, items, skip, limit)
+	out, err := booklistDetail(brief, count, items, skip, limit)
 	if err != nil {
 		return err
 	}
@@ -398,14 +383,14 @@ func (s *Server) getPublicBookList(c echo.Context) error {
 // ---------------------------------------------------------------------------
 // Request models.
 
-type bookListItemIn struct {
+type booklistItemIn struct {
 	Action  *string         `json:"action"`
 	WorkID  *int64          `json:"work_id"`
 	OrderID *int64          `json:"order_id"`
 	Info    json.RawMessage `json:"info"`
 }
 
-type bookListCreateIn struct {
+type booklistCreateIn struct {
 	Name     *string          `json:"name"`
 	Type     *string          `json:"type"`
 	Slug     *string          `json:"slug"`
@@ -413,16 +398,16 @@ type bookListCreateIn struct {
 	SchoolID json.RawMessage  `json:"school_id"`
 	UserID   *string          `json:"user_id"`
 	Info     json.RawMessage  `json:"info"`
-	Items    []bookListItemIn `json:"items"`
+	Items    []booklistItemIn `json:"items"`
 }
 
-type bookListUpdateIn struct {
+type booklistUpdateIn struct {
 	Name    optional[string] `json:"name"`
 	Type    optional[string] `json:"type"`
 	Sharing optional[string] `json:"sharing"`
 	Slug    optional[string] `json:"slug"`
 	Info    json.RawMessage  `json:"info"`
-	Items   []bookListItemIn `json:"items"`
+	Items   []booklistItemIn `json:"items"`
 }
 
 // stringObject validates an object of optional string fields and keeps only
@@ -465,12 +450,12 @@ func (c *checks) stringObject(loc []any, raw json.RawMessage, keys []string, all
 }
 
 // item validates one item change; create items have no action (add).
-func (c *checks) item(loc []any, in bookListItemIn, withAction bool) itemOp {
+func (c *checks) item(loc []any, in booklistItemIn, withAction bool) itemOp {
 	op := itemOp{action: "add", order: in.OrderID}
 	if withAction {
 		if in.Action == nil {
 			c.add(append(append([]any{}, loc...), "action"), "missing", "Field required", nil)
-		} else if v := c.enum(append(append([]any{}, loc...), "action"), bookListActions, in.Action); v != nil {
+		} else if v := c.enum(append(append([]any{}, loc...), "action"), booklistActions, in.Action); v != nil {
 			op.action = *v
 		}
 	}
@@ -478,14 +463,14 @@ func (c *checks) item(loc []any, in bookListItemIn, withAction bool) itemOp {
 	case in.WorkID == nil:
 		c.add(append(append([]any{}, loc...), "work_id"), "missing", "Field required", nil)
 	case *in.WorkID < -1<<31 || *in.WorkID >= 1<<31: // R7: works.id is int4
-		c.add(append(append([]any{}, loc...), "work_id"), "int_overflow", "Input should be a valid 32-bit integer", *in.WorkID)
+		c.errs = append(c.errs, notInt32(append(append([]any{}, loc...), "work_id"), *in.WorkID))
 	default:
 		op.work = *in.WorkID
 	}
 	if in.OrderID != nil && (*in.OrderID < -1<<31 || *in.OrderID >= 1<<31) {
 		c.add(append(append([]any{}, loc...), "order_id"), "value_error", "order_id out of range", *in.OrderID)
 	}
-	op.info = c.stringObject(append(append([]any{}, loc...), "info"), in.Info, bookListItemKeys, false)
+	op.info = c.stringObject(append(append([]any{}, loc...), "info"), in.Info, booklistItemKeys, false)
 	if fb, ok := op.info["feedback"].(string); ok {
 		c.enum(append(append([]any{}, loc...), "info", "feedback"), bookFeedbacks, &fb)
 	}
@@ -668,10 +653,10 @@ func (s *itemSet) write(ctx context.Context, tx *db.Tx, list uuid.UUID) error {
 // POST /list
 
 // POST /list: route ACL `create`, then the steps of api.md §2.12 in order.
-func (s *Server) postBookList(c echo.Context) error {
+func (s *Server) postBooklist(c echo.Context) error {
 	ctx := c.Request().Context()
 	ident := identityOf(ctx)
-	var in bookListCreateIn
+	var in booklistCreateIn
 	if err := decodeBody(c, &in); err != nil {
 		return err
 	}
@@ -685,11 +670,11 @@ func (s *Server) postBookList(c echo.Context) error {
 	if in.Type == nil {
 		ck.add([]any{"body", "type"}, "missing", "Field required", nil)
 	} else {
-		typ = ck.enum([]any{"body", "type"}, bookListTypes, in.Type)
+		typ = ck.enum([]any{"body", "type"}, booklistTypes, in.Type)
 	}
 	sharing := "PRIVATE"
 	if in.Sharing != nil {
-		if v := ck.enum([]any{"body", "sharing"}, bookListSharings, in.Sharing); v != nil {
+		if v := ck.enum([]any{"body", "sharing"}, booklistSharings, in.Sharing); v != nil {
 			sharing = *v
 		}
 	}
@@ -707,7 +692,7 @@ func (s *Server) postBookList(c echo.Context) error {
 			ck.add([]any{"body", "school_id"}, "string_type", "Input should be a valid string", in.SchoolID)
 		}
 	}
-	info := ck.stringObject([]any{"body", "info"}, in.Info, bookListInfoKeys, true)
+	info := ck.stringObject([]any{"body", "info"}, in.Info, booklistInfoKeys, true)
 	items := newItemSet()
 	for i, it := range in.Items {
 		items.apply(ck.item([]any{"body", "items", i}, it, false))
@@ -733,13 +718,13 @@ func (s *Server) postBookList(c echo.Context) error {
 	)
 	switch label {
 	case "SCHOOL":
-		id, err := s.bookListSchool(ctx, ident, schoolRaw)
+		id, err := s.booklistSchool(ctx, ident, schoolRaw)
 		if err != nil {
 			return err
 		}
 		schoolID = &id
 	case "PERSONAL":
-		id, err := s.bookListOwner(ctx, ident, in.UserID)
+		id, err := s.booklistOwner(ctx, ident, in.UserID)
 		if err != nil {
 			return err
 		}
@@ -779,7 +764,7 @@ func (s *Server) postBookList(c echo.Context) error {
 			map[string]any{"type": apiListType(label), "id": id}); err != nil {
 			return err
 		}
-		rows, err := tx.Query(ctx, bookListBriefByIDSQL, id)
+		rows, err := tx.Query(ctx, booklistBriefByIDSQL, id)
 		if err != nil {
 			return err
 		}
@@ -804,14 +789,14 @@ func (s *Server) postBookList(c echo.Context) error {
 	return rawJSON(c, brief)
 }
 
-// bookListSchool is step 3: the school of a new School list.
-func (s *Server) bookListSchool(ctx context.Context, ident *Identity, raw *string) (int64, error) {
+// booklistSchool is step 3: the school of a new School list.
+func (s *Server) booklistSchool(ctx context.Context, ident *Identity, raw *string) (int64, error) {
 	var id int64
 	switch {
 	case raw != nil:
 		wid, err := uuid.Parse(*raw)
 		if err != nil {
-			return 0, httpError(http.StatusNotFound, fmt.Sprintf("School with wriveted_id %s not found.", *raw))
+			return 0, httpError(http.StatusNotFound, msgSchoolNotFound.format(*raw))
 		}
 		var found *int64
 		if err := db.Read(ctx, s.pool, ident.Claims, func(b *pgx.Batch) { queueSchoolAttrs(b, wid, &found) }); err != nil {
@@ -838,8 +823,8 @@ func (s *Server) bookListSchool(ctx context.Context, ident *Identity, raw *strin
 	return id, nil
 }
 
-// bookListOwner is step 4: the owner of a new Personal list.
-func (s *Server) bookListOwner(ctx context.Context, ident *Identity, raw *string) (uuid.UUID, error) {
+// booklistOwner is step 4: the owner of a new Personal list.
+func (s *Server) booklistOwner(ctx context.Context, ident *Identity, raw *string) (uuid.UUID, error) {
 	if raw == nil {
 		if !ident.IsUser() {
 			return uuid.Nil, httpError(http.StatusUnprocessableEntity, msgBooklistNeedUser)
@@ -874,20 +859,20 @@ func (s *Server) bookListOwner(ctx context.Context, ident *Identity, raw *string
 // PATCH /list/{id}: `update` on the list; F3: the current and the new type
 // must be one the caller may hold; publicity is validated on the resulting
 // values; everything in one transaction.
-func (s *Server) patchBookList(c echo.Context) error {
+func (s *Server) patchBooklist(c echo.Context) error {
 	ctx := c.Request().Context()
 	ident := identityOf(ctx)
-	id, a, err := s.readBookListAttrs(c)
+	id, a, err := s.readBooklistAttrs(c)
 	if err != nil {
 		return err
 	}
-	if err := bookListDoor.decide(s, c, id, a); err != nil {
+	if err := booklistDoor.decide(s, c, id, a); err != nil {
 		return err
 	}
 	if err := s.validateRequest(c); err != nil {
 		return err
 	}
-	var in bookListUpdateIn
+	var in booklistUpdateIn
 	if err := decodeBody(c, &in); err != nil {
 		return err
 	}
@@ -899,15 +884,15 @@ func (s *Server) patchBookList(c echo.Context) error {
 	ck.str([]any{"body", "name"}, in.Name.ptr(), booklistNameMax)
 	ck.str([]any{"body", "slug"}, in.Slug.ptr(), booklistNameMax)
 	if v := in.Type.ptr(); v != nil {
-		newType = ck.enum([]any{"body", "type"}, bookListTypes, v)
+		newType = ck.enum([]any{"body", "type"}, booklistTypes, v)
 	}
 	if v := in.Sharing.ptr(); v != nil {
-		newSharing = ck.enum([]any{"body", "sharing"}, bookListSharings, v)
+		newSharing = ck.enum([]any{"body", "sharing"}, booklistSharings, v)
 	}
 	var info map[string]any
 	infoSet := len(in.Info) > 0
 	if infoSet {
-		info = ck.stringObject([]any{"body", "info"}, in.Info, bookListInfoKeys, false)
+		info = ck.stringObject([]any{"body", "info"}, in.Info, booklistInfoKeys, false)
 	}
 	ops := make([]itemOp, 0, len(in.Items))
 	for i, it := range in.Items {
@@ -979,7 +964,7 @@ func (s *Server) patchBookList(c echo.Context) error {
 				return err
 			}
 		}
-		rows, err := tx.Query(ctx, bookListBriefByIDSQL, id)
+		rows, err := tx.Query(ctx, booklistBriefByIDSQL, id)
 		if err != nil {
 			return err
 		}
@@ -1013,20 +998,20 @@ func (s *Server) patchBookList(c echo.Context) error {
 // DELETE /list/{booklist_identifier}
 
 // DELETE /list/{id}: `delete` on the list; answers the list as it was.
-func (s *Server) deleteBookList(c echo.Context) error {
+func (s *Server) deleteBooklist(c echo.Context) error {
 	ctx := c.Request().Context()
 	ident := identityOf(ctx)
-	id, a, err := s.readBookListAttrs(c)
+	id, a, err := s.readBooklistAttrs(c)
 	if err != nil {
 		return err
 	}
-	if err := bookListDoor.decide(s, c, id, a); err != nil {
+	if err := booklistDoor.decide(s, c, id, a); err != nil {
 		return err
 	}
 	var brief json.RawMessage
 	err = db.InTx(ctx, s.pool, ident.Claims, func(tx *db.Tx) error {
 		var count int64
-		rows, err := tx.Query(ctx, bookListBriefByIDSQL, id)
+		rows, err := tx.Query(ctx, booklistBriefByIDSQL, id)
 		if err != nil {
 			return err
 		}

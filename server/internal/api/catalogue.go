@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -124,59 +123,11 @@ func pathInt(c echo.Context, name string) (id int64, ok bool, err error) {
 }
 
 func errWorkNotFound(id any) error {
-	return httpError(http.StatusNotFound, fmt.Sprintf("Work with id %v not found", id))
+	return httpError(http.StatusNotFound, msgWorkNotFound.format(id))
 }
 
 func errEditionNotFound(isbn string) error {
-	return httpError(http.StatusNotFound, fmt.Sprintf("Edition with ISBN %s not found.", isbn))
-}
-
-// queueJSON queues q and stores its single JSON column of the first row in
-// *out (left nil when there is no row).
-func queueJSON(b *pgx.Batch, out *json.RawMessage, q string, args ...any) {
-	b.Queue(q, args...).Query(func(rows pgx.Rows) error {
-		for rows.Next() {
-			var v []byte
-			if err := rows.Scan(&v); err != nil {
-				return err
-			}
-			*out = v
-		}
-		return rows.Err()
-	})
-}
-
-// queueJSONList queues q and collects its single JSON column of every row.
-func queueJSONList(b *pgx.Batch, out *[]json.RawMessage, q string, args ...any) {
-	*out = []json.RawMessage{}
-	b.Queue(q, args...).Query(func(rows pgx.Rows) error {
-		for rows.Next() {
-			var v []byte
-			if err := rows.Scan(&v); err != nil {
-				return err
-			}
-			*out = append(*out, v)
-		}
-		return rows.Err()
-	})
-}
-
-// txJSON reads one JSON value inside a write transaction (nil: no row).
-func txJSON(ctx context.Context, tx *db.Tx, q string, args ...any) (json.RawMessage, error) {
-	var out json.RawMessage
-	rows, err := tx.Query(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var v []byte
-		if err := rows.Scan(&v); err != nil {
-			return nil, err
-		}
-		out = v
-	}
-	return out, rows.Err()
+	return httpError(http.StatusNotFound, msgEditionNotFound.format(isbn))
 }
 
 // readOne runs one JSON query in one round trip.
@@ -229,7 +180,7 @@ func (s *Server) getAuthor(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	notFound := httpError(http.StatusNotFound, fmt.Sprintf("Author with id %s not found.", c.Param("author_id")))
+	notFound := httpError(http.StatusNotFound, msgAuthorNotFound.format(c.Param("author_id")))
 	if !ok {
 		return notFound
 	}
@@ -266,7 +217,7 @@ func (s *Server) getIllustrator(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	notFound := httpError(http.StatusNotFound, fmt.Sprintf("Illustrator with id %s not found.", c.Param("illustrator_id")))
+	notFound := httpError(http.StatusNotFound, msgIllustratorNotFound.format(c.Param("illustrator_id")))
 	if !ok {
 		return notFound
 	}
@@ -451,7 +402,7 @@ WHERE e.isbn = ANY($1::text[])`, valid).QueryRow(func(r pgx.Row) error { return 
 func (s *Server) getEdition(c echo.Context) error {
 	isbn, err := catalog.NormalizeISBN(c.Param("isbn"))
 	if err != nil {
-		return httpError(http.StatusUnprocessableEntity, "Invalid isbn")
+		return httpError(http.StatusUnprocessableEntity, msgISBNInvalid)
 	}
 	out, err := s.readOne(c.Request().Context(), editionDetailSQL, isbn)
 	if err != nil {

@@ -17,7 +17,6 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/labstack/echo/v4"
 
 	"github.com/wriveted/huey-api/schema/catalog"
@@ -77,24 +76,6 @@ var recommendStatuses = []enumValue{{"GOOD", "GOOD"}, {"BAD_BORING", "BAD_BORING
 
 var genreSources = []enumValue{{"BISAC", "BISAC"}, {"BIC", "BIC"}, {"THEMA", "THEMA"}, {"LOCSH", "LOCSH"},
 	{"HUMAN", "HUMAN"}, {"VERTEXAI", "VERTEXAI"}, {"OTHER", "OTHER"}}
-
-func (c *checks) enum(loc []any, members []enumValue, v *string) *string {
-	if v == nil {
-		return nil
-	}
-	label, ok := parseEnum(members, *v)
-	if !ok {
-		c.add(loc, "enum", "Input should be "+strings.Join(enumValues(members), ", "), *v)
-		return nil
-	}
-	return &label
-}
-
-func (c *checks) int32(loc []any, v *int) {
-	if v != nil && (*v < math.MinInt32 || *v > math.MaxInt32) {
-		c.add(loc, "int_overflow", "Input should be a valid 32-bit integer", *v)
-	}
-}
 
 func origin(s *string) *catalog.Origin {
 	if s == nil {
@@ -259,25 +240,6 @@ func (in *editionCreateIn) edition(c *checks, loc []any) catalog.EditionIn {
 	return out
 }
 
-// catalogueError maps the catalogue package's and the database's refusals
-// to the original's answers; anything else stays a 500.
-func catalogueError(err error) error {
-	var pe *pgconn.PgError
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, catalog.ErrInvalidISBN):
-		return httpError(http.StatusUnprocessableEntity, "Invalid ISBN")
-	case errors.Is(err, catalog.ErrUnknownAuthor), errors.Is(err, catalog.ErrInvalidInput):
-		return errValidation(validationError{Type: "value_error", Loc: []any{"body"}, Msg: "Value error, " + err.Error(), Input: nil})
-	case errors.As(err, &pe) && pe.Code == "42501":
-		return errForbidden()
-	case errors.As(err, &pe) && (strings.HasPrefix(pe.Code, "22") || strings.HasPrefix(pe.Code, "23")):
-		return errValidation(validationError{Type: "value_error", Loc: []any{"body"}, Msg: "Value error, " + pe.Message, Input: nil})
-	}
-	return err
-}
-
 // ---------------------------------------------------------------------------
 // §2.9 Edition writes
 
@@ -295,7 +257,7 @@ func (s *Server) postEdition(c echo.Context) error {
 	}
 	isbn, err := catalog.NormalizeISBN(ed.ISBN)
 	if err != nil {
-		return httpError(http.StatusUnprocessableEntity, "Invalid ISBN")
+		return httpError(http.StatusUnprocessableEntity, msgISBNInvalidWrite)
 	}
 	var out json.RawMessage
 	err = db.InTx(ctx, s.pool, identityOf(ctx).Claims, func(tx *db.Tx) error {
@@ -308,7 +270,7 @@ func (s *Server) postEdition(c echo.Context) error {
 	})
 	if errors.Is(err, catalog.ErrAlreadyHydrated) {
 		return httpError(http.StatusConflict,
-			fmt.Sprintf("Edition already exists with ISBN %s. Use the PATCH method to update.", isbn))
+			msgEditionExists.format(isbn))
 	}
 	if err := catalogueError(err); err != nil {
 		return err
@@ -369,7 +331,7 @@ func (s *Server) patchEdition(c echo.Context) error {
 	ctx := c.Request().Context()
 	isbn, err := catalog.NormalizeISBN(c.Param("isbn"))
 	if err != nil {
-		return httpError(http.StatusUnprocessableEntity, "Invalid isbn")
+		return httpError(http.StatusUnprocessableEntity, msgISBNInvalid)
 	}
 	merge, err := queryBool(c, "merge_dicts")
 	if err != nil {
@@ -550,7 +512,7 @@ func resolveIllustrators(ctx context.Context, tx *db.Tx, ids []int64, people []p
 			return nil, err
 		}
 		if !exists {
-			return nil, httpError(http.StatusNotFound, fmt.Sprintf("Illustrator with id %d not found.", id))
+			return nil, httpError(http.StatusNotFound, msgIllustratorNotFound.format(id))
 		}
 		out = append(out, id)
 	}
@@ -586,7 +548,7 @@ ON CONFLICT (name_key) DO NOTHING RETURNING id`, p.FirstName, *p.LastName, strin
 			if p.FirstName != nil {
 				first = *p.FirstName
 			}
-			return nil, httpError(http.StatusConflict, fmt.Sprintf("Illustrator %s %s already exists", first, *p.LastName))
+			return nil, httpError(http.StatusConflict, msgIllustratorExists.format(first, *p.LastName))
 		}
 		out = append(out, id)
 	}

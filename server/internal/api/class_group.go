@@ -26,14 +26,6 @@ import (
 // them, its school admins create and delete them, admins everything. Lists
 // are filtered by row security before they are paged (F14).
 
-// Messages of the original (api.md §2.6).
-const (
-	msgClassesNeedSchool   = "The current account is not allowed to request all classes. Try filtering by your school."
-	msgClassesSchoolDenied = "The current account is not allowed to view classes associated with that school"
-	msgClassCreateFailed   = "Couldn't add class to school. It might already exist? Check the name."
-	msgClassRenameFailed   = "Couldn't rename the class. A class with that name might already exist in the school. Check the name."
-)
-
 // classNameMax is class_groups.name's varchar(256).
 const classNameMax = 256
 
@@ -68,7 +60,7 @@ type classGroupDetail struct {
 }
 
 func errClassNotFound(id uuid.UUID) error {
-	return httpError(http.StatusNotFound, fmt.Sprintf("Resource ClassGroup with id %s not found.", id))
+	return httpError(http.StatusNotFound, msgClassNotFound.format(id))
 }
 
 // classResource is a class as the policy sees it: its school's integer id

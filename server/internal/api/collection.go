@@ -27,17 +27,11 @@ import (
 // collection_items_* policies, migration 20261127000006).
 
 const (
-	msgCollectionDuplicates  = "Duplicate entries in collection - use ignore_conflicts to ignore this error"
-	msgNoValidISBNs          = "No valid ISBNs were found in input"
-	msgUnauthorizedForSchool = "Unauthorized to create collection for school"
-	msgUnauthorizedForUser   = "Unauthorized to create collection for user"
-	msgSchoolHasCollection   = "School already has a collection. If intending to replace it, please use the PUT /collection/{collection_id} endpoint."
-	msgUserHasCollection     = "User already has a collection. If intending to replace it, please use the PUT /collection/{collection_id} endpoint."
-	collectionNameMax        = 200
+	collectionNameMax = 200
 )
 
 func errCollectionNotFound(id uuid.UUID) error {
-	return httpError(http.StatusNotFound, fmt.Sprintf("Resource Collection with id %s not found.", id))
+	return httpError(http.StatusNotFound, msgCollectionNotFound.format(id))
 }
 
 // collectionAttrs is what the collection policy needs: whether it exists and
@@ -295,7 +289,7 @@ func (s *Server) getCollectionItemByISBN(c echo.Context) error {
 		return errEditionNotFound(isbn)
 	}
 	if item == nil {
-		return httpError(http.StatusNotFound, fmt.Sprintf("Collection %s does not contain edition %s", id, isbn))
+		return httpError(http.StatusNotFound, msgCollectionEditionNotFound.format(id, isbn))
 	}
 	return c.JSONBlob(http.StatusOK, item)
 }
@@ -381,7 +375,7 @@ func (s *Server) decideCollectionOwner(ctx context.Context, raw []byte, replacin
 			return o, httpError(http.StatusUnauthorized, msgUnauthorizedForSchool)
 		}
 		if existing != nil && (replacing == nil || *existing != *replacing) {
-			return o, httpError(http.StatusConflict, map[string]any{"msg": msgSchoolHasCollection, "collection_id": existing})
+			return o, httpError(http.StatusConflict, map[string]any{"msg": msgSchoolHasCollection.detail, "collection_id": existing})
 		}
 		o.schoolID, o.schoolWID = id, &wid
 	}
@@ -415,7 +409,7 @@ func (s *Server) decideCollectionOwner(ctx context.Context, raw []byte, replacin
 			return o, err
 		}
 		if existing != nil && (replacing == nil || *existing != *replacing) {
-			return o, httpError(http.StatusConflict, map[string]any{"msg": msgUserHasCollection, "collection_id": existing})
+			return o, httpError(http.StatusConflict, map[string]any{"msg": msgUserHasCollection.detail, "collection_id": existing})
 		}
 		o.userID = &uid
 	}
@@ -513,7 +507,7 @@ func collectionWriteError(err error, id uuid.UUID) error {
 	case isPermissionDenied(err): // the policy allowed it; row security did not
 		return errForbidden()
 	case isIntegrityError(err):
-		return httpError(http.StatusUnprocessableEntity, "Couldn't process input")
+		return httpError(http.StatusUnprocessableEntity, msgCollectionInputInvalid)
 	}
 	return err
 }

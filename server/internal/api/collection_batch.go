@@ -63,16 +63,13 @@ func validateItems(items []collectionItemIn, withAction bool) error {
 			v := map[string]*int{"copies_total": it.CopiesTotal, "copies_available": it.CopiesAvailable}[f]
 			switch {
 			case v != nil && *v < 0:
-				return errValidation(validationError{Type: "greater_than_equal", Loc: loc(f),
-					Msg: "Input should be greater than or equal to 0", Input: *v, Ctx: map[string]any{"ge": 0}})
+				return errValidation(tooSmall(loc(f), *v, 0))
 			case v != nil && *v > math.MaxInt32: // R6: the column is int4; 2³¹+1 was stored negative
-				return errValidation(validationError{Type: "less_than_equal", Loc: loc(f),
-					Msg: "Input should be less than or equal to 2147483647", Input: *v, Ctx: map[string]any{"le": math.MaxInt32}})
+				return errValidation(tooLarge(loc(f), *v, math.MaxInt32))
 			}
 		}
 		if it.ID != nil && (*it.ID < math.MinInt32 || *it.ID > math.MaxInt32) {
-			return errValidation(validationError{Type: "int_overflow", Loc: loc("id"),
-				Msg: "Input should be a valid 32-bit integer", Input: *it.ID})
+			return errValidation(notInt32(loc("id"), *it.ID))
 		}
 		if len(it.Info) > 0 && string(it.Info) != "null" && it.Info[0] != '{' {
 			return errValidation(validationError{Type: "model_type", Loc: loc("info"),

@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -22,7 +21,7 @@ import (
 // (collection_items_* policies, migrations 20261127000006 and 20261127000008).
 
 func errCollectionItemNotFound(id int64) error {
-	return httpError(http.StatusNotFound, fmt.Sprintf("Collection Item with id %d not found.", id))
+	return httpError(http.StatusNotFound, msgCollectionItemNotFound.format(id))
 }
 
 // collectionItemAttrs is what the item policy needs: whether the item exists
@@ -124,9 +123,6 @@ func (s *Server) readCollectionItemAttrs(ctx context.Context, id int64) (collect
 }
 
 const (
-	msgReaderStatusPair      = "Value error, Must provide reader_id when providing read_status, and vice versa"
-	msgReaderNotAllowed      = "The current account is not allowed to perform an operation associated with that reader"
-	msgReaderCannotRead      = "The specified reader is not allowed to read that collection"
 	collectionItemInsertedBy = `SELECT i.id FROM collection_items i
 		WHERE i.collection_id = $1 AND i.xmin = pg_current_xact_id()::xid ORDER BY i.id DESC LIMIT 1`
 )
@@ -143,8 +139,7 @@ type collectionItemAndStatusIn struct {
 func (in *collectionItemAndStatusIn) validate() (*string, *uuid.UUID, string, error) {
 	for f, v := range map[string]*int{"copies_total": in.CopiesTotal, "copies_available": in.CopiesAvailable} {
 		if v != nil && *v < 0 {
-			return nil, nil, "", errValidation(validationError{Type: "greater_than_equal", Loc: []any{"body", f},
-				Msg: "Input should be greater than or equal to 0", Input: *v, Ctx: map[string]any{"ge": 0}})
+			return nil, nil, "", errValidation(tooSmall([]any{"body", f}, *v, 0))
 		}
 	}
 	if len(in.Info) > 0 && string(in.Info) != "null" && in.Info[0] != '{' {
@@ -162,7 +157,7 @@ func (in *collectionItemAndStatusIn) validate() (*string, *uuid.UUID, string, er
 		isbn = &n
 	}
 	if (in.ReadStatus == nil) != (in.ReaderID == nil) {
-		return nil, nil, "", invalid([]any{"body"}, msgReaderStatusPair, nil)
+		return nil, nil, "", invalid([]any{"body"}, msgReaderStatusPair.detail, nil)
 	}
 	if in.ReaderID == nil {
 		return isbn, nil, "", nil
@@ -251,7 +246,7 @@ func (s *Server) postCollectionItem(c echo.Context) error {
 		return tx.QueryRow(ctx, `SELECT `+collectionItemDetailSQL+` `+collectionItemJoins+` WHERE i.id = $1`, itemID).Scan(&item)
 	})
 	if err != nil && isbn != nil && isUniqueViolation(err) {
-		return httpError(http.StatusConflict, fmt.Sprintf("ISBN %s already in collection", *isbn))
+		return httpError(http.StatusConflict, msgCollectionItemExists.format(*isbn))
 	}
 	if readerID != nil && isForeignKeyViolation(err) { // a reader_id naming an account that is not a reader
 		return invalid([]any{"body", "reader_id"}, "Value error, reader_id must name a reader (public or student)", readerID.String())

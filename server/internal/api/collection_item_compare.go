@@ -10,7 +10,7 @@ import (
 	"github.com/wriveted/huey-api/schema/db"
 )
 
-// collectionCompareSQL is a page of CollectionBookListIntersection rows:
+// collectionCompareSQL is a page of CollectionBooklistIntersection rows:
 // the booklist's items ($2) in order, each with the ISBNs of the collection's
 // ($1) items whose edition belongs to the item's work; $3, $4 are skip and
 // limit (applied to the booklist).
@@ -29,7 +29,7 @@ ORDER BY bw.order_id NULLS LAST, bw.work_id`
 // `read` on the collection and on the booklist (404 for either missing);
 // `total` is the booklist's book_count. Records "Compared booklist and
 // collection".
-func (s *Server) getCollectionCompareWithBookList(c echo.Context) error {
+func (s *Server) getCollectionCompareWithBooklist(c echo.Context) error {
 	ctx := c.Request().Context()
 	ident := identityOf(ctx)
 	id, err := pathUUID(c, "collection_id")
@@ -46,13 +46,13 @@ func (s *Server) getCollectionCompareWithBookList(c echo.Context) error {
 	}
 	var (
 		a     collectionAttrs
-		la    bookListAttrs
+		la    booklistAttrs
 		total int64
 		data  = []json.RawMessage{}
 	)
 	err = db.Read(ctx, s.pool, ident.Claims, func(b *pgx.Batch) {
 		queueCollectionAttrs(b, id, &a)
-		queueBookListAttrs(b, listID, &la)
+		queueBooklistAttrs(b, listID, &la)
 		b.Queue(`SELECT count(*) FROM public.book_list_works bw WHERE bw.booklist_id = $1`, listID).
 			QueryRow(func(row pgx.Row) error { return row.Scan(&total) })
 		b.Queue(collectionCompareSQL, id, listID, skip, limit).Query(func(rows pgx.Rows) error {
@@ -72,7 +72,7 @@ func (s *Server) getCollectionCompareWithBookList(c echo.Context) error {
 	if err := collectionDoor.decide(s, c, id, a); err != nil {
 		return err
 	}
-	if err := bookListDoor.decideAs(s, ctx, listID, la, "read"); err != nil {
+	if err := booklistDoor.decideAs(s, ctx, listID, la, "read"); err != nil {
 		return err
 	}
 	common := 0

@@ -217,7 +217,7 @@ func TestCollectionItemAddScenarios(t *testing.T) {
 	wantStatus(t, rec, http.StatusUnprocessableEntity)
 }
 
-func TestCollectionCompareWithBookListScenarios(t *testing.T) {
+func TestCollectionCompareWithBooklistScenarios(t *testing.T) {
 	t.Parallel()
 	c := newCast(t)
 	w1, w2, w3 := c.v.work("First"), c.v.work("Second"), c.v.work("Third")

@@ -41,8 +41,8 @@ const (
 	resServiceAccounts = "service_accounts"
 	resClass           = "class"
 	resClasses         = "classes"
-	resBookList        = "book_list"
-	resBookLists       = "book_lists"
+	resBooklist        = "book_list"
+	resBooklists       = "book_lists"
 	resCollection      = "collection"
 	resCollectionItem  = "collection_item"
 	resEvent           = "event"
@@ -54,7 +54,7 @@ const (
 
 // resourceTypes lists the constants above.
 var resourceTypes = []string{resSchool, resSchools, resUser, resUsers, resServiceAccounts, resClass, resClasses,
-	resBookList, resBookLists, resCollection, resCollectionItem, resEvent, resEvents, resWorks, resEditions, resLabelsets}
+	resBooklist, resBooklists, resCollection, resCollectionItem, resEvent, resEvents, resWorks, resEditions, resLabelsets}
 
 type decisionKind int
 
@@ -75,7 +75,7 @@ type decision struct {
 	kind     decisionKind
 	route    *check              // the route-level question (decideType, or before an instance)
 	instance *check              // the instance-level question the handler takes
-	message  string              // route-level 403 message; "" is Insufficient permissions
+	message  *refusal            // route-level 403 message; nil is Insufficient permissions
 	guard    echo.MiddlewareFunc // a route-level guard of its own (service accounts)
 	reason   string              // why no policy decides (public, selfOnly) or when (whenNamed)
 	self     bool                // selfOnly
@@ -89,8 +89,8 @@ func (s *Server) allow(resourceType, action string) decision {
 
 // guard is allow for the original's coarse guards (ADMIN, SUPERUSER): a
 // denial answers 403 with the guard's own message (api.md §0.2).
-func (s *Server) guard(resourceType, action, message string) decision {
-	return decision{kind: decideType, route: &check{resourceType, action}, message: message}
+func (s *Server) guard(resourceType, action string, message refusal) decision {
+	return decision{kind: decideType, route: &check{resourceType, action}, message: &message}
 }
 
 // onInstance: the handler decides action on the one instance of
@@ -244,7 +244,7 @@ func (s *Server) decideRoute(c echo.Context, d decision) error {
 		return d.guard(func(echo.Context) error { return nil })(c)
 	case d.route == nil:
 		return nil
-	case d.message == "":
+	case d.message == nil:
 		return s.check(c.Request().Context(), policies.Resource{Type: d.route.typ}, d.route.action)
 	}
 	ok, err := s.may(c.Request().Context(), policies.Resource{Type: d.route.typ}, d.route.action)
@@ -252,7 +252,7 @@ func (s *Server) decideRoute(c echo.Context, d decision) error {
 		return err
 	}
 	if !ok {
-		return httpError(http.StatusForbidden, d.message)
+		return httpError(http.StatusForbidden, *d.message)
 	}
 	return nil
 }

@@ -136,3 +136,44 @@ func TestErrorLog_5xxCarriesRequestIDAndCode(t *testing.T) {
 		t.Fatalf("503 log %v", lines)
 	}
 }
+
+// Issue 15: a 4xx is logged at debug level with the stable code of its
+// catalogue entry (README "Error codes in logs"); the body is the
+// original's, unchanged.
+func TestErrorLog_4xxCarriesCatalogueCodeAtDebug(t *testing.T) {
+	t.Parallel()
+	base := newCast(t)
+	var l logLines
+	v := newEnvOn(t, base.v, base.v.db.Pool(t, dbtest.RoleAPI), func(o *api.Options) {
+		o.Logger = slog.New(slog.NewJSONHandler(&l, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	})
+	const missing = "00000000-0000-4000-8000-000000000015"
+	for _, tc := range []struct {
+		path, code, body string
+		status           int
+	}{
+		{"/v1/school/" + missing, "school_not_found",
+			`{"detail":"School with wriveted_id ` + missing + ` not found."}`, http.StatusNotFound},
+		{"/v1/school/not-a-uuid", "validation_failed", "", http.StatusUnprocessableEntity},
+		{"/v1/no-such-route", "http_404", `{"detail":"Not Found"}`, http.StatusNotFound},
+	} {
+		rec := v.do(http.MethodGet, tc.path, base.tokens["admin"], nil)
+		wantStatus(t, rec, tc.status)
+		if tc.body != "" && strings.TrimSpace(rec.Body.String()) != tc.body {
+			t.Errorf("GET %s: body %s, want %s", tc.path, rec.Body, tc.body)
+		}
+		rid := rec.Header().Get("X-Request-Id")
+		var found bool
+		for _, line := range l.find(t, "request refused") {
+			if line["request_id"] == rid {
+				found = true
+				if line["level"] != "DEBUG" || line["code"] != tc.code || line["status"] != float64(tc.status) {
+					t.Errorf("GET %s: log line %v, want code %s at DEBUG", tc.path, line, tc.code)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("GET %s: no 'request refused' line: %s", tc.path, l.buf.String())
+		}
+	}
+}

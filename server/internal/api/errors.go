@@ -4,13 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"strconv"
-	"strings"
-	"syscall"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -19,33 +15,27 @@ import (
 	"github.com/wriveted/huey-api/schema/db"
 )
 
-// Messages of the original (api.md §0.2–0.3), kept in one place.
-const (
-	msgNotFound            = "Not Found"
-	msgMethodNotAllowed    = "Method Not Allowed"
-	msgInternal            = "Internal Server Error"
-	msgCredentials         = "Could not validate credentials"
-	msgInsufficientPerms   = "Insufficient permissions"
-	msgInsufficientPrivs   = "Insufficient privileges"
-	msgRequiresUser        = "API requires a user"
-	msgUnauthorized        = "Unauthorized"
-	msgTooManyRequests     = "Too many requests, try again later"
-	msgRequestBodyTooLarge = "Request body too large"
-	msgBusy                = "The service is busy or the request took too long; try again shortly"
-)
-
 // apiError is an error answered to the client as `{"detail": …}`.
 type apiError struct {
 	Status int
 	Detail any
 	Header http.Header
-	// Code is the stable name logged with a 5xx (errorCode); 4xx need none.
+	// Code is the stable name logged with the error (errorCode): a 5xx's
+	// cause, or a 4xx's catalogue entry (refusal).
 	Code string
 }
 
 func (e *apiError) Error() string { return http.StatusText(e.Status) }
 
-func httpError(status int, detail any) *apiError { return &apiError{Status: status, Detail: detail} }
+// httpError is a refusal answered with status. detail is an entry of the
+// error catalogue (its code is logged) or a body of another shape (a 422's
+// entries, an object).
+func httpError(status int, detail any) *apiError {
+	if r, ok := detail.(refusal); ok {
+		return &apiError{Status: status, Detail: r.detail, Code: r.code}
+	}
+	return &apiError{Status: status, Detail: detail}
+}
 
 // unavailable is a 503 the API answers on purpose (a dependency not
 // configured or failing), logged with its stable code.
@@ -68,24 +58,6 @@ func errBadCredentials() error { return httpError(http.StatusForbidden, msgCrede
 
 func errForbidden() error {
 	return httpError(http.StatusForbidden, msgInsufficientPerms).withBearerChallenge()
-}
-
-// validationError is one entry of a 422 body (api.md §0.3).
-type validationError struct {
-	Type  string         `json:"type"`
-	Loc   []any          `json:"loc"`
-	Msg   string         `json:"msg"`
-	Input any            `json:"input"`
-	Ctx   map[string]any `json:"ctx,omitempty"`
-}
-
-func errValidation(errs ...validationError) error {
-	return httpError(http.StatusUnprocessableEntity, errs)
-}
-
-// invalid is a single 422 entry: where, what, and the offending input.
-func invalid(loc []any, msg string, input any) error {
-	return errValidation(validationError{Type: "value_error", Loc: loc, Msg: msg, Input: input})
 }
 
 // detail is the original's error body.
@@ -122,11 +94,10 @@ func errorHandler(logger *slog.Logger) echo.HTTPErrorHandler {
 		if code := overloadCode(err); code != "" { // R3: answered, never hung, never a 500
 			logger.Warn("request refused", append(reqAttrs(code), slog.String("error", err.Error()))...)
 			c.Response().Header().Set("Retry-After", "1")
-			_ = c.JSON(http.StatusServiceUnavailable, detail{Detail: msgBusy})
+			_ = c.JSON(http.StatusServiceUnavailable, detail{Detail: msgBusy.detail})
 			return
 		}
-		var pe *pgconn.PgError
-		if errors.As(err, &pe) && pe.Code == "22003" || isIntEncodeRange(err) { // R7: a number past its column's range, wherever it came from
+		if isNumericOutOfRange(err) { // R7: a number past its column's range, wherever it came from
 			err = errValidation(validationError{Type: "int_overflow", Loc: []any{"body"},
 				Msg: "A number is out of range for what it names", Input: nil})
 		}
@@ -140,17 +111,20 @@ func errorHandler(logger *slog.Logger) echo.HTTPErrorHandler {
 			status, body = he.Code, he.Message
 			switch he.Code {
 			case http.StatusNotFound:
-				body = msgNotFound
+				body = msgNotFound.detail
 			case http.StatusMethodNotAllowed:
-				body = msgMethodNotAllowed
+				body = msgMethodNotAllowed.detail
 			case http.StatusRequestEntityTooLarge:
-				body = msgRequestBodyTooLarge
+				body = msgRequestBodyTooLarge.detail
 			case http.StatusTooManyRequests:
-				body = msgTooManyRequests
+				body = msgTooManyRequests.detail
 			}
 			if s, ok := body.(string); ok && s == "" {
 				body = http.StatusText(he.Code)
 			}
+		}
+		if status < http.StatusInternalServerError && logger.Enabled(c.Request().Context(), slog.LevelDebug) {
+			logger.Debug("request refused", append(reqAttrs(refusalCode(err, status)), slog.Int("status", status))...)
 		}
 		if status >= http.StatusInternalServerError && ae == nil {
 			attrs := append(reqAttrs(errorCode(err)), slog.String("error", err.Error()))
@@ -159,7 +133,7 @@ func errorHandler(logger *slog.Logger) echo.HTTPErrorHandler {
 				attrs = append(attrs, slog.String("stack", string(pan.stack)))
 			}
 			logger.Error("request failed", attrs...)
-			_ = c.String(http.StatusInternalServerError, msgInternal)
+			_ = c.String(http.StatusInternalServerError, msgInternal.detail)
 			return
 		}
 		if status >= http.StatusInternalServerError { // a 5xx answered on purpose (unavailable)
@@ -171,6 +145,15 @@ func errorHandler(logger *slog.Logger) echo.HTTPErrorHandler {
 		}
 		_ = c.JSON(status, detail{Detail: body})
 	}
+}
+
+// refusalCode is the code logged with a 4xx: its catalogue entry's
+// (README "4xx error codes in logs"), validation_failed for a 422 of entries, else http_<status>.
+func refusalCode(err error, status int) string {
+	if code := errorCode(err); code != "unknown" {
+		return code
+	}
+	return "http_" + strconv.Itoa(status)
 }
 
 // panicError is a panic the Recover middleware caught in a handler.
@@ -233,64 +216,4 @@ func errorCode(err error) string {
 		return "http_" + strconv.Itoa(he.Code)
 	}
 	return "unknown"
-}
-
-// overloadCode names an error that means "too slow or unavailable, not
-// wrong": a statement cancelled by statement_timeout (57014), the request's
-// deadline, a session ended by idle_in_transaction_session_timeout (25P03),
-// or a database that cannot be reached or went away (dbUnavailable). "" for
-// any other error. These answer 503 with Retry-After, never 500.
-func overloadCode(err error) string {
-	var pe *pgconn.PgError
-	switch {
-	case errors.As(err, &pe) && pe.Code == "57014":
-		return "statement_timeout"
-	case errors.As(err, &pe) && pe.Code == "25P03":
-		return "idle_in_transaction_timeout"
-	case errors.Is(err, context.DeadlineExceeded):
-		return "request_timeout"
-	case dbUnavailable(err):
-		return "database_unavailable"
-	}
-	return ""
-}
-
-// dbUnavailable: the database could not be reached, refused the session
-// (starting up, shutting down, out of connections or other resources), or
-// the connection broke under the request — what a Postgres restart or a
-// failover looks like from the pool. The pool drops a broken connection and
-// dials a new one for the next request, so the service recovers by itself.
-func dbUnavailable(err error) bool {
-	var ce *pgconn.ConnectError
-	if errors.As(err, &ce) {
-		return true
-	}
-	var pe *pgconn.PgError
-	if errors.As(err, &pe) {
-		switch pe.Code {
-		case "57P01", // admin_shutdown: the server is stopping (pg_ctl stop -m fast)
-			"57P02", // crash_shutdown
-			"57P03", // cannot_connect_now: starting up or shutting down
-			"57P05": // idle_session_timeout
-			return true
-		}
-		// Class 08 connection_exception; class 53 insufficient_resources
-		// (too_many_connections, out of memory, disk full).
-		return strings.HasPrefix(pe.Code, "08") || strings.HasPrefix(pe.Code, "53")
-	}
-	// A connection that broke mid-request: closed by the driver after a
-	// failure, reset, or cut short by the server going away.
-	var ne net.Error
-	return errors.Is(err, pgconn.ErrConnClosed) || pgconn.SafeToRetry(err) || pgconn.Timeout(err) ||
-		errors.As(err, &ne) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) ||
-		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNREFUSED)
-}
-
-// isIntEncodeRange: pgx refused to send an integer its parameter's type
-// cannot hold ("… is greater than maximum value for int4"). Handlers check
-// their integers; this keeps one they missed a 422, not a 500.
-func isIntEncodeRange(err error) bool {
-	msg := err.Error()
-	return strings.Contains(msg, "is greater than maximum value for int") ||
-		strings.Contains(msg, "is less than minimum value for int")
 }

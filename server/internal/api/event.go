@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math"
 	"net/http"
@@ -14,7 +13,6 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/labstack/echo/v4"
 
 	"github.com/wriveted/huey-api/policies"
@@ -30,15 +28,6 @@ import (
 
 // eventsResource is the route-level resource of the event routes.
 var eventsResource = policies.Resource{Type: resEvents}
-
-const (
-	msgEventsGlobal        = "The current account is not allowed to request global events. Try filtering by your school or user."
-	msgEventsFilterUser    = "The current account is not allowed to filter events associated with that user"
-	msgEventsFilterSchool  = "The current account is not allowed to filter events associated with that school"
-	msgEventCreateUser     = "The current account is not allowed to perform an operation associated with that user"
-	msgEventCreateSchool   = "The current account is not allowed to create an event associated with that school"
-	msgEventsFilterProblem = "Problem filtering events"
-)
 
 // eventLevels is EventLevel (domain.md §2), mildest first: the enum's order
 // in the database too, so `level >= x` means "x or more severe".
@@ -502,17 +491,6 @@ func scanEventDetails(rows pgx.Rows) ([]eventDetail, error) {
 		out = append(out, ev)
 	}
 	return out, rows.Err()
-}
-
-// isFilterError reports an error of the caller's JSONPath: its syntax
-// (42601, 22P02), an unknown $variable (42704), its evaluation (class 22,
-// e.g. a non-boolean result or a bad like_regex) or its depth (class 54).
-func isFilterError(err error) bool {
-	var pe *pgconn.PgError
-	if !errors.As(err, &pe) {
-		return false
-	}
-	return pe.Code == "42601" || pe.Code == "42704" || strings.HasPrefix(pe.Code, "22") || strings.HasPrefix(pe.Code, "54")
 }
 
 // GET /events: the checks of api.md §2.13 in order, then one page of what

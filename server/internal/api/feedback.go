@@ -30,16 +30,13 @@ const (
 	readingLogPrefix           = "Reader timeline event:"
 	feedbackSentTitle          = "Supporter encouragement: Reading feedback sent"
 	feedbackNotificationTitle  = "Notification: Supporter left feedback"
-	msgFeedbackNotReadingLog   = "The event is not a reading log event"
-	msgFeedbackNotSupporter    = "Supporter not currently associated with reader"
-	msgFeedbackAlreadySent     = "Feedback already submitted for this reading log event"
 	feedbackCommentMin         = 5
 	feedbackCommentMax         = 140
 	feedbackNotificationFormat = "%s sent you a message!"
 )
 
 func errEventNotFound(id uuid.UUID) error {
-	return httpError(http.StatusNotFound, fmt.Sprintf("Event with id %s not found", id))
+	return httpError(http.StatusNotFound, msgEventNotFound.format(id))
 }
 
 // feedbackTarget is a reading-log event as the chain sees it.
@@ -148,7 +145,7 @@ func (s *Server) feedbackChain(c echo.Context) (*feedbackTarget, error) {
 		return nil, httpError(http.StatusBadRequest, msgFeedbackNotReadingLog)
 	}
 	if t.readerID == nil {
-		return nil, httpError(http.StatusNotFound, "Resource User with id None not found.")
+		return nil, httpError(http.StatusNotFound, msgUserNotFound.format("None"))
 	}
 	if !t.supported {
 		return nil, httpError(http.StatusForbidden, msgFeedbackNotSupporter)

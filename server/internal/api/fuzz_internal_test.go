@@ -114,7 +114,7 @@ func FuzzPathUUID(f *testing.F) {
 // bodyTargets are the handlers' body types, each decoded by decodeBody.
 var bodyTargets = map[string]func() any{
 	"classCodeIn": func() any { return new(classCodeIn) }, "registerStudentIn": func() any { return new(registerStudentIn) },
-	"bookListCreateIn": func() any { return new(bookListCreateIn) }, "bookListUpdateIn": func() any { return new(bookListUpdateIn) },
+	"booklistCreateIn": func() any { return new(booklistCreateIn) }, "booklistUpdateIn": func() any { return new(booklistUpdateIn) },
 	"isbns": func() any { return new([]*string) }, "editionCreateIn": func() any { return new(editionCreateIn) },
 	"editionUpdateIn": func() any { return new(editionUpdateIn) }, "workCreateIn": func() any { return new(workCreateIn) },
 	"workUpdateIn": func() any { return new(workUpdateIn) }, "classGroupCreateIn": func() any { return new(classGroupCreateIn) },

@@ -122,7 +122,7 @@ func (s *Server) getHydrate(c echo.Context) error {
 	}
 	isbn, err := catalog.NormalizeISBN(c.Param("isbn"))
 	if err != nil {
-		return httpError(http.StatusUnprocessableEntity, "Invalid isbn")
+		return httpError(http.StatusUnprocessableEntity, msgISBNInvalid)
 	}
 	if s.opts.Hydrator == nil {
 		return unavailable("hydrator_unconfigured", hydrate.ErrUnavailable.Error())
@@ -138,7 +138,7 @@ func (s *Server) getHydrate(c echo.Context) error {
 		})
 		if errors.Is(err, catalog.ErrAlreadyHydrated) {
 			return httpError(http.StatusConflict,
-				fmt.Sprintf("Edition already exists with ISBN %s. Use the PATCH method to update.", isbn))
+				msgEditionExists.format(isbn))
 		}
 		if err := catalogueError(err); err != nil {
 			return err

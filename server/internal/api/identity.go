@@ -136,7 +136,7 @@ func (s *Server) authenticateUser() echo.MiddlewareFunc {
 				return httpError(http.StatusForbidden, msgRequiresUser)
 			}
 			if !id.Account.IsActive {
-				return httpError(http.StatusBadRequest, "Inactive user")
+				return httpError(http.StatusBadRequest, msgInactiveUser)
 			}
 			c.SetRequest(c.Request().WithContext(withIdentity(c.Request().Context(), id)))
 			coerceBody(c)
@@ -153,7 +153,7 @@ func (s *Server) identify(ctx context.Context, raw string) (*Identity, error) {
 		return nil, err
 	}
 	if !id.Account.IsActive {
-		return nil, httpError(http.StatusBadRequest, "Inactive account")
+		return nil, httpError(http.StatusBadRequest, msgInactiveAccount)
 	}
 	return id, nil
 }
@@ -172,9 +172,9 @@ func (s *Server) resolve(ctx context.Context, raw string) (*Identity, error) {
 		a, err := loadAccount(ctx, s.pool, tok.Subject)
 		if errors.Is(err, errNoAccount) {
 			if tok.Subject.Kind == auth.KindServiceAccount {
-				return nil, httpError(http.StatusNotFound, fmt.Sprintf("ServiceAccount with id %s not found.", tok.Subject.ID))
+				return nil, httpError(http.StatusNotFound, msgServiceAccountNotFound.format(tok.Subject.ID))
 			}
-			return nil, httpError(http.StatusNotFound, "User not found")
+			return nil, httpError(http.StatusNotFound, msgCurrentUserNotFound)
 		}
 		if err != nil {
 			return nil, err

@@ -21,8 +21,6 @@ import (
 // route, with 422 in the original's validation shape; nothing is read from
 // or written to the database first.
 
-const msgHostileInput = "Input must be UTF-8 text without NUL characters or unpaired surrogates"
-
 // rejectHostileInput answers 422 for such input. It runs after the body
 // limit, so reading the body here is bounded; the body is restored for the
 // handler.
@@ -94,7 +92,7 @@ func hostileInput(loc []any, input any) error {
 	if s, ok := input.(string); ok { // echo it back only as valid, NUL-free text
 		input = strings.ToValidUTF8(strings.ReplaceAll(s, "\x00", "\uFFFD"), "\uFFFD")
 	}
-	return errValidation(validationError{Type: "value_error", Loc: loc, Msg: msgHostileInput, Input: input})
+	return errValidation(validationError{Type: "value_error", Loc: loc, Msg: msgHostileInput.detail, Input: input})
 }
 
 // hostileBodyLoc locates a NUL in a JSON body as the original's validation

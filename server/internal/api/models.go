@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 )
 
 // isoTime renders database timestamps as the original does: ISO-8601 without
@@ -99,3 +100,66 @@ type token struct {
 }
 
 func bearerToken(t string) token { return token{AccessToken: t, TokenType: "bearer"} }
+
+// scanCollectionBrief reads at most one CollectionBrief (id, name, book count,
+// school id, user id, updated_at).
+func scanCollectionBrief(rows pgx.Rows) (*collectionBrief, error) {
+	var out *collectionBrief
+	for rows.Next() {
+		var col collectionBrief
+		var updated time.Time
+		if err := rows.Scan(&col.ID, &col.Name, &col.BookCount, &col.SchoolID, &col.UserID, &updated); err != nil {
+			return nil, err
+		}
+		col.UpdatedAt = isoTime(updated)
+		out = &col
+	}
+	return out, rows.Err()
+}
+
+// scanSubscriptionDetail reads at most one SubscriptionDetail (the columns of
+// schoolSubscriptionSQL / userSubscriptionSQL).
+func scanSubscriptionDetail(rows pgx.Rows) (*subscriptionDetail, error) {
+	var out *subscriptionDetail
+	for rows.Next() {
+		var (
+			sub              subscriptionDetail
+			typ, provider    string
+			exp              *time.Time
+			created, updated time.Time
+			info             []byte
+		)
+		if err := rows.Scan(&sub.ID, &typ, &provider, &sub.IsActive, &exp, &sub.Product.ID, &sub.Product.Name,
+			&sub.StripeCustomerID, &created, &updated, &info); err != nil {
+			return nil, err
+		}
+		sub.Type, sub.Provider, sub.Expiration = lower(typ), lower(provider), isoPtr(exp)
+		sub.CreatedAt, sub.UpdatedAt, sub.Info = isoTime(created), isoTime(updated), rawOrNull(info)
+		out = &sub
+	}
+	return out, rows.Err()
+}
+
+// deepMerge merges src into dst: nested objects key by key, other values replaced.
+func deepMerge(dst, src map[string]any) map[string]any {
+	if dst == nil {
+		dst = map[string]any{}
+	}
+	for k, v := range src {
+		if sv, ok := v.(map[string]any); ok {
+			if dv, ok := dst[k].(map[string]any); ok {
+				dst[k] = deepMerge(dv, sv)
+				continue
+			}
+		}
+		dst[k] = v
+	}
+	return dst
+}
+
+// jsonEqual reports whether a and b encode to the same JSON.
+func jsonEqual(a, b any) bool {
+	ab, _ := json.Marshal(a)
+	bb, _ := json.Marshal(b)
+	return string(ab) == string(bb)
+}

@@ -341,10 +341,6 @@ func schemaErrors(err error, out []*openapi3.SchemaError) []*openapi3.SchemaErro
 	return out
 }
 
-func missing(loc []any, input any) validationError {
-	return validationError{Type: "missing", Loc: loc, Msg: "Field required", Input: input}
-}
-
 // schemaProblem maps one schema error to the original's entry; ok is false
 // for a maxLength error that counting characters (as the handlers and the
 // original do, rather than UTF-16 units) does not confirm.

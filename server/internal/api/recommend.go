@@ -284,8 +284,7 @@ func (in hueyFilterIn) params() (recommendParams, []validationError) {
 	p := recommendParams{hues: []string{}, readingAbilities: []string{}, excludeISBNs: []string{},
 		age: in.Age, recommendableOnly: in.RecommendableOnly}
 	if in.Age != nil && (*in.Age < math.MinInt32 || *in.Age > math.MaxInt32) { // R7: compared with int4 ages
-		errs = append(errs, validationError{Type: "int_overflow", Loc: []any{"body", "age"},
-			Msg: "Input should be a valid 32-bit integer", Input: *in.Age})
+		errs = append(errs, notInt32([]any{"body", "age"}, *in.Age))
 	}
 	for i, x := range in.Hues {
 		s, _ := x.(string)

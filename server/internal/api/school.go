@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -13,7 +12,6 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/labstack/echo/v4"
 
 	"github.com/wriveted/huey-api/policies"
@@ -73,7 +71,7 @@ type schoolDetail struct {
 }
 
 func errSchoolNotFound(id uuid.UUID) error {
-	return httpError(http.StatusNotFound, fmt.Sprintf("School with wriveted_id %s not found.", id))
+	return httpError(http.StatusNotFound, msgSchoolNotFound.format(id))
 }
 
 // schoolResource is a school as the policy sees it.
@@ -109,48 +107,6 @@ func queueSchoolAttrs(b batchQueuer, wid uuid.UUID, id **int64) {
 		}
 		return rows.Err()
 	})
-}
-
-// batchQueuer is what a batch offers for queueing reads.
-type batchQueuer = queries.Queuer
-
-// scanCollectionBrief reads at most one CollectionBrief (id, name, book count,
-// school id, user id, updated_at).
-func scanCollectionBrief(rows pgx.Rows) (*collectionBrief, error) {
-	var out *collectionBrief
-	for rows.Next() {
-		var col collectionBrief
-		var updated time.Time
-		if err := rows.Scan(&col.ID, &col.Name, &col.BookCount, &col.SchoolID, &col.UserID, &updated); err != nil {
-			return nil, err
-		}
-		col.UpdatedAt = isoTime(updated)
-		out = &col
-	}
-	return out, rows.Err()
-}
-
-// scanSubscriptionDetail reads at most one SubscriptionDetail (the columns of
-// schoolSubscriptionSQL / userSubscriptionSQL).
-func scanSubscriptionDetail(rows pgx.Rows) (*subscriptionDetail, error) {
-	var out *subscriptionDetail
-	for rows.Next() {
-		var (
-			sub              subscriptionDetail
-			typ, provider    string
-			exp              *time.Time
-			created, updated time.Time
-			info             []byte
-		)
-		if err := rows.Scan(&sub.ID, &typ, &provider, &sub.IsActive, &exp, &sub.Product.ID, &sub.Product.Name,
-			&sub.StripeCustomerID, &created, &updated, &info); err != nil {
-			return nil, err
-		}
-		sub.Type, sub.Provider, sub.Expiration = lower(typ), lower(provider), isoPtr(exp)
-		sub.CreatedAt, sub.UpdatedAt, sub.Info = isoTime(created), isoTime(updated), rawOrNull(info)
-		out = &sub
-	}
-	return out, rows.Err()
 }
 
 func scanUserBriefs(rows pgx.Rows) ([]userBrief, error) {
@@ -517,59 +473,6 @@ func validateSchoolInfo(raw json.RawMessage, loc []any) ([]byte, []validationErr
 	return b, nil
 }
 
-// isIntegrityError reports a unique, foreign-key, not-null or check violation.
-func isIntegrityError(err error) bool {
-	var pe *pgconn.PgError
-	return errors.As(err, &pe) && strings.HasPrefix(pe.Code, "23")
-}
-
-// actor returns the caller's ids as recorded on events.
-func actor(id *Identity) (userID, serviceAccountID *uuid.UUID) {
-	a := id.Account.ID
-	switch {
-	case id.Anonymous():
-		return nil, nil
-	case id.IsUser():
-		return &a, nil
-	default:
-		return nil, &a
-	}
-}
-
-// recordEvent writes an event through huey.record_event, in tx: the one
-// function every event goes through (DECISIONS §6). It is attributed to the
-// caller.
-func recordEvent(ctx context.Context, tx *db.Tx, id *Identity, title, description, level string, schoolID *int64, info any) error {
-	userID, saID := actor(id)
-	_, _, err := recordEventAs(ctx, tx, userID, saID, title, description, level, schoolID, info)
-	return err
-}
-
-// recordEventAs is recordEvent attributed to the given accounts instead of
-// the caller (an event about a user the caller may update, a notification to
-// a reader); row security decides whether the caller may record it. It
-// returns the event's id and its timestamp (the transaction's UTC time).
-func recordEventAs(ctx context.Context, tx *db.Tx, userID, serviceAccountID *uuid.UUID,
-	title, description, level string, schoolID *int64, info any) (uuid.UUID, time.Time, error) {
-	b, err := json.Marshal(info)
-	if err != nil {
-		return uuid.Nil, time.Time{}, err
-	}
-	if info == nil {
-		b = []byte("{}")
-	}
-	var (
-		id uuid.UUID
-		ts time.Time
-	)
-	err = tx.QueryRow(ctx, `SELECT huey.record_event($1, $2, $3::eventlevel, $4, $5, $6, $7), huey.utcnow()`,
-		title, description, level, schoolID, userID, serviceAccountID, b).Scan(&id, &ts)
-	if err != nil {
-		return uuid.Nil, time.Time{}, fmt.Errorf("record event %q: %w", title, err)
-	}
-	return id, ts, nil
-}
-
 // insertSchools inserts schools in one round trip and returns their ids.
 func insertSchools(ctx context.Context, tx *db.Tx, rows []schoolRow) ([]queries.InsertSchoolsRow, error) {
 	out := make([]queries.InsertSchoolsRow, len(rows))
@@ -613,7 +516,7 @@ func (s *Server) postSchool(c echo.Context) error {
 		return err
 	})
 	if isIntegrityError(err) {
-		return httpError(http.StatusUnprocessableEntity, "Couldn't add school to database. It might already exist? Check the country code.")
+		return httpError(http.StatusUnprocessableEntity, msgSchoolCreateFailed)
 	}
 	if err != nil {
 		return err
@@ -668,7 +571,7 @@ func (s *Server) postSchools(c echo.Context) error {
 			fmt.Sprintf("Added %d schools to database.", len(rows)), "NORMAL", nil, map[string]any{"identifiers": ids})
 	})
 	if isIntegrityError(err) {
-		return httpError(http.StatusUnprocessableEntity, "Error bulk importing schools")
+		return httpError(http.StatusUnprocessableEntity, msgSchoolsImportFailed)
 	}
 	if err != nil {
 		return err
@@ -687,23 +590,6 @@ type schoolPatchIn struct {
 	Info          json.RawMessage `json:"info"`
 	StudentDomain *string         `json:"student_domain"`
 	TeacherDomain *string         `json:"teacher_domain"`
-}
-
-// deepMerge merges src into dst: nested objects key by key, other values replaced.
-func deepMerge(dst, src map[string]any) map[string]any {
-	if dst == nil {
-		dst = map[string]any{}
-	}
-	for k, v := range src {
-		if sv, ok := v.(map[string]any); ok {
-			if dv, ok := dst[k].(map[string]any); ok {
-				dst[k] = deepMerge(dv, sv)
-				continue
-			}
-		}
-		dst[k] = v
-	}
-	return dst
 }
 
 func termsOf(info map[string]any) map[string]any {
@@ -897,12 +783,6 @@ func mergeSchoolInfo(stored []byte, patch json.RawMessage, ident *Identity) (
 	return newInfo, oldTerms, termsOf(info), onlyTerms, nil
 }
 
-func jsonEqual(a, b any) bool {
-	ab, _ := json.Marshal(a)
-	bb, _ := json.Marshal(b)
-	return string(ab) == string(bb)
-}
-
 // ---------------------------------------------------------------------------
 // PATCH /school/{wriveted_identifier}/admin — bind the calling school admin.
 
@@ -917,10 +797,10 @@ func (s *Server) patchSchoolAdmin(c echo.Context) error {
 		return schoolErr(wid, err)
 	}
 	if !ident.IsUser() || ident.Account.UserType != "SCHOOL_ADMIN" {
-		return httpError(http.StatusUnauthorized, "User not a school administrator.")
+		return httpError(http.StatusUnauthorized, msgSchoolAdminRequired)
 	}
 	if admins != nil && *admins > 0 {
-		return httpError(http.StatusConflict, "School already bound to an admin user.")
+		return httpError(http.StatusConflict, msgSchoolAdminBound)
 	}
 	err = db.InTx(ctx, s.pool, ident.Claims, func(tx *db.Tx) error {
 		n, err := queries.New(tx).BindSchoolAdmin(ctx, queries.BindSchoolAdminParams{SchoolID: int32(*id), EducatorID: ident.Account.ID})
@@ -973,7 +853,7 @@ func removeSchool(ctx context.Context, tx *db.Tx, ident *Identity, wid uuid.UUID
 		return nil, err
 	}
 	if cur.LinkedAccounts > 0 {
-		return nil, httpError(http.StatusConflict, "School is linked to service accounts; unlink them before deleting it.")
+		return nil, httpError(http.StatusConflict, msgSchoolHasServiceAccount)
 	}
 	if err := recordEvent(ctx, tx, ident, "School Deleted",
 		fmt.Sprintf("School %s in %s deleted.", cur.Name, cur.CountryName), "NORMAL", nil, nil); err != nil {

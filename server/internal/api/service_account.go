@@ -3,7 +3,6 @@ package api
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -13,7 +12,6 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/labstack/echo/v4"
 
 	"github.com/wriveted/huey-api/policies"
@@ -70,7 +68,7 @@ type serviceAccountCreated struct {
 }
 
 func errServiceAccountNotFound(id uuid.UUID) error {
-	return httpError(http.StatusNotFound, fmt.Sprintf("ServiceAccount with id %s not found.", id))
+	return httpError(http.StatusNotFound, msgServiceAccountNotFound.format(id))
 }
 
 // serviceAccountGuard is the route guard of the service-account routes: the
@@ -388,18 +386,6 @@ func saNormalizeInfo(raw json.RawMessage, loc []any) ([]byte, *validationError) 
 	return b, nil
 }
 
-// saDataError turns a data exception raised by a write of the body's values
-// (SQLSTATE class 22, e.g. a value Postgres cannot store) into a 422; any
-// other error is returned unchanged.
-func saDataError(err error) error {
-	var pe *pgconn.PgError
-	if errors.As(err, &pe) && strings.HasPrefix(pe.Code, "22") {
-		return errValidation(validationError{Type: "value_error", Loc: []any{"body"},
-			Msg: "Value error, " + pe.Message, Input: nil})
-	}
-	return err
-}
-
 // saQueueSchoolsFound queues the look-up of the given schools; found gets the
 // wriveted identifiers that exist.
 func saQueueSchoolsFound(b *pgx.Batch, wids []uuid.UUID, found map[uuid.UUID]bool) {
@@ -480,7 +466,7 @@ func (s *Server) postServiceAccount(c echo.Context) error {
 		return saFirstMissingSchool(w.schools, found)
 	})
 	if err != nil {
-		return saDataError(err)
+		return dataExceptionError(err)
 	}
 	s.accounts.forget(id)
 	t, err := s.issue(auth.KindServiceAccount, id, auth.ServiceAccountTokenTTL)
@@ -542,7 +528,7 @@ func (s *Server) putServiceAccount(c echo.Context) error {
 		return saFirstMissingSchool(w.schools, found)
 	})
 	if err != nil {
-		return saDataError(err)
+		return dataExceptionError(err)
 	}
 	s.accounts.forget(id)
 	return c.JSON(http.StatusOK, d)

@@ -106,26 +106,6 @@ func (o optional[T]) ptr() *T {
 	return &v
 }
 
-// checks collects 422 entries.
-type checks struct{ errs []validationError }
-
-func (c *checks) add(loc []any, typ, msg string, input any) {
-	c.errs = append(c.errs, validationError{Type: typ, Loc: loc, Msg: msg, Input: input})
-}
-
-func (c *checks) str(loc []any, v *string, maxLen int) {
-	if v != nil && utf8.RuneCountInString(*v) > maxLen {
-		c.add(loc, "string_too_long", fmt.Sprintf("String should have at most %d characters", maxLen), *v)
-	}
-}
-
-func (c *checks) err() error {
-	if len(c.errs) == 0 {
-		return nil
-	}
-	return errValidation(c.errs...)
-}
-
 // userInfo validates UserInfo and normalises the phone number (E.164).
 func (c *checks) userInfo(loc []any, raw json.RawMessage) map[string]any {
 	if len(raw) == 0 || string(raw) == "null" {
@@ -264,7 +244,7 @@ func (r *schoolRef) resolve(ctx context.Context, tx *db.Tx) (*int64, error) {
 		s, err = string(r.raw), pgx.ErrNoRows
 	}
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, httpError(http.StatusUnprocessableEntity, fmt.Sprintf("School with the id %s does not exist", s))
+		return nil, httpError(http.StatusUnprocessableEntity, msgUserSchoolNotFound.format(s))
 	}
 	if err != nil {
 		return nil, err
@@ -365,45 +345,6 @@ func (s *Server) getUsers(c echo.Context) error {
 	return c.JSON(http.StatusOK, pageOf(briefs, skip, limit, &total))
 }
 
-// pageOf is the paged wrapper (api.md §0.4).
-func pageOf[T any](data []T, skip, limit int, total *int64) map[string]any {
-	return map[string]any{"data": data, "pagination": pagination(skip, limit, total)}
-}
-
-func pagination(skip, limit int, total *int64) map[string]any {
-	p := 1
-	if limit > 0 {
-		p = skip/limit + 1
-	}
-	return map[string]any{"skip": skip, "limit": limit, "total": total, "page": p}
-}
-
-// rawPage answers the paged wrapper of rows Postgres rendered as JSON,
-// writing their bytes as they are: encoding them again (pageOf + c.JSON)
-// re-scans every byte of every row, a large share of a page's CPU.
-func rawPage(c echo.Context, data []json.RawMessage, skip, limit int, total *int64) error {
-	p, err := json.Marshal(pagination(skip, limit, total))
-	if err != nil {
-		return err
-	}
-	n := len(p) + 32
-	for _, r := range data {
-		n += len(r) + 1
-	}
-	buf := make([]byte, 0, n)
-	buf = append(buf, `{"data":[`...)
-	for i, r := range data {
-		if i > 0 {
-			buf = append(buf, ',')
-		}
-		buf = append(buf, r...)
-	}
-	buf = append(buf, `],"pagination":`...)
-	buf = append(buf, p...)
-	buf = append(buf, '}')
-	return c.JSONBlob(http.StatusOK, buf)
-}
-
 // ---------------------------------------------------------------------------
 // GET /user/{user_id}
 
@@ -415,7 +356,7 @@ func (s *Server) decideUser(c echo.Context) (uuid.UUID, policies.Resource, error
 }
 
 func errUserNotFound(id uuid.UUID) error {
-	return httpError(http.StatusNotFound, fmt.Sprintf("Resource User with id %s not found.", id))
+	return httpError(http.StatusNotFound, msgUserNotFound.format(id))
 }
 
 func (s *Server) getUser(c echo.Context) error {
@@ -809,11 +750,6 @@ func oxfordJoin(names []string) string {
 	return strings.Join(names[:len(names)-1], ", ") + ", and " + names[len(names)-1]
 }
 
-func isUniqueViolation(err error) bool {
-	var pe interface{ SQLState() string }
-	return errors.As(err, &pe) && pe.SQLState() == "23505"
-}
-
 // errAccountConflict is the 409 of a unique violation writing an account:
 // a student's username is unique in its school ignoring case (R9); any other
 // is the e-mail.
@@ -821,9 +757,9 @@ func errAccountConflict(err error) error {
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) && (pe.ConstraintName == "uq_students_school_lower_username" ||
 		pe.ConstraintName == "uq_students_username_school_id") {
-		return httpError(http.StatusConflict, "Username already exists in this school")
+		return httpError(http.StatusConflict, msgUsernameExists)
 	}
-	return httpError(http.StatusConflict, "Email already exists")
+	return httpError(http.StatusConflict, msgEmailExists)
 }
 
 // ---------------------------------------------------------------------------
@@ -929,7 +865,7 @@ func (s *Server) patchUser(c echo.Context) error {
 	// change-privileged decision, on the account as it is and, when it moves
 	// to another school, on the destination too.
 	if newLabel == "WRIVETED" && curLabel != "WRIVETED" && !ident.Principals.Has("role:admin") {
-		return httpError(http.StatusUnauthorized, "Insufficient privileges to modify that account type.")
+		return httpError(http.StatusUnauthorized, msgAccountTypePrivileges)
 	}
 	privileged := newLabel != curLabel || in.IsActive.Set || in.SchoolID != nil || in.ClassGroupID.Set
 	if privileged {
@@ -1086,12 +1022,6 @@ func jsonOrNil(m map[string]any) []byte {
 	return b
 }
 
-// isPermissionDenied reports row security or the F1 guard refusing a write.
-func isPermissionDenied(err error) bool {
-	var pe interface{ SQLState() string }
-	return errors.As(err, &pe) && pe.SQLState() == "42501"
-}
-
 // ---------------------------------------------------------------------------
 // DELETE /user/{user_id} (ADMIN): deactivate, or purge.
 
@@ -1131,16 +1061,11 @@ func (s *Server) deleteUser(c echo.Context) error {
 	case errors.Is(err, db.ErrNotFound):
 		return errUserNotFound(id)
 	case isForeignKeyViolation(err):
-		return httpError(http.StatusConflict, "The account is still referenced (reading activity, supporters or labels); deactivate it instead")
+		return httpError(http.StatusConflict, msgAccountReferenced)
 	case err != nil:
 		return err
 	}
 	return c.NoContent(http.StatusNoContent)
-}
-
-func isForeignKeyViolation(err error) bool {
-	var pe interface{ SQLState() string }
-	return errors.As(err, &pe) && pe.SQLState() == "23503"
 }
 
 // renderBrief builds SpecificUserBrief (api.md §1.2) from a detail read.

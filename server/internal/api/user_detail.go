@@ -37,9 +37,6 @@ type booklistBase struct {
 	BookCount int64     `json:"book_count"`
 }
 
-// booklistTypes maps stored labels to API values (domain.md §2).
-var booklistTypes = map[string]string{"PERSONAL": "Personal", "SCHOOL": "School", "REGION": "Regional", "HUEY": "Huey", "OTHER_LIST": "Other"}
-
 // userInfoKeys are the UserInfo fields; other stored keys are not output.
 var userInfoKeys = []string{"sign_in_provider", "phone_number", "picture", "reader_info", "student_info",
 	"educator_info", "school_admin_info", "wriveted_admin_info", "parent_info", "other"}
@@ -146,7 +143,7 @@ func queueUserDetail(b batchQueuer, id uuid.UUID, d *userDetailOut) {
 			if err := rows.Scan(&bl.ID, &bl.Name, &typ, &bl.BookCount); err != nil {
 				return err
 			}
-			bl.Type = booklistTypes[typ]
+			bl.Type = apiListType(typ)
 			d.booklists = append(d.booklists, bl)
 		}
 		return rows.Err()

@@ -167,7 +167,7 @@ func (s *server) postGenerateReadingPathways(c echo.Context) error {
 			books             []workEdition
 		}{{readNowName, readNowDescription, nowBooks}, {readNextName, readNextDesc, nextBooks}} {
 			id := uuid.New()
-			if err := insertBookList(ctx, tx, id, l.name, "PERSONAL", nil, &userID, l.description); err != nil {
+			if err := insertBooklist(ctx, tx, id, l.name, "PERSONAL", nil, &userID, l.description); err != nil {
 				return nil, err
 			}
 			works := make([]int64, len(l.books))
@@ -175,7 +175,7 @@ func (s *server) postGenerateReadingPathways(c echo.Context) error {
 			for i, b := range l.books {
 				works[i], isbns[i] = b.workID, b.isbn
 			}
-			if _, err := appendBookListItems(ctx, tx, id, works, isbns); err != nil {
+			if _, err := appendBooklistItems(ctx, tx, id, works, isbns); err != nil {
 				return nil, err
 			}
 		}
@@ -217,8 +217,8 @@ func pathwayCandidates(ctx context.Context, tx *db.Tx, hues []string, ability st
 // (server/internal/api/booklist.go; domain.md §9): a list's info holds the
 // four BookListOptionalInfo keys, an item's info {"edition": isbn}.
 
-// insertBookList creates a private list.
-func insertBookList(ctx context.Context, tx *db.Tx, id uuid.UUID, name, listType string, schoolID *int64,
+// insertBooklist creates a private list.
+func insertBooklist(ctx context.Context, tx *db.Tx, id uuid.UUID, name, listType string, schoolID *int64,
 	userID *uuid.UUID, description string) error {
 	info, err := json.Marshal(map[string]any{"description": description, "image_url": nil, "subheading": nil, "colour": nil})
 	if err != nil {
@@ -232,13 +232,13 @@ VALUES ($1, $2, $3::enum_book_list_type, $4, huey.utcnow(), huey.utcnow(), $5, $
 	return nil
 }
 
-// appendBookListItems adds works (with their edition ISBNs, in order) that
+// appendBooklistItems adds works (with their edition ISBNs, in order) that
 // the list lacks at its end, and returns how many it added. Works already on
 // the list are skipped, so works must not repeat. Positions follow the add
 // semantics of domain.md §9.2 (position = book_count); on a list whose
 // positions have gaps they start after the last one instead, where the
 // count would collide with an existing position.
-func appendBookListItems(ctx context.Context, tx *db.Tx, list uuid.UUID, works []int64, isbns []string) (int64, error) {
+func appendBooklistItems(ctx context.Context, tx *db.Tx, list uuid.UUID, works []int64, isbns []string) (int64, error) {
 	if len(works) == 0 {
 		return 0, nil
 	}

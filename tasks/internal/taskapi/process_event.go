@@ -284,7 +284,7 @@ FOR UPDATE`, t.listType, t.schoolID, t.userID, t.name).Scan(&listID)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
 		listID = uuid.New()
-		if err := insertBookList(ctx, tx, listID, t.name, t.listType, t.schoolID, t.userID, likedBooksDescription); err != nil {
+		if err := insertBooklist(ctx, tx, listID, t.name, t.listType, t.schoolID, t.userID, likedBooksDescription); err != nil {
 			return 0, err
 		}
 	case err != nil:
@@ -295,7 +295,7 @@ FOR UPDATE`, t.listType, t.schoolID, t.userID, t.name).Scan(&listID)
 	for i, b := range books {
 		works[i], isbns[i] = b.workID, b.isbn
 	}
-	added, err := appendBookListItems(ctx, tx, listID, works, isbns)
+	added, err := appendBooklistItems(ctx, tx, listID, works, isbns)
 	if err != nil {
 		return 0, err
 	}
