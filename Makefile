@@ -70,8 +70,19 @@ sqlc: ## regenerate schema/queries/*.sql.go from schema/queries/*.sql and the mi
 sqlc-check: ## fail when schema/queries/*.sql.go is not what sqlc generates from the .sql files
 	cd schema && $(SQLC) diff
 
+GOLANGCI_VERSION := 2.15.0
+GOLANGCI := $(shell go env GOPATH)/bin/golangci-lint
+
 .PHONY: lint
-lint: vet ## static checks (vet, gofmt)
+lint: vet golangci-lint ## static checks: vet, gofmt, golangci-lint (.golangci.yml: the import graph, staticcheck)
+	$(GOLANGCI) run ./...
+
+.PHONY: golangci-lint
+golangci-lint: ## install the pinned golangci-lint into $$(go env GOPATH)/bin unless it is there
+	@if [ "$$($(GOLANGCI) version --short 2>/dev/null)" != "$(GOLANGCI_VERSION)" ]; then \
+	  echo "make: installing golangci-lint v$(GOLANGCI_VERSION) (a few minutes, once)…"; \
+	  go install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v$(GOLANGCI_VERSION); \
+	fi
 
 .PHONY: migrate
 migrate: ## apply pending migrations to $$MIGRATION_DATABASE_URL (or $$DATABASE_URL)

@@ -11,7 +11,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 FUZZTIME=${FUZZTIME:-10s}
-PKGS=(./server/auth ./server/internal/api)
+PKGS=(./schema/auth ./server/internal/api)
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 mkdir -p .data/bin/fuzz

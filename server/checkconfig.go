@@ -5,7 +5,7 @@ import (
 	"io"
 	"strings"
 
-	"github.com/wriveted/huey-api/server/deploycheck"
+	"github.com/wriveted/huey-api/schema/ops/deploycheck"
 	"github.com/wriveted/huey-api/server/internal/config"
 )
 

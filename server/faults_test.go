@@ -21,9 +21,9 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/wriveted/huey-api/schema"
+	"github.com/wriveted/huey-api/schema/auth"
 	"github.com/wriveted/huey-api/schema/dbtest"
 	"github.com/wriveted/huey-api/schema/pglocal"
-	"github.com/wriveted/huey-api/server/auth"
 )
 
 // The fault tests (issue 12 "Faults") run the real server — run(): config,

@@ -36,14 +36,14 @@ import (
 	"google.golang.org/api/option"
 
 	"github.com/wriveted/huey-api/policies"
-	"github.com/wriveted/huey-api/server/healthcheck"
+	"github.com/wriveted/huey-api/schema/ops/healthcheck"
 
 	"github.com/wriveted/huey-api/schema"
+	"github.com/wriveted/huey-api/schema/auth"
+	"github.com/wriveted/huey-api/schema/catalog/hydrate"
 	"github.com/wriveted/huey-api/schema/db"
-	"github.com/wriveted/huey-api/server/auth"
 	"github.com/wriveted/huey-api/server/internal/api"
 	"github.com/wriveted/huey-api/server/internal/config"
-	"github.com/wriveted/huey-api/tasks/hydrate"
 )
 
 // Set at build time with -ldflags "-X main.version=… -X main.commit=…".

@@ -7,8 +7,8 @@ import (
 	"strings"
 
 	"github.com/wriveted/huey-api/schema/db"
-	"github.com/wriveted/huey-api/server/deploycheck"
-	"github.com/wriveted/huey-api/server/healthcheck"
+	"github.com/wriveted/huey-api/schema/ops/deploycheck"
+	"github.com/wriveted/huey-api/schema/ops/healthcheck"
 )
 
 // command runs the task server (no arguments) or one of its commands:

@@ -29,8 +29,8 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/wriveted/huey-api/schema"
+	"github.com/wriveted/huey-api/schema/catalog/hydrate"
 	"github.com/wriveted/huey-api/schema/db"
-	"github.com/wriveted/huey-api/tasks/hydrate"
 	"github.com/wriveted/huey-api/tasks/internal/cloudq"
 	"github.com/wriveted/huey-api/tasks/internal/dispatch"
 	"github.com/wriveted/huey-api/tasks/internal/taskapi"

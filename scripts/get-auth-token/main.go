@@ -27,8 +27,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/wriveted/huey-api/schema/auth"
 	"github.com/wriveted/huey-api/schema/db"
-	"github.com/wriveted/huey-api/server/auth"
 )
 
 func main() {

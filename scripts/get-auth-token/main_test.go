@@ -9,9 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wriveted/huey-api/schema/auth"
 	"github.com/wriveted/huey-api/schema/db"
 	"github.com/wriveted/huey-api/schema/dbtest"
-	"github.com/wriveted/huey-api/server/auth"
 )
 
 func TestMain(m *testing.M) { os.Exit(dbtest.Main(m)) }

@@ -9,11 +9,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wriveted/huey-api/schema/auth"
 	"github.com/wriveted/huey-api/schema/dbtest"
 	"github.com/wriveted/huey-api/schema/demo"
 	"github.com/wriveted/huey-api/schema/pglocal"
 	"github.com/wriveted/huey-api/scripts/internal/devenv"
-	"github.com/wriveted/huey-api/server/auth"
 )
 
 // Issue 14: the README's token commands, run exactly as written (in bash,

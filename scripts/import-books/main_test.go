@@ -11,8 +11,8 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/wriveted/huey-api/schema/catalog/importcsv"
 	"github.com/wriveted/huey-api/schema/dbtest"
+	"github.com/wriveted/huey-api/schema/sampledata"
 )
 
 func TestMain(m *testing.M) { os.Exit(dbtest.Main(m)) }
@@ -37,7 +37,7 @@ func TestDryRunThenImport(t *testing.T) {
 	ctx := context.Background()
 	super := d.SuperPool(t)
 	rw := env(map[string]string{"STAFF_DATABASE_URL": d.RoleURL(dbtest.RoleStaffRW)})
-	path, ok := importcsv.SampleFile()
+	path, ok := sampledata.LabelledBooks()
 	if !ok {
 		t.Fatalf("the sample data is missing: looked for %s", path)
 	}

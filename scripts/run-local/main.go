@@ -38,12 +38,13 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx" for Atlas
 
 	"github.com/wriveted/huey-api/schema"
+	"github.com/wriveted/huey-api/schema/auth"
 	"github.com/wriveted/huey-api/schema/catalog/importcsv"
 	"github.com/wriveted/huey-api/schema/db"
 	"github.com/wriveted/huey-api/schema/demo"
 	"github.com/wriveted/huey-api/schema/pglocal"
+	"github.com/wriveted/huey-api/schema/sampledata"
 	"github.com/wriveted/huey-api/scripts/internal/devenv"
-	"github.com/wriveted/huey-api/server/auth"
 )
 
 const database = "huey"
@@ -216,7 +217,7 @@ func setPasswords(ctx context.Context, c *pglocal.Cluster, sec secrets) error {
 // security like the import-books command, which does the same for any file.
 // A failed import is rolled back whole.
 func seedBooks(ctx context.Context, staffURL string) error {
-	path, ok := importcsv.SampleFile()
+	path, ok := sampledata.LabelledBooks()
 	if !ok {
 		say("no sample books at %s: the catalogue starts empty (import some with go run ./scripts/import-books -file PATH)", path)
 		return nil

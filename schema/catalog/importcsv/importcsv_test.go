@@ -14,6 +14,7 @@ import (
 
 	"github.com/wriveted/huey-api/schema/db"
 	"github.com/wriveted/huey-api/schema/dbtest"
+	"github.com/wriveted/huey-api/schema/sampledata"
 )
 
 func TestMain(m *testing.M) { os.Exit(dbtest.Main(m)) }
@@ -46,7 +47,7 @@ func catalogueCounts(t *testing.T, pool *pgxpool.Pool) counts {
 
 func sample(t *testing.T) string {
 	t.Helper()
-	p, ok := SampleFile()
+	p, ok := sampledata.LabelledBooks()
 	if !ok {
 		t.Fatalf("the sample data is missing: looked for %s", p)
 	}

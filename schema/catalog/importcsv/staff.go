@@ -5,14 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/wriveted/huey-api/schema/catalog"
 	"github.com/wriveted/huey-api/schema/db"
-	"github.com/wriveted/huey-api/schema/pglocal"
 )
 
 // StaffRole is the role a staff import runs as: it may write the catalogue
@@ -72,20 +69,4 @@ func Load(ctx context.Context, pool *pgxpool.Pool, r io.Reader, opts LoadOptions
 		return sum, fmt.Errorf("%w: %w", ErrSearchViewNotRefreshed, err)
 	}
 	return sum, nil
-}
-
-// SampleFile is the path of the sample data, labelled-books.csv in the
-// shared/data directory beside the checkout (<module root>/../shared/data/),
-// found from the working directory. It returns the path it looked at and
-// whether the file is there.
-func SampleFile() (string, bool) {
-	root, err := pglocal.ModuleRoot()
-	if err != nil {
-		return "", false
-	}
-	p := filepath.Join(filepath.Dir(root), "shared", "data", "labelled-books.csv")
-	if st, err := os.Stat(p); err != nil || st.IsDir() {
-		return p, false
-	}
-	return p, true
 }

@@ -6,7 +6,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/wriveted/huey-api/server/auth"
+	"github.com/wriveted/huey-api/schema/auth"
 )
 
 func TestAccountCacheRules(t *testing.T) {

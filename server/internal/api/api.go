@@ -20,7 +20,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/wriveted/huey-api/policies"
-	"github.com/wriveted/huey-api/server/auth"
+	"github.com/wriveted/huey-api/schema/auth"
 )
 
 // decider is the policy engine as the API sees it.

@@ -14,7 +14,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/wriveted/huey-api/schema"
-	"github.com/wriveted/huey-api/server/auth"
+	"github.com/wriveted/huey-api/schema/auth"
 )
 
 func newAPI(t *testing.T) *echo.Echo {

@@ -15,8 +15,8 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/wriveted/huey-api/policies"
+	"github.com/wriveted/huey-api/schema/auth"
 	"github.com/wriveted/huey-api/schema/db"
-	"github.com/wriveted/huey-api/server/auth"
 )
 
 // Authentication routes (api.md §2.2).

@@ -13,7 +13,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/wriveted/huey-api/server/auth"
+	"github.com/wriveted/huey-api/schema/auth"
 )
 
 // originalToken builds a token exactly as the original service does (PyJWT,
@@ -268,7 +268,7 @@ func TestPrincipalCacheDropsWrittenAccounts(t *testing.T) {
 	wantStatus(t, c.v.do(http.MethodGet, "/v1/auth/me", tok, nil), http.StatusBadRequest)
 }
 
-// A token verified once is remembered (server/auth.VerifyCache), but never
+// A token verified once is remembered (schema/auth.VerifyCache), but never
 // past its exp: on a clock past it the same token is refused again.
 func TestRememberedTokenStillExpires(t *testing.T) {
 	t.Parallel()

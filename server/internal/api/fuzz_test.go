@@ -19,7 +19,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 
-	"github.com/wriveted/huey-api/server/auth"
+	"github.com/wriveted/huey-api/schema/auth"
 	"github.com/wriveted/huey-api/server/internal/api"
 )
 

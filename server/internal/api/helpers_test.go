@@ -18,8 +18,8 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/wriveted/huey-api/policies"
+	"github.com/wriveted/huey-api/schema/auth"
 	"github.com/wriveted/huey-api/schema/dbtest"
-	"github.com/wriveted/huey-api/server/auth"
 	"github.com/wriveted/huey-api/server/internal/api"
 )
 

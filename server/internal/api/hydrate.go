@@ -15,8 +15,8 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/wriveted/huey-api/schema/catalog"
+	"github.com/wriveted/huey-api/schema/catalog/hydrate"
 	"github.com/wriveted/huey-api/schema/db"
-	"github.com/wriveted/huey-api/tasks/hydrate"
 	"github.com/wriveted/huey-api/tasks/jobs"
 )
 

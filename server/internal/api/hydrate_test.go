@@ -14,9 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wriveted/huey-api/schema/catalog/hydrate"
 	"github.com/wriveted/huey-api/schema/dbtest"
 	"github.com/wriveted/huey-api/server/internal/api"
-	"github.com/wriveted/huey-api/tasks/hydrate"
 )
 
 // stubHydrator answers GET /hydrate/{isbn} from a table: a record or an error.
@@ -282,7 +282,7 @@ func TestGetHydrate(t *testing.T) {
 // The route with the real client against a loopback provider (what main wires).
 func TestGetHydrateWithTheProviderClient(t *testing.T) {
 	t.Parallel()
-	record, err := os.ReadFile("../../../tasks/hydrate/testdata/record.xml")
+	record, err := os.ReadFile("../../../schema/catalog/hydrate/testdata/record.xml")
 	if err != nil {
 		t.Fatal(err)
 	}

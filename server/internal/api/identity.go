@@ -13,8 +13,8 @@ import (
 
 	"github.com/wriveted/huey-api/policies"
 	"github.com/wriveted/huey-api/schema/account"
+	"github.com/wriveted/huey-api/schema/auth"
 	"github.com/wriveted/huey-api/schema/db"
-	"github.com/wriveted/huey-api/server/auth"
 )
 
 // Account is what authentication loads for a token's subject: the account

@@ -20,9 +20,9 @@ import (
 	fbauth "firebase.google.com/go/v4/auth"
 	"github.com/getkin/kin-openapi/openapi3"
 
+	"github.com/wriveted/huey-api/schema/catalog/hydrate"
 	"github.com/wriveted/huey-api/schema/dbtest"
 	"github.com/wriveted/huey-api/server/internal/api"
-	"github.com/wriveted/huey-api/tasks/hydrate"
 )
 
 // The route walk (issue 12): every /v1 route, as four callers, with hostile

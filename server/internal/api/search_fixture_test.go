@@ -7,6 +7,7 @@ import (
 
 	"github.com/wriveted/huey-api/schema/catalog/importcsv"
 	"github.com/wriveted/huey-api/schema/dbtest"
+	"github.com/wriveted/huey-api/schema/sampledata"
 )
 
 // catalogueEnv is an env holding the real sample catalogue.
@@ -14,7 +15,7 @@ func catalogueEnv(t testing.TB) *env {
 	t.Helper()
 	v := newEnv(t)
 	ctx := context.Background()
-	path, ok := importcsv.SampleFile()
+	path, ok := sampledata.LabelledBooks()
 	if !ok {
 		t.Fatalf("the sample data is missing: looked for %s", path)
 	}

@@ -12,9 +12,9 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/wriveted/huey-api/schema"
+	"github.com/wriveted/huey-api/schema/auth"
 	"github.com/wriveted/huey-api/schema/dbtest"
 	"github.com/wriveted/huey-api/schema/originaldb"
-	"github.com/wriveted/huey-api/server/auth"
 )
 
 // Issue 13, end to end: a database built as the original service would have

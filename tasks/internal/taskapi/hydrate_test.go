@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/wriveted/huey-api/tasks/hydrate"
+	"github.com/wriveted/huey-api/schema/catalog/hydrate"
 	"github.com/wriveted/huey-api/tasks/internal/taskapi"
 )
 
@@ -36,7 +36,7 @@ type fakeNielsen struct {
 
 func newFakeNielsen(t *testing.T) *fakeNielsen {
 	t.Helper()
-	raw, err := os.ReadFile("../../hydrate/testdata/record.xml")
+	raw, err := os.ReadFile("../../../schema/catalog/hydrate/testdata/record.xml")
 	if err != nil {
 		t.Fatal(err)
 	}

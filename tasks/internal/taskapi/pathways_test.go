@@ -214,8 +214,7 @@ func TestGenerateReadingPathwaysRefusals(t *testing.T) {
 		want int
 		in   string
 	}
-	var cases []request
-	for _, tc := range []request{
+	cases := []request{
 		{"unknown user", map[string]any{"user_id": unknown.String(), "attributes": attrs}, http.StatusNotFound,
 			`{"detail":"User ` + unknown.String() + ` not found"}`},
 		{"malformed JSON", []byte(`{"user_id": `), http.StatusUnprocessableEntity, `"json_invalid"`},
@@ -232,8 +231,6 @@ func TestGenerateReadingPathwaysRefusals(t *testing.T) {
 			"attributes": map[string]any{"age": "eight"}}, http.StatusUnprocessableEntity, `"json_invalid"`},
 		{"limit zero", map[string]any{"user_id": reader.String(), "attributes": attrs, "limit": 0},
 			http.StatusUnprocessableEntity, `"limit"`},
-	} {
-		cases = append(cases, tc)
 	}
 	// The group returns once its parallel cases are done.
 	t.Run("requests", func(t *testing.T) {

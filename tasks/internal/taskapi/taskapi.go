@@ -27,8 +27,8 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
+	"github.com/wriveted/huey-api/schema/catalog/hydrate"
 	"github.com/wriveted/huey-api/schema/db"
-	"github.com/wriveted/huey-api/tasks/hydrate"
 	"github.com/wriveted/huey-api/tasks/internal/dispatch"
 	"github.com/wriveted/huey-api/tasks/internal/taskauth"
 	"github.com/wriveted/huey-api/tasks/labels"

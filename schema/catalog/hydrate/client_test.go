@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/wriveted/huey-api/tasks/hydrate"
+	"github.com/wriveted/huey-api/schema/catalog/hydrate"
 )
 
 const (

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/wriveted/huey-api/tasks/hydrate"
+	"github.com/wriveted/huey-api/schema/catalog/hydrate"
 )
 
 // info builds an EditionInfo map from key/value pairs.
