@@ -41,6 +41,11 @@ type apiError struct {
 	Header http.Header
 	// Code is the stable name logged with a 5xx (errorCode); 4xx need none.
 	Code string
+	// DecisionID names a recorded refusal (a 403; decisions.go), answered
+	// beside the detail.
+	DecisionID string
+	// refusal is a policy refusal not yet recorded (Server.recordRefusals).
+	refusal *refusal
 }
 
 func (e *apiError) Error() string { return http.StatusText(e.Status) }
@@ -90,7 +95,8 @@ func invalid(loc []any, msg string, input any) error {
 
 // detail is the original's error body.
 type detail struct {
-	Detail any `json:"detail"`
+	Detail     any    `json:"detail"`
+	DecisionID string `json:"decision_id,omitempty"` // a 403 refusing access (decisions.go)
 }
 
 // errorHandler sends every error in the original's shape, `{"detail": …}`.
@@ -116,7 +122,7 @@ func errorHandler(logger *slog.Logger) echo.HTTPErrorHandler {
 			}
 			return
 		}
-		status, body := http.StatusInternalServerError, any(nil)
+		status, body, decisionID := http.StatusInternalServerError, any(nil), ""
 		var ae *apiError
 		var he *echo.HTTPError
 		if code := overloadCode(err); code != "" { // R3: answered, never hung, never a 500
@@ -132,7 +138,7 @@ func errorHandler(logger *slog.Logger) echo.HTTPErrorHandler {
 		}
 		switch {
 		case errors.As(err, &ae):
-			status, body = ae.Status, ae.Detail
+			status, body, decisionID = ae.Status, ae.Detail, ae.DecisionID
 			for k, v := range ae.Header {
 				c.Response().Header()[k] = v
 			}
@@ -169,7 +175,7 @@ func errorHandler(logger *slog.Logger) echo.HTTPErrorHandler {
 			_ = c.NoContent(status)
 			return
 		}
-		_ = c.JSON(status, detail{Detail: body})
+		_ = c.JSON(status, detail{Detail: body, DecisionID: decisionID})
 	}
 }
 
