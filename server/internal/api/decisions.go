@@ -205,8 +205,9 @@ func (s *Server) record(c echo.Context, ae *apiError) {
 			attrs = append(attrs, slog.String("entry", rf.entry.String()), slog.String("entry_comment", rf.entry.Comment))
 		}
 	} else if p, _ := c.Get(declaredKey).(*pending); p != nil {
-		r.Action = p.check.typ + "." + p.check.action
-		attrs = append(attrs, slog.String("action", r.Action))
+		// the route's declared decision, which the policy allowed or which was not reached
+		r.Action, r.Resource = p.check.action, viewOf(policies.Resource{Type: p.check.typ})
+		attrs = append(attrs, slog.String("action", p.check.typ+"."+p.check.action))
 	}
 	attrs = append(attrs, slog.String("decided_by", r.DecidedBy))
 	s.refusals.put(r)

@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"log/slog"
 	"net/http"
@@ -114,6 +115,21 @@ func TestWhyRefused(t *testing.T) {
 	rec = v.do(http.MethodGet, "/v1/decisions/"+body["decision_id"].(string), admin, nil)
 	if e, _ := decode[map[string]any](t, rec)["entry"].(map[string]any); e["file"] != "users.rego" || e["n"] != "default" {
 		t.Errorf("guard decision entry = %v", e)
+	}
+
+	// A refusal after the policy (here: a class without a school, which no
+	// class-level check passes) is recorded as the handler's.
+	var orphan uuid.UUID
+	if err := v.super.QueryRow(context.Background(), `INSERT INTO class_groups (school_id, name) VALUES (NULL, 'Why orphan') RETURNING id`).Scan(&orphan); err != nil {
+		t.Fatal(err)
+	}
+	rec = v.do(http.MethodGet, "/v1/class/"+orphan.String(), admin, nil)
+	wantStatus(t, rec, http.StatusForbidden)
+	rec = v.do(http.MethodGet, "/v1/decisions/"+decode[map[string]any](t, rec)["decision_id"].(string), admin, nil)
+	wantStatus(t, rec, http.StatusOK)
+	if d := decode[map[string]any](t, rec); d["decided_by"] != "handler" || d["action"] != "read" || d["entry"] != nil ||
+		d["resource"].(map[string]any)["type"] != "class" || d["route"] != "GET /v1/class/:id" {
+		t.Errorf("handler decision = %v", d)
 	}
 
 	// A bad token is not an access decision: no id.
