@@ -229,7 +229,7 @@ func accountKind(a Account) string {
 func (s *Server) getDecision(c echo.Context) error {
 	r, ok := s.refusals.get(c.Param("decision_id"))
 	if !ok {
-		return httpError(http.StatusNotFound, "Decision not found (decisions are kept "+decisionRetention.String()+")")
+		return httpError(http.StatusNotFound, msgDecisionNotFound.format(decisionRetention.String()))
 	}
 	return c.JSON(http.StatusOK, r)
 }
@@ -347,7 +347,7 @@ func (s *Server) explainAccount(ctx context.Context, id uuid.UUID) (*Identity, e
 		}
 		return identityFor(a, auth.Token{Subject: sub}), nil
 	}
-	return nil, httpError(http.StatusNotFound, "Account not found")
+	return nil, httpError(http.StatusNotFound, msgExplainNoSuchAccount)
 }
 
 // postExplain answers POST /v1/explain: for an account, an action and a
