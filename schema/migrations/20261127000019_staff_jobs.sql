@@ -88,6 +88,8 @@ GRANT UPDATE (name, info, updated_at) ON public.schools TO huey_definer;
 GRANT UPDATE (is_active) ON public.users TO huey_definer;
 GRANT UPDATE (is_active, updated_at) ON public.service_accounts TO huey_definer;
 GRANT USAGE ON SEQUENCE public.schools_id_seq TO huey_definer;
+GRANT SELECT ON public.countries TO huey_definer; -- reference data: onboarding names a known country
+CREATE POLICY countries_select_definer ON public.countries FOR SELECT TO huey_definer USING (true);
 CREATE POLICY schools_insert_definer_staff ON public.schools FOR INSERT TO huey_definer
   WITH CHECK ((SELECT huey.kind()) = 'staff');
 CREATE POLICY schools_update_definer_staff ON public.schools FOR UPDATE TO huey_definer
