@@ -367,3 +367,7 @@ CREATE POLICY collection_items_update_import ON public.collection_items FOR UPDA
 -- import-books and get-auth-token -create-admin write as huey_staff_rw itself
 -- and record their event through the same door.
 GRANT EXECUTE ON FUNCTION huey.staff_record_event(text, text, text, integer, jsonb) TO huey_staff_rw;
+
+-- Two trigger functions kept PUBLIC's default EXECUTE (a trigger's function
+-- is checked at CREATE TRIGGER, not when it fires): no role needs to call them.
+REVOKE EXECUTE ON FUNCTION huey.guard_privileged_account_change(), huey.update_collections_statement() FROM PUBLIC;
