@@ -8,7 +8,7 @@ grant huey_app: DELETE, INSERT, SELECT, UPDATE
 grant huey_definer: SELECT
 grant huey_job_import_collection: INSERT, SELECT
 grant huey_staff_ro: SELECT
-grant huey_staff_rw: DELETE, INSERT, SELECT, UPDATE
+grant huey_staff_rw: SELECT
 policy collection_items_delete_admin DELETE to huey_app
     using ( SELECT huey.is_admin() AS is_admin)
 policy collection_items_delete_owner DELETE to huey_app

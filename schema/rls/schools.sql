@@ -5,7 +5,7 @@ column grant updated_at: huey_definer=w/huey_owner
 grant huey_app: DELETE, INSERT, SELECT, UPDATE
 grant huey_definer: INSERT, SELECT
 grant huey_staff_ro: SELECT
-grant huey_staff_rw: INSERT, SELECT, UPDATE
+grant huey_staff_rw: SELECT
 policy schools_delete_admin DELETE to huey_app
     using ( SELECT huey.is_admin() AS is_admin)
 policy schools_insert_admin INSERT to huey_app
@@ -14,8 +14,6 @@ policy schools_insert_definer_staff INSERT to huey_definer
     check (( SELECT huey.kind() AS kind) = 'staff'::text)
 policy schools_insert_onboarding INSERT to huey_app
     check (( SELECT huey.is_authenticated() AS is_authenticated) AND (NOT ( SELECT huey.has_principal('role:lms'::text) AS has_principal)) AND (state = 'INACTIVE'::schoolstate))
-policy schools_insert_staff INSERT to huey_staff_rw
-    check true
 policy schools_select_admin SELECT to huey_app
     using ( SELECT huey.is_admin() AS is_admin)
 policy schools_select_authenticated SELECT to huey_app
@@ -33,7 +31,4 @@ policy schools_update_definer_staff UPDATE to huey_definer
 policy schools_update_managers UPDATE to huey_app
     using (id = ANY ((( SELECT huey.principal_ids('schooladmin:'::text) AS principal_ids) || ( SELECT huey.principal_ids('school:'::text) AS principal_ids))))
     check (id = ANY ((( SELECT huey.principal_ids('schooladmin:'::text) AS principal_ids) || ( SELECT huey.principal_ids('school:'::text) AS principal_ids))))
-policy schools_update_staff UPDATE to huey_staff_rw
-    using true
-    check true
 rls true, forced true
