@@ -6,8 +6,8 @@
 // export that import-collection reads, so exporting and importing the file
 // again changes nothing. Items without an ISBN are written with an empty
 // ISBN. The summary line (rows written) goes to stderr; a progress bar runs
-// on a terminal. It writes nothing to the database, so it records no event
-// and has no -dry-run.
+// on a terminal. It writes nothing to the database, so it records no event;
+// -dry-run (every staff script takes it) changes nothing.
 //
 // Role: it logs in as huey_staff_ro (STAFF_RO_DATABASE_URL, else
 // STAFF_DATABASE_URL) and its transaction runs as huey_job_export_collection,
