@@ -1,7 +1,8 @@
 // Package queries holds the database's statements, one file per resource
-// (school.sql), and the Go that sqlc v1.31.1 generates from them against
-// the migrations (school.sql.go, batch.go, db.go, models.go: never edited by
-// hand; `make sqlc` regenerates them, `make sqlc-check` fails when stale).
+// (school.sql, user.sql), and the Go that sqlc v1.31.1 generates from them
+// against the migrations (school.sql.go, user.sql.go, batch.go, db.go,
+// models.go: never edited by hand; `make sqlc` regenerates them, `make
+// sqlc-check` fails when stale).
 //
 // Hand-written beside them: Filter, the one builder for the dynamic tail of
 // list queries (WHERE, ORDER BY, page); QueueOne, QueueValue and QueueMany,
