@@ -129,6 +129,13 @@ func InTx(ctx context.Context, pool *pgxpool.Pool, claims Claims, fn func(tx *Tx
 	return nil
 }
 
+// IsNotFound reports whether err is a query that expected a row and found
+// none (pgx.ErrNoRows, or ErrNotFound once mapped): the one test for "no row"
+// outside this package.
+func IsNotFound(err error) bool {
+	return errors.Is(err, pgx.ErrNoRows) || errors.Is(err, ErrNotFound)
+}
+
 func mapErr(err error) error {
 	if errors.Is(err, pgx.ErrNoRows) {
 		return ErrNotFound

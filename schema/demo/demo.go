@@ -15,6 +15,8 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+
+	"github.com/wriveted/huey-api/schema/db"
 )
 
 // Fixed ids: a second run finds the same accounts.
@@ -80,7 +82,7 @@ func Seed(ctx context.Context, superURL string) (Result, error) {
 		if err == nil {
 			return tx.QueryRow(ctx, `SELECT count(*) FROM collection_items WHERE collection_id = $1`, CollectionID).Scan(&r.BookCount)
 		}
-		if err != pgx.ErrNoRows {
+		if !db.IsNotFound(err) {
 			return err
 		}
 		r.Created = true

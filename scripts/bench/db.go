@@ -15,6 +15,7 @@ import (
 
 	"github.com/wriveted/huey-api/schema"
 	"github.com/wriveted/huey-api/schema/benchdata"
+	"github.com/wriveted/huey-api/schema/db"
 	"github.com/wriveted/huey-api/schema/pglocal"
 )
 
@@ -120,7 +121,7 @@ func prepareDatabase(ctx context.Context, t *target, z benchdata.Size, fresh boo
 	var exists bool
 	var comment *string
 	if err := admin.QueryRow(ctx, `SELECT true, shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = $1`,
-		name).Scan(&exists, &comment); err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		name).Scan(&exists, &comment); err != nil && !db.IsNotFound(err) {
 		return err
 	}
 	if exists && !fresh && comment != nil && *comment == tag {

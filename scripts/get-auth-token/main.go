@@ -26,7 +26,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/wriveted/huey-api/schema/auth"
@@ -146,8 +145,8 @@ func findUser(ctx context.Context, pool dbPool, claims db.Claims, email string, 
 	errDry := errors.New("dry run")
 	err := db.InTx(ctx, pool, claims, func(tx *db.Tx) error {
 		err := tx.QueryRow(ctx, `SELECT id, is_active FROM huey.staff_find_user($1)`, email).Scan(&id, &active)
-		if err == nil || !errors.Is(err, pgx.ErrNoRows) || !create {
-			if errors.Is(err, pgx.ErrNoRows) {
+		if err == nil || !db.IsNotFound(err) || !create {
+			if db.IsNotFound(err) {
 				return fmt.Errorf("no user with e-mail %s (use -create-admin to create a Wriveted admin)", email)
 			}
 			if err == nil && !active {

@@ -44,7 +44,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 
 	"github.com/wriveted/huey-api/schema/collection"
 	"github.com/wriveted/huey-api/schema/db"
@@ -134,7 +133,7 @@ func importRows(ctx context.Context, tx *db.Tx, s *staff.Session, school uuid.UU
 	}
 	var schoolWID int64
 	if err := tx.QueryRow(ctx, `SELECT id FROM huey.school_attrs($1)`, school).Scan(&schoolWID); err != nil {
-		if errors.Is(err, pgx.ErrNoRows) {
+		if db.IsNotFound(err) {
 			return uuid.Nil, fmt.Errorf("no school %s", school)
 		}
 		return uuid.Nil, err
@@ -233,7 +232,7 @@ func schoolCollection(ctx context.Context, tx *db.Tx, school uuid.UUID) (uuid.UU
 	if err == nil {
 		return id, false, nil
 	}
-	if !errors.Is(err, pgx.ErrNoRows) {
+	if !db.IsNotFound(err) {
 		return id, false, err
 	}
 	id = uuid.New()

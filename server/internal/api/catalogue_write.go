@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 	"github.com/labstack/echo/v4"
 
 	"github.com/wriveted/huey-api/schema/catalog"
@@ -439,7 +438,7 @@ func parseDatetime(s string) *time.Time {
 func applyEditionPatch(ctx context.Context, tx *db.Tx, ident *Identity, isbn string, p editionPatch) (json.RawMessage, error) {
 	q := queries.New(tx)
 	cur, err := q.LockEditionForPatch(ctx, isbn)
-	if errors.Is(err, pgx.ErrNoRows) {
+	if db.IsNotFound(err) {
 		return nil, errEditionNotFound(isbn)
 	}
 	if err != nil {
@@ -554,7 +553,7 @@ func resolveIllustrators(ctx context.Context, q *queries.Queries, ids []int64, p
 			return nil, err
 		}
 		id, err := q.InsertIllustrator(ctx, queries.InsertIllustratorParams{FirstName: p.FirstName, LastName: *p.LastName, Info: b})
-		if errors.Is(err, pgx.ErrNoRows) {
+		if db.IsNotFound(err) {
 			first := ""
 			if p.FirstName != nil {
 				first = *p.FirstName

@@ -208,7 +208,7 @@ func errorCode(err error) string {
 		return overloadCode(err)
 	case errors.As(err, &pe):
 		return "db_" + pe.Code
-	case errors.Is(err, pgx.ErrNoRows), errors.Is(err, db.ErrNotFound):
+	case db.IsNotFound(err):
 		return "db_not_found"
 	case errors.As(err, &sae):
 		return "db_scan_error"

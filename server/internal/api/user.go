@@ -240,12 +240,12 @@ func (r *schoolRef) resolve(ctx context.Context, tx *db.Tx) (*int64, error) {
 		} else if n, perr := strconv.ParseInt(s, 10, 64); perr == nil {
 			err = tx.QueryRow(ctx, `SELECT id FROM schools WHERE id = $1`, n).Scan(&id)
 		} else {
-			err = pgx.ErrNoRows
+			err = db.ErrNotFound
 		}
 	default:
-		s, err = string(r.raw), pgx.ErrNoRows
+		s, err = string(r.raw), db.ErrNotFound
 	}
-	if errors.Is(err, pgx.ErrNoRows) {
+	if db.IsNotFound(err) {
 		return nil, httpError(http.StatusUnprocessableEntity, msgUserSchoolNotFound.format(s))
 	}
 	if err != nil {
@@ -659,7 +659,7 @@ func generateUsername(ctx context.Context, q *queries.Queries, school int64, fir
 	}
 	base = strings.ReplaceAll(base, " ", "")
 	name, err := q.GenerateStudentUsername(ctx, queries.GenerateStudentUsernameParams{Base: base, SchoolID: int32(school)})
-	if errors.Is(err, pgx.ErrNoRows) {
+	if db.IsNotFound(err) {
 		return nil, invalid([]any{"body", "username"}, "Couldn't generate a unique username", base)
 	}
 	if err != nil {

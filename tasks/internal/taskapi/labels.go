@@ -62,7 +62,7 @@ func keepChecked(ctx context.Context, tx *db.Tx, workID int64, p *catalog.LabelS
 	var checked *bool
 	err := tx.QueryRow(ctx, `SELECT checked FROM public.labelsets WHERE work_id = $1 ORDER BY id DESC LIMIT 1`, workID).
 		Scan(&checked)
-	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+	if err != nil && !db.IsNotFound(err) {
 		return fmt.Errorf("read checked of work %d: %w", workID, err)
 	}
 	p.Checked = checked
@@ -99,7 +99,7 @@ LIMIT $3`
 func loadLabelInput(ctx context.Context, tx *db.Tx, id int64) (in labels.Input, title string, ok bool, err error) {
 	in.WorkID = id
 	err = tx.QueryRow(ctx, labelWorkSQL, id).Scan(&title, &in.DisplayTitle, &in.Authors, &in.HueySummary)
-	if errors.Is(err, pgx.ErrNoRows) {
+	if db.IsNotFound(err) {
 		return in, "", false, nil
 	}
 	if err != nil {

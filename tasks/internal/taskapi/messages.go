@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 	"github.com/labstack/echo/v4"
 
 	"github.com/wriveted/huey-api/schema/db"
@@ -191,7 +190,7 @@ func (s *server) postEventToSlackAlert(c echo.Context) error {
 		var info []byte
 		err := tx.QueryRow(ctx, `SELECT title, level::text, info FROM public.events WHERE id = $1`, in.EventID).
 			Scan(&title, &level, &info)
-		if errors.Is(err, pgx.ErrNoRows) {
+		if db.IsNotFound(err) {
 			return nil, echo.NewHTTPError(http.StatusNotFound, "Event with id "+in.EventID.String()+" not found")
 		}
 		if err != nil {

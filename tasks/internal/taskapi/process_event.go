@@ -11,7 +11,6 @@ import (
 	"strings"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 	"github.com/labstack/echo/v4"
 
 	"github.com/wriveted/huey-api/schema/account"
@@ -72,7 +71,7 @@ func (s *server) postProcessEvent(c echo.Context) error {
 		ev := loadedEvent{id: id}
 		err := tx.QueryRow(ctx, `SELECT title, school_id, user_id, info FROM public.events WHERE id = $1`, id).
 			Scan(&ev.title, &ev.schoolID, &ev.userID, &ev.info)
-		if errors.Is(err, pgx.ErrNoRows) {
+		if db.IsNotFound(err) {
 			return nil, echo.NewHTTPError(http.StatusNotFound, "Event with id "+id.String()+" not found")
 		}
 		if err != nil {
@@ -212,7 +211,7 @@ func (s *server) processBookReview(ctx context.Context, tx *db.Tx, log *slog.Log
 		err := tx.QueryRow(ctx, `SELECT cg.name, st.school_id FROM public.students st
   JOIN public.class_groups cg ON cg.id = st.class_group_id WHERE st.id = $1`, *ev.userID).Scan(&className, &classSchoolID)
 		switch {
-		case errors.Is(err, pgx.ErrNoRows): // not a student
+		case db.IsNotFound(err): // not a student
 		case err != nil:
 			return fmt.Errorf("load class of %s: %w", *ev.userID, err)
 		case className != nil && classSchoolID != nil:
@@ -282,7 +281,7 @@ ORDER BY lower(name) = lower($4) DESC, created_at, id
 LIMIT 1
 FOR UPDATE`, t.listType, t.schoolID, t.userID, t.name).Scan(&listID)
 	switch {
-	case errors.Is(err, pgx.ErrNoRows):
+	case db.IsNotFound(err):
 		listID = uuid.New()
 		if err := insertBooklist(ctx, tx, listID, t.name, t.listType, t.schoolID, t.userID, likedBooksDescription); err != nil {
 			return 0, err
@@ -427,7 +426,7 @@ func (s *server) processReadingLogged(ctx context.Context, tx *db.Tx, log *slog.
 		}
 		err := tx.QueryRow(ctx, `SELECT collection_id, title FROM huey.reading_log_item($1)`, itemID).
 			Scan(&collectionID, &bookTitle)
-		if errors.Is(err, pgx.ErrNoRows) {
+		if db.IsNotFound(err) {
 			return nil // unknown, or not the reader's to log
 		}
 		if err != nil {

@@ -22,7 +22,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
@@ -164,7 +163,7 @@ func (s *server) run(c echo.Context, fn taskFunc) error {
 			var stored []byte
 			err := tx.QueryRow(ctx, `SELECT status, result FROM public.task_queue WHERE id = $1 FOR UPDATE`, *taskID).
 				Scan(&status, &stored)
-			if errors.Is(err, pgx.ErrNoRows) {
+			if db.IsNotFound(err) {
 				return echo.NewHTTPError(http.StatusNotFound, "Task "+taskID.String()+" not found")
 			}
 			if err != nil {
