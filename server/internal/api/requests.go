@@ -1,0 +1,33 @@
+package api
+
+import (
+	"github.com/oapi-codegen/nullable"
+
+	"github.com/wriveted/huey-api/server/internal/api/apitypes"
+)
+
+// Request bodies: the types generated from openapi.yaml (package apitypes,
+// `make openapi-gen`), so the document is the one source of truth for their
+// shape. A field added to the document appears here after regeneration;
+// the request validation (openapi.go) has already enforced the document's
+// types, required fields, enums, bounds and lengths before a handler
+// decodes a body, so handlers check only what the document cannot say
+// (cross-field rules, lookups, pydantic's own error entries).
+//
+// A nullable field is a nullable.Nullable: absent, null and a value stay
+// apart, as PATCH needs.
+
+// Class groups.
+type (
+	classGroupCreateIn = apitypes.ClassGroupCreateIn
+	classGroupUpdateIn = apitypes.ClassGroupUpdateIn
+)
+
+// valueOf is n's value, or nil when n is absent or null.
+func valueOf[T any](n nullable.Nullable[T]) *T {
+	v, err := n.Get()
+	if err != nil {
+		return nil
+	}
+	return &v
+}
