@@ -17,10 +17,25 @@ import (
 // A nullable field is a nullable.Nullable: absent, null and a value stay
 // apart, as PATCH needs.
 
+// Authentication.
+type (
+	classCodeIn       = apitypes.ClassCodeLoginIn
+	registerStudentIn = apitypes.RegisterStudentIn
+)
+
 // Class groups.
 type (
 	classGroupCreateIn = apitypes.ClassGroupCreateIn
 	classGroupUpdateIn = apitypes.ClassGroupUpdateIn
+)
+
+// Supporter feedback.
+type readingFeedbackIn = apitypes.ReadingLogEventFeedback
+
+// Service accounts.
+type (
+	serviceAccountCreateIn = apitypes.ServiceAccountCreateIn
+	serviceAccountUpdateIn = apitypes.ServiceAccountUpdateIn
 )
 
 // valueOf is n's value, or nil when n is absent or null.

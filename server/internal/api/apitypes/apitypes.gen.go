@@ -1734,7 +1734,7 @@ type ServiceAccountBriefType string
 // ServiceAccountCreateIn defines model for ServiceAccountCreateIn.
 type ServiceAccountCreateIn struct {
 	// Info Free-form; default {}
-	Info    nullable.Nullable[map[string]interface{}]   `json:"info,omitempty"`
+	Info    nullable.Nullable[json.RawMessage]          `json:"info,omitempty"`
 	Name    string                                      `json:"name"`
 	Schools nullable.Nullable[[]ServiceAccountSchoolIn] `json:"schools,omitempty"`
 
@@ -1790,8 +1790,8 @@ type ServiceAccountSchoolIn struct {
 // ServiceAccountUpdateIn defines model for ServiceAccountUpdateIn.
 type ServiceAccountUpdateIn struct {
 	// Info Replaces the stored info
-	Info nullable.Nullable[map[string]interface{}] `json:"info,omitempty"`
-	Name nullable.Nullable[string]                 `json:"name,omitempty"`
+	Info nullable.Nullable[json.RawMessage] `json:"info,omitempty"`
+	Name nullable.Nullable[string]          `json:"name,omitempty"`
 
 	// Schools Replaces the set of linked schools
 	Schools nullable.Nullable[[]ServiceAccountSchoolIn] `json:"schools,omitempty"`
