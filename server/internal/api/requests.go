@@ -29,6 +29,9 @@ type (
 	classGroupUpdateIn = apitypes.ClassGroupUpdateIn
 )
 
+// Events.
+type eventCreateIn = apitypes.EventCreateIn
+
 // Supporter feedback.
 type readingFeedbackIn = apitypes.ReadingLogEventFeedback
 

@@ -1117,8 +1117,8 @@ type EventBriefLevel string
 
 // EventCreateIn defines model for EventCreateIn.
 type EventCreateIn struct {
-	Description nullable.Nullable[string]                 `json:"description,omitempty"`
-	Info        nullable.Nullable[map[string]interface{}] `json:"info,omitempty"`
+	Description nullable.Nullable[string]                     `json:"description,omitempty"`
+	Info        nullable.Nullable[map[string]json.RawMessage] `json:"info,omitempty"`
 
 	// Level debug, normal, warning or error (names also accepted case-insensitively)
 	Level string `json:"level"`
@@ -1127,8 +1127,8 @@ type EventCreateIn struct {
 	SchoolId nullable.Nullable[openapi_types.UUID] `json:"school_id,omitempty"`
 
 	// SlackChannel Accepted and ignored
-	SlackChannel nullable.Nullable[interface{}] `json:"slack_channel,omitempty"`
-	Title        string                         `json:"title"`
+	SlackChannel nullable.Nullable[json.RawMessage] `json:"slack_channel,omitempty"`
+	Title        string                             `json:"title"`
 
 	// UserId attribute the event to this user
 	UserId nullable.Nullable[openapi_types.UUID] `json:"user_id,omitempty"`
