@@ -35,6 +35,12 @@ type eventCreateIn = apitypes.EventCreateIn
 // Supporter feedback.
 type readingFeedbackIn = apitypes.ReadingLogEventFeedback
 
+// Schools.
+type (
+	schoolCreateIn = apitypes.SchoolCreateIn
+	schoolPatchIn  = apitypes.SchoolPatchOptions
+)
+
 // Service accounts.
 type (
 	serviceAccountCreateIn = apitypes.ServiceAccountCreateIn

@@ -1622,22 +1622,7 @@ type SchoolInfo struct {
 
 // SchoolInfoIn Free-form school information. `location.state` and `location.postcode` are required;
 // `experiments` is replaced by the defaults on creation.
-type SchoolInfoIn struct {
-	URL      nullable.Nullable[interface{}] `json:"URL,omitempty"`
-	AgeId    nullable.Nullable[interface{}] `json:"age_id,omitempty"`
-	Location struct {
-		Geolocation nullable.Nullable[interface{}] `json:"geolocation,omitempty"`
-		Lat         nullable.Nullable[interface{}] `json:"lat,omitempty"`
-		Long        nullable.Nullable[interface{}] `json:"long,omitempty"`
-		Postcode    string                         `json:"postcode"`
-		State       string                         `json:"state"`
-		Suburb      nullable.Nullable[interface{}] `json:"suburb,omitempty"`
-	} `json:"location"`
-	Sector          nullable.Nullable[interface{}] `json:"sector,omitempty"`
-	Status          nullable.Nullable[interface{}] `json:"status,omitempty"`
-	TermsAcceptance nullable.Nullable[interface{}] `json:"terms_acceptance,omitempty"`
-	Type            nullable.Nullable[interface{}] `json:"type,omitempty"`
-}
+type SchoolInfoIn = json.RawMessage
 
 // SchoolLocation Suburb, state, postcode, geolocation, lat and long (strings)
 type SchoolLocation struct {
@@ -1655,9 +1640,9 @@ type SchoolPatchOptions struct {
 	BookbotType nullable.Nullable[string] `json:"bookbot_type,omitempty"`
 
 	// Info Any JSON; an object is deep-merged into the stored info
-	Info    nullable.Nullable[interface{}] `json:"info,omitempty"`
-	LmsType nullable.Nullable[string]      `json:"lms_type,omitempty"`
-	Name    nullable.Nullable[string]      `json:"name,omitempty"`
+	Info    nullable.Nullable[json.RawMessage] `json:"info,omitempty"`
+	LmsType nullable.Nullable[string]          `json:"lms_type,omitempty"`
+	Name    nullable.Nullable[string]          `json:"name,omitempty"`
 
 	// Status pending, active or inactive (names also accepted case-insensitively)
 	Status nullable.Nullable[string] `json:"status,omitempty"`
