@@ -29,6 +29,9 @@ type (
 	classGroupUpdateIn = apitypes.ClassGroupUpdateIn
 )
 
+// Collection items.
+type collectionItemActivityIn = apitypes.CollectionItemActivityBase
+
 // Events.
 type eventCreateIn = apitypes.EventCreateIn
 
