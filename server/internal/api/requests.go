@@ -38,6 +38,9 @@ type eventCreateIn = apitypes.EventCreateIn
 // Supporter feedback.
 type readingFeedbackIn = apitypes.ReadingLogEventFeedback
 
+// Recommendations.
+type hueyFilterIn = apitypes.HueyRecommendationFilter
+
 // Schools.
 type (
 	schoolCreateIn = apitypes.SchoolCreateIn
