@@ -1,6 +1,8 @@
 package api
 
 import (
+	"encoding/json"
+
 	"github.com/oapi-codegen/nullable"
 
 	"github.com/wriveted/huey-api/server/internal/api/apitypes"
@@ -21,6 +23,12 @@ import (
 type (
 	classCodeIn       = apitypes.ClassCodeLoginIn
 	registerStudentIn = apitypes.RegisterStudentIn
+)
+
+// Booklists.
+type (
+	booklistCreateIn = apitypes.BookListCreateIn
+	booklistUpdateIn = apitypes.BookListUpdateIn
 )
 
 // Class groups.
@@ -52,6 +60,17 @@ type (
 	serviceAccountCreateIn = apitypes.ServiceAccountCreateIn
 	serviceAccountUpdateIn = apitypes.ServiceAccountUpdateIn
 )
+
+// rawOf is n's JSON: nil when absent, "null" when null.
+func rawOf(n nullable.Nullable[json.RawMessage]) json.RawMessage {
+	switch {
+	case !n.IsSpecified():
+		return nil
+	case n.IsNull():
+		return json.RawMessage("null")
+	}
+	return n.MustGet()
+}
 
 // valueOf is n's value, or nil when n is absent or null.
 func valueOf[T any](n nullable.Nullable[T]) *T {

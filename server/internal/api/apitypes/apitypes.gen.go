@@ -666,12 +666,12 @@ type BookListBriefType string
 
 // BookListCreateIn defines model for BookListCreateIn.
 type BookListCreateIn struct {
-	Info  nullable.Nullable[BookListOptionalInfo]   `json:"info,omitempty"`
+	Info  nullable.Nullable[json.RawMessage]        `json:"info,omitempty"`
 	Items nullable.Nullable[[]BookListItemCreateIn] `json:"items,omitempty"`
 	Name  string                                    `json:"name"`
 
 	// SchoolId School lists: the school's wriveted_identifier; other lists: its integer id (string or number)
-	SchoolId nullable.Nullable[interface{}] `json:"school_id,omitempty"`
+	SchoolId nullable.Nullable[json.RawMessage] `json:"school_id,omitempty"`
 
 	// Sharing private, restricted or public
 	Sharing nullable.Nullable[string] `json:"sharing,omitempty"`
@@ -717,9 +717,9 @@ type BookListDetailType string
 
 // BookListItemCreateIn defines model for BookListItemCreateIn.
 type BookListItemCreateIn struct {
-	Info    nullable.Nullable[BookListItemInfo] `json:"info,omitempty"`
-	OrderId nullable.Nullable[int]              `json:"order_id,omitempty"`
-	WorkId  int                                 `json:"work_id"`
+	Info    nullable.Nullable[json.RawMessage] `json:"info,omitempty"`
+	OrderId nullable.Nullable[int]             `json:"order_id,omitempty"`
+	WorkId  int                                `json:"work_id"`
 }
 
 // BookListItemDetail defines model for BookListItemDetail.
@@ -743,10 +743,10 @@ type BookListItemInfo struct {
 
 // BookListItemUpdateIn defines model for BookListItemUpdateIn.
 type BookListItemUpdateIn struct {
-	Action  BookListItemUpdateInAction          `json:"action"`
-	Info    nullable.Nullable[BookListItemInfo] `json:"info,omitempty"`
-	OrderId nullable.Nullable[int]              `json:"order_id,omitempty"`
-	WorkId  int                                 `json:"work_id"`
+	Action  BookListItemUpdateInAction         `json:"action"`
+	Info    nullable.Nullable[json.RawMessage] `json:"info,omitempty"`
+	OrderId nullable.Nullable[int]             `json:"order_id,omitempty"`
+	WorkId  int                                `json:"work_id"`
 }
 
 // BookListItemUpdateInAction defines model for BookListItemUpdateIn.Action.
@@ -762,7 +762,7 @@ type BookListOptionalInfo struct {
 
 // BookListUpdateIn defines model for BookListUpdateIn.
 type BookListUpdateIn struct {
-	Info    nullable.Nullable[BookListOptionalInfo]   `json:"info,omitempty"`
+	Info    nullable.Nullable[json.RawMessage]        `json:"info,omitempty"`
 	Items   nullable.Nullable[[]BookListItemUpdateIn] `json:"items,omitempty"`
 	Name    nullable.Nullable[string]                 `json:"name,omitempty"`
 	Sharing nullable.Nullable[string]                 `json:"sharing,omitempty"`
