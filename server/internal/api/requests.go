@@ -40,6 +40,12 @@ type (
 // Collection items.
 type collectionItemActivityIn = apitypes.CollectionItemActivityBase
 
+// Catalogue: the ISBN lists of POST /editions/compare and POST /hydrate.
+type (
+	editionsCompareIn = apitypes.PostEditionsCompareJSONBody
+	hydrateIn         = apitypes.PostHydrateJSONBody
+)
+
 // Events.
 type eventCreateIn = apitypes.EventCreateIn
 
