@@ -31,6 +31,10 @@ build: ## build the server and tasks binaries into .data/bin
 test: firebase-emulator-deps ## run every test (Go, Rego, RLS) with the race detector; starts its own Postgres and Firebase Auth emulator
 	go test -race ./...
 
+.PHONY: access-report
+access-report: ## regenerate docs/access-matrix.md and .html: every account × resource × action, Rego vs row security (docs/security-review.md)
+	go run ./scripts/access-report
+
 .PHONY: soak
 soak: ## run the cross-tenant differential test longer (DIFF_CHECKS, default 200000)
 	DIFF_CHECKS=$${DIFF_CHECKS:-200000} go test -race -timeout 60m -count=1 -v -run '^TestHardening_CrossTenantDifferential$$' ./server/internal/api

@@ -114,8 +114,9 @@ type Input struct {
 
 // Engine answers policy decisions. It is compiled once and safe for concurrent use.
 type Engine struct {
-	pq    rego.PreparedEvalQuery
-	cache *decisionCache // nil: every decision is evaluated
+	pq      rego.PreparedEvalQuery
+	cache   *decisionCache // nil: every decision is evaluated
+	explain *explainer     // which entry decided (Explain); never on Allow's path
 }
 
 // New compiles the embedded policies (without their tests) once, for the life of the process.
@@ -196,7 +197,11 @@ func newEngine(ctx context.Context, srcs map[string]string, cacheSize int) (*Eng
 	if err != nil {
 		return nil, fmt.Errorf("policies: compiling: %w", err)
 	}
-	e := &Engine{pq: pq}
+	x, err := newExplainer(ctx, srcs)
+	if err != nil {
+		return nil, err
+	}
+	e := &Engine{pq: pq, explain: x}
 	if cacheSize > 0 {
 		e.cache = newDecisionCache(cacheSize)
 	}

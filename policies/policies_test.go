@@ -42,7 +42,7 @@ func TestRego(t *testing.T) {
 			t.Errorf("%s: %s", r.Location, r.String())
 		}
 	}
-	for _, name := range []string{"authz_test.rego", "booklist_test.rego", "booklists_test.rego", "catalogue_test.rego", "class_test.rego", "collection_test.rego", "collection_item_test.rego", "classes_test.rego", "event_test.rego", "events_test.rego", "school_test.rego",
+	for _, name := range []string{"authz_test.rego", "booklist_test.rego", "booklists_test.rego", "catalogue_test.rego", "class_test.rego", "collection_test.rego", "collection_item_test.rego", "classes_test.rego", "decisions_test.rego", "event_test.rego", "events_test.rego", "school_test.rego",
 		"schools_test.rego", "service_accounts_test.rego", "user_test.rego", "users_test.rego"} {
 		if perFile[name] == 0 {
 			t.Errorf("%s: no tests ran", name)
@@ -82,7 +82,7 @@ func TestProductionSourcesExcludeTests(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := slices.Sorted(maps.Keys(srcs))
-	want := []string{"authz.rego", "booklist.rego", "booklists.rego", "class.rego", "classes.rego", "collection.rego", "collection_item.rego", "editions.rego", "event.rego", "events.rego", "labelsets.rego", "school.rego", "schools.rego",
+	want := []string{"authz.rego", "booklist.rego", "booklists.rego", "class.rego", "classes.rego", "collection.rego", "collection_item.rego", "decisions.rego", "editions.rego", "event.rego", "events.rego", "labelsets.rego", "school.rego", "schools.rego",
 		"service_accounts.rego", "user.rego", "users.rego", "works.rego"}
 	if !slices.Equal(got, want) {
 		t.Fatalf("production sources = %v, want %v", got, want)

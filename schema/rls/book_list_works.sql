@@ -2,7 +2,7 @@
 grant huey_app: DELETE, INSERT, SELECT, UPDATE
 grant huey_definer: SELECT
 grant huey_staff_ro: SELECT
-grant huey_staff_rw: DELETE, INSERT, SELECT, UPDATE
+grant huey_staff_rw: SELECT
 policy book_list_works_delete_admin DELETE to huey_app
     using ( SELECT huey.is_admin() AS is_admin)
 policy book_list_works_delete_managers DELETE to huey_app

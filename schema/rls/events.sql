@@ -2,7 +2,6 @@
 column grant info: huey_app=w/huey_owner
 grant huey_app: DELETE, INSERT, SELECT
 grant huey_definer: INSERT, SELECT
-grant huey_staff_rw: INSERT
 policy events_delete_admin DELETE to huey_app
     using ( SELECT huey.is_admin() AS is_admin)
 policy events_insert_actor INSERT to huey_app

@@ -11,7 +11,9 @@
 // row-level security binds it like any other caller. It reads no table of
 // accounts: it finds the one account through the huey.staff_find_user and
 // huey.staff_find_service_account doors (migration 018). SECRET_KEY signs the token
-// (or JWT_SIGNING_KEY, as the API does, when set).
+// (or JWT_SIGNING_KEY, as the API does, when set). Creating an admin records a
+// "Staff: get-auth-token" event with the actor (STAFF_ACTOR or the OS user);
+// minting a token writes nothing.
 package main
 
 import (
@@ -29,6 +31,7 @@ import (
 
 	"github.com/wriveted/huey-api/schema/auth"
 	"github.com/wriveted/huey-api/schema/db"
+	"github.com/wriveted/huey-api/scripts/internal/staff"
 )
 
 func main() {
@@ -99,7 +102,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 		sub = auth.Subject{Kind: auth.KindServiceAccount, ID: id}
 	} else {
-		id, created, err := findUser(ctx, pool, claims, *email, *createAdmin, *name, *dryRun)
+		actor := ""
+		if *createAdmin {
+			if actor, err = staff.Actor(getenv); err != nil {
+				return err
+			}
+		}
+		id, created, err := findUser(ctx, pool, claims, *email, *createAdmin, *name, *dryRun, actor)
 		if err != nil {
 			return err
 		}
@@ -127,7 +136,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 // findUser returns the user with email, creating it as a Wriveted admin when
 // create is set and it is absent (rolled back on a dry run).
-func findUser(ctx context.Context, pool dbPool, claims db.Claims, email string, create bool, name string, dryRun bool) (uuid.UUID, bool, error) {
+func findUser(ctx context.Context, pool dbPool, claims db.Claims, email string, create bool, name string, dryRun bool,
+	actor string) (uuid.UUID, bool, error) {
 	var (
 		id      uuid.UUID
 		active  bool
@@ -156,6 +166,10 @@ func findUser(ctx context.Context, pool dbPool, claims db.Claims, email string, 
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO wriveted_admins (id, wriveted_admin_info) VALUES ($1, '{}')`, id); err != nil {
 			return fmt.Errorf("create admin: %w", err)
+		}
+		if err := staff.Audit(ctx, tx, "get-auth-token", actor, "Created Wriveted admin "+id.String(), nil,
+			map[string]any{"user_id": id.String(), "created_admins": 1}); err != nil {
+			return err
 		}
 		if dryRun {
 			return errDry

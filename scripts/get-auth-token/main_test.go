@@ -12,6 +12,7 @@ import (
 	"github.com/wriveted/huey-api/schema/auth"
 	"github.com/wriveted/huey-api/schema/db"
 	"github.com/wriveted/huey-api/schema/dbtest"
+	"github.com/wriveted/huey-api/scripts/internal/staff/stafftest"
 )
 
 func TestMain(m *testing.M) { os.Exit(dbtest.Main(m)) }
@@ -58,6 +59,10 @@ func TestCreateAdminThenToken(t *testing.T) {
 	if err := d.SuperPool(t).QueryRow(ctx, `SELECT u.type::text FROM users u JOIN wriveted_admins w ON w.id = u.id WHERE u.id = $1`,
 		tok.Subject.ID).Scan(&typ); err != nil || typ != "WRIVETED" {
 		t.Fatalf("created admin: %s %v", typ, err)
+	}
+	// the creation is an event an admin reads
+	if ev := stafftest.AdminEvents(t, d, "Staff: get-auth-token"); len(ev) != 1 || ev[0].Info["user_id"] != tok.Subject.ID.String() {
+		t.Fatalf("events: %+v", ev)
 	}
 	// Again, read-only: the same account.
 	out.Reset()

@@ -10,7 +10,8 @@
 // import and rolls it back. A progress bar is drawn on stderr when it is a
 // terminal; the summary (rows read, created, updated, unchanged, skipped
 // with reasons) is printed on stdout. Importing the same file again creates
-// nothing.
+// nothing. An import that writes records a "Staff: import-books" event with
+// the actor (STAFF_ACTOR or the OS user) and the counts.
 //
 // It connects as the scoped staff role huey_staff_rw (STAFF_DATABASE_URL,
 // else DATABASE_URL with the user replaced by huey_staff_rw and the password
@@ -26,23 +27,14 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
-	"strings"
-	"syscall"
 	"time"
 
 	"github.com/wriveted/huey-api/schema/catalog/importcsv"
 	"github.com/wriveted/huey-api/schema/db"
+	"github.com/wriveted/huey-api/scripts/internal/staff"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
-		fmt.Fprintln(os.Stderr, "import-books:", err)
-		os.Exit(1)
-	}
-}
+func main() { staff.Main("import-books", run) }
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("import-books", flag.ContinueOnError)
@@ -72,14 +64,23 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	defer pool.Close()
 
 	opts := importcsv.LoadOptions{Options: importcsv.Options{BatchSize: 50}, Principal: "staff:import-books", DryRun: *dryRun}
-	var bar *progressBar
-	if isTerminal(stderr) {
-		bar = &progressBar{w: stderr}
-		opts.Progress = bar.update
+	actor, err := staff.Actor(getenv)
+	if err != nil {
+		return err
 	}
+	opts.Audit = func(ctx context.Context, tx *db.Tx, sum importcsv.Summary) error {
+		if sum.Created+sum.Updated+sum.OtherEditions == 0 {
+			return nil // nothing written, nothing to record
+		}
+		return staff.Audit(ctx, tx, "import-books", actor, fmt.Sprintf("Imported %s: %d created, %d updated", *file, sum.Created, sum.Updated), nil,
+			map[string]any{"file": *file, "rows": sum.RowsRead, "created": sum.Created, "updated": sum.Updated,
+				"unchanged": sum.Unchanged, "skipped": sum.SkipReasons, "other_editions": sum.OtherEditions})
+	}
+	bar := staff.NewProgress(stderr, "rows")
+	opts.Progress = bar.Update
 	start := time.Now()
 	sum, err := importcsv.Load(ctx, pool, f, opts)
-	bar.finish()
+	bar.Finish()
 	if err != nil && !errors.Is(err, importcsv.ErrSearchViewNotRefreshed) {
 		return err // rolled back: nothing to summarise
 	}
@@ -96,43 +97,4 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return werr
 	}
 	return err
-}
-
-// isTerminal reports whether w is a terminal (a character device), where a
-// progress bar may redraw itself.
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
-}
-
-// progressBar draws "[=====>    ] 120/465 rows" on one line, redrawn in place.
-type progressBar struct {
-	w     io.Writer
-	drawn bool
-}
-
-const barWidth = 30
-
-func (b *progressBar) update(done, total int) {
-	filled := barWidth
-	if total > 0 {
-		filled = done * barWidth / total
-	}
-	bar := strings.Repeat("=", filled)
-	if filled < barWidth {
-		bar += ">" + strings.Repeat(" ", barWidth-filled-1)
-	}
-	fmt.Fprintf(b.w, "\r[%s] %d/%d rows", bar, done, total)
-	b.drawn = true
-}
-
-// finish ends the bar's line; nil-safe.
-func (b *progressBar) finish() {
-	if b != nil && b.drawn {
-		fmt.Fprintln(b.w)
-	}
 }

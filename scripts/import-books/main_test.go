@@ -13,6 +13,7 @@ import (
 
 	"github.com/wriveted/huey-api/schema/dbtest"
 	"github.com/wriveted/huey-api/schema/sampledata"
+	"github.com/wriveted/huey-api/scripts/internal/staff/stafftest"
 )
 
 func TestMain(m *testing.M) { os.Exit(dbtest.Main(m)) }
@@ -72,6 +73,11 @@ func TestDryRunThenImport(t *testing.T) {
 	if n := count(t, super, `SELECT count(*) FROM search_view_v1`); n == 0 {
 		t.Error("the search view was not refreshed")
 	}
+	// the write is an event an admin reads (the dry run recorded none)
+	if ev := stafftest.AdminEvents(t, d, "Staff: import-books"); len(ev) != 1 || ev[0].Info["created"] != float64(465) ||
+		ev[0].Info["staff_actor"] == "" || ev[0].Info["staff_login"] != dbtest.RoleStaffRW {
+		t.Errorf("events: %+v", ev)
+	}
 
 	out.Reset()
 	if err := run(ctx, []string{"-file", path}, rw, &out, io.Discard); err != nil {
@@ -79,6 +85,9 @@ func TestDryRunThenImport(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "created:    0") || !strings.Contains(out.String(), "unchanged:  465") {
 		t.Errorf("second import output:\n%s", out.String())
+	}
+	if ev := stafftest.AdminEvents(t, d, "Staff: import-books"); len(ev) != 1 {
+		t.Errorf("%d events after an import that changed nothing", len(ev))
 	}
 }
 
@@ -112,26 +121,5 @@ func TestRefusals(t *testing.T) {
 	}
 	if n := count(t, d.SuperPool(t), `SELECT count(*) FROM editions`); n != 0 {
 		t.Errorf("%d editions written", n)
-	}
-}
-
-func TestProgressBar(t *testing.T) {
-	t.Parallel()
-	var w bytes.Buffer
-	b := &progressBar{w: &w}
-	b.update(0, 4)
-	b.update(2, 4)
-	b.update(4, 4)
-	b.finish()
-	want := "\r[>                             ] 0/4 rows" +
-		"\r[===============>              ] 2/4 rows" +
-		"\r[==============================] 4/4 rows\n"
-	if w.String() != want {
-		t.Errorf("%q", w.String())
-	}
-	var nilBar *progressBar
-	nilBar.finish()
-	if isTerminal(&w) {
-		t.Error("a buffer is a terminal")
 	}
 }

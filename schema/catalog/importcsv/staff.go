@@ -24,6 +24,10 @@ type LoadOptions struct {
 	Principal string
 	// DryRun rolls the import back: the summary says what it would do.
 	DryRun bool
+	// Audit, when set, runs in the import's transaction after the rows
+	// (a staff script records its audit event there), also on a dry run,
+	// which rolls it back with the rest.
+	Audit func(ctx context.Context, tx *db.Tx, sum Summary) error
 }
 
 var (
@@ -52,6 +56,11 @@ func Load(ctx context.Context, pool *pgxpool.Pool, r io.Reader, opts LoadOptions
 		var err error
 		if sum, err = Import(ctx, tx, r, opts.Options); err != nil {
 			return err
+		}
+		if opts.Audit != nil {
+			if err := opts.Audit(ctx, tx, sum); err != nil {
+				return err
+			}
 		}
 		if opts.DryRun {
 			return errDryRun

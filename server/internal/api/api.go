@@ -83,6 +83,8 @@ type Server struct {
 	opts     Options
 	// decisions are the routes' declared decisions, by "METHOD path".
 	decisions map[string]decision
+	// refusals are the recent 403s, by decision id (decisions.go).
+	refusals *decisionStore
 }
 
 // Verified tokens are remembered for verifiedTokenTTL (never past their exp),
@@ -115,6 +117,7 @@ func newServer(opts Options) (*Server, *echo.Echo) {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	s.refusals = newDecisionStore(maxDecisions, decisionRetention, s.now)
 	if s.accounts == nil {
 		s.accounts = NewAccountCache(opts.PrincipalCacheTTL)
 	}
@@ -126,7 +129,7 @@ func newServer(opts Options) (*Server, *echo.Echo) {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.IPExtractor = ipExtractor(opts.TrustedProxies)
-	e.HTTPErrorHandler = errorHandler(opts.Logger)
+	e.HTTPErrorHandler = s.recordRefusals(errorHandler(opts.Logger))
 	e.Use(middleware.RequestIDWithConfig(middleware.RequestIDConfig{Generator: newRequestID}))
 	e.Use(requestLogger(opts.Logger))
 	// A panic is answered 500 and logged once, by errorHandler, as
@@ -275,4 +278,8 @@ func (s *Server) routes(e *echo.Echo) {
 	user := s.authenticateUser()
 	v1.GET("/feedback/:event_id", s.getFeedback, user, onInstance(resEvent, "read"), val)
 	v1.POST("/feedback/:event_id", s.postFeedback, user, onInstance(resEvent, "read")) // validates after its decision
+
+	// Support (issue 16): why was this refused?
+	v1.GET("/decisions/:decision_id", s.getDecision, authed, s.allow(resDecisions, "read"), val)
+	v1.POST("/explain", s.postExplain, authed, s.allow(resDecisions, "explain"), val)
 }

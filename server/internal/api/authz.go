@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"fmt"
-	"log/slog"
 
 	"github.com/wriveted/huey-api/policies"
 )
@@ -15,10 +14,7 @@ func (s *Server) check(ctx context.Context, res policies.Resource, action string
 		return err
 	}
 	if !ok {
-		s.logger.LogAttrs(ctx, slog.LevelInfo, "denied",
-			slog.String("action", res.Type+"."+action), slog.String("resource_id", res.ID),
-			slog.String("account_id", identityOf(ctx).Account.ID.String()))
-		return errForbidden()
+		return s.refuse(ctx, res, action, msgInsufficientPerms) // recorded and logged by recordRefusals
 	}
 	return nil
 }

@@ -21,6 +21,7 @@ import (
 
 	"github.com/wriveted/huey-api/schema/catalog"
 	"github.com/wriveted/huey-api/schema/db"
+	"github.com/wriveted/huey-api/schema/queries"
 	"github.com/wriveted/huey-api/tasks/jobs"
 )
 
@@ -348,152 +349,14 @@ func (s *Server) patchEdition(c echo.Context) error {
 		return err
 	}
 	_ = json.Unmarshal(body, &sent)
-	var ck checks
-	ck.str([]any{"body", "leading_article"}, in.LeadingArticle, 20)
-	ck.str([]any{"body", "edition_title"}, in.EditionTitle, 512)
-	ck.str([]any{"body", "edition_subtitle"}, in.EditionSubtitle, 512)
-	ck.coverURL([]any{"body", "cover_url"}, in.CoverURL)
-	var date *int64
-	if in.DatePublished != nil {
-		n, err := strconv.ParseInt(strings.TrimSpace(*in.DatePublished), 10, 32)
-		if err != nil {
-			ck.add([]any{"body", "date_published"}, "value_error", "Value error, date_published must be numeric", *in.DatePublished)
-		}
-		date = &n
-	}
-	var hydratedAt *time.Time
-	if in.HydratedAt != nil {
-		for _, l := range datetimeLayouts {
-			if t, err := time.Parse(l, *in.HydratedAt); err == nil {
-				u := t.UTC()
-				hydratedAt = &u
-				break
-			}
-		}
-		if hydratedAt == nil {
-			ck.add([]any{"body", "hydrated_at"}, "datetime_from_date_parsing", "Input should be a valid datetime", *in.HydratedAt)
-		}
-	}
-	var illusIDs []int64
-	var illusNew []personIn
-	for i, raw := range in.Illustrators {
-		var id int64
-		if err := json.Unmarshal(raw, &id); err == nil {
-			illusIDs = append(illusIDs, id)
-			continue
-		}
-		var p personIn
-		if err := json.Unmarshal(raw, &p); err != nil || p.LastName == nil {
-			ck.add([]any{"body", "illustrators", i}, "model_type", "Input should be an illustrator id or IllustratorCreateIn", nil)
-			continue
-		}
-		illusNew = append(illusNew, p)
-	}
-	ck.people([]any{"body", "illustrators"}, illusNew)
-	info := ck.editionInfo([]any{"body", "info"}, in.Info)
-	if err := ck.err(); err != nil {
+	p, err := parseEditionPatch(in, merge, sent)
+	if err != nil {
 		return err
 	}
-
-	// The event's changes: the provided non-null fields, a data URI hidden.
-	changes := map[string]any{}
-	for k, v := range sent {
-		if v != nil && slices.Contains([]string{"leading_article", "edition_title", "edition_subtitle", "date_published",
-			"illustrators", "cover_url", "work_id", "info", "hydrated_at"}, k) {
-			changes[k] = v
-		}
-	}
-
 	ident := identityOf(ctx)
 	var out json.RawMessage
-	err = db.InTx(ctx, s.pool, ident.Claims, func(tx *db.Tx) error {
-		var editionID int64
-		var stored []byte
-		if err := tx.QueryRow(ctx, `SELECT id, info FROM public.editions WHERE isbn = $1 FOR UPDATE`, isbn).Scan(&editionID, &stored); err != nil {
-			if errors.Is(err, pgx.ErrNoRows) {
-				return errEditionNotFound(isbn)
-			}
-			return err
-		}
-		var sets []string
-		var args []any
-		set := func(col string, v any) {
-			args = append(args, v)
-			sets = append(sets, fmt.Sprintf("%s = $%d", col, len(args)))
-		}
-		if in.LeadingArticle != nil {
-			set("leading_article", *in.LeadingArticle)
-		}
-		if in.EditionTitle != nil {
-			set("edition_title", *in.EditionTitle)
-		}
-		if in.EditionSubtitle != nil {
-			set("edition_subtitle", *in.EditionSubtitle)
-		}
-		if date != nil {
-			set("date_published", *date)
-		}
-		if in.CoverURL != nil {
-			set("cover_url", *in.CoverURL)
-		}
-		if hydratedAt != nil {
-			set("hydrated_at", *hydratedAt)
-		}
-		if in.WorkID != nil {
-			var exists bool
-			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM public.works WHERE id = $1)`,
-				clampInt4(*in.WorkID)).Scan(&exists); err != nil {
-				return err
-			}
-			if !exists {
-				return errWorkNotFound(*in.WorkID)
-			}
-			set("work_id", *in.WorkID)
-		}
-		if info != nil {
-			if merge != nil && *merge {
-				var old map[string]any
-				_ = json.Unmarshal(stored, &old)
-				info = deepMerge(old, info)
-			}
-			b, err := json.Marshal(info)
-			if err != nil {
-				return err
-			}
-			set("info", string(b))
-			sets[len(sets)-1] += "::jsonb"
-		}
-		if len(sets) > 0 {
-			args = append(args, editionID)
-			if _, err := tx.Exec(ctx, fmt.Sprintf(`UPDATE public.editions SET %s WHERE id = $%d`,
-				strings.Join(sets, ", "), len(args)), args...); err != nil {
-				return err
-			}
-		}
-		if in.Illustrators != nil {
-			ids, err := resolveIllustrators(ctx, tx, illusIDs, illusNew)
-			if err != nil {
-				return err
-			}
-			// Two statements: in one, the insert would not see the delete.
-			if _, err := tx.Exec(ctx, `DELETE FROM public.illustrator_edition_association WHERE edition_id = $1`, editionID); err != nil {
-				return err
-			}
-			if _, err := tx.Exec(ctx, `INSERT INTO public.illustrator_edition_association (edition_id, illustrator_id)
-SELECT $1, x FROM unnest($2::int[]) AS x ON CONFLICT DO NOTHING`, editionID, ids); err != nil {
-				return err
-			}
-		}
-		var title string
-		if err := tx.QueryRow(ctx, `SELECT coalesce(e.title, e.isbn) FROM public.editions e WHERE e.id = $1`, editionID).Scan(&title); err != nil {
-			return err
-		}
-		if err := recordEvent(ctx, tx, ident, "Edition updated", fmt.Sprintf("Made a change to '%s'", title), "NORMAL", nil,
-			map[string]any{"changes": changes, "title": title, "isbn": isbn}); err != nil {
-			return err
-		}
-		var err error
-		out, err = txJSON(ctx, tx, editionDetailSQL, isbn)
+	err = db.InTx(ctx, s.pool, ident.Claims, func(tx *db.Tx) (err error) {
+		out, err = applyEditionPatch(ctx, tx, ident, isbn, p)
 		return err
 	})
 	if err := catalogueError(err); err != nil {
@@ -502,19 +365,184 @@ SELECT $1, x FROM unnest($2::int[]) AS x ON CONFLICT DO NOTHING`, editionID, ids
 	return rawJSON(c, out)
 }
 
+// editionPatch is a validated PATCH /edition body, parsed once and then applied.
+type editionPatch struct {
+	in         editionUpdateIn
+	merge      bool // merge_dicts: info deep-merges into the stored info
+	date       *int64
+	hydratedAt *time.Time
+	illusIDs   []int64    // illustrators given by id
+	illusNew   []personIn // illustrators to create
+	info       map[string]any
+	changes    map[string]any // the event's changes: the fields sent, not null
+}
+
+// parseEditionPatch checks in (sent is the body as a map): 422 with every
+// problem found.
+func parseEditionPatch(in editionUpdateIn, merge *bool, sent map[string]any) (editionPatch, error) {
+	p := editionPatch{in: in, merge: merge != nil && *merge, changes: map[string]any{}}
+	var ck checks
+	ck.str([]any{"body", "leading_article"}, in.LeadingArticle, 20)
+	ck.str([]any{"body", "edition_title"}, in.EditionTitle, 512)
+	ck.str([]any{"body", "edition_subtitle"}, in.EditionSubtitle, 512)
+	ck.coverURL([]any{"body", "cover_url"}, in.CoverURL)
+	if in.DatePublished != nil {
+		n, err := strconv.ParseInt(strings.TrimSpace(*in.DatePublished), 10, 32)
+		if err != nil {
+			ck.add([]any{"body", "date_published"}, "value_error", "Value error, date_published must be numeric", *in.DatePublished)
+		}
+		p.date = &n
+	}
+	if in.HydratedAt != nil {
+		if p.hydratedAt = parseDatetime(*in.HydratedAt); p.hydratedAt == nil {
+			ck.add([]any{"body", "hydrated_at"}, "datetime_from_date_parsing", "Input should be a valid datetime", *in.HydratedAt)
+		}
+	}
+	for i, raw := range in.Illustrators {
+		var id int64
+		if err := json.Unmarshal(raw, &id); err == nil {
+			p.illusIDs = append(p.illusIDs, id)
+			continue
+		}
+		var person personIn
+		if err := json.Unmarshal(raw, &person); err != nil || person.LastName == nil {
+			ck.add([]any{"body", "illustrators", i}, "model_type", "Input should be an illustrator id or IllustratorCreateIn", nil)
+			continue
+		}
+		p.illusNew = append(p.illusNew, person)
+	}
+	ck.people([]any{"body", "illustrators"}, p.illusNew)
+	p.info = ck.editionInfo([]any{"body", "info"}, in.Info)
+	for k, v := range sent {
+		if v != nil && slices.Contains([]string{"leading_article", "edition_title", "edition_subtitle", "date_published",
+			"illustrators", "cover_url", "work_id", "info", "hydrated_at"}, k) {
+			p.changes[k] = v
+		}
+	}
+	return p, ck.err()
+}
+
+// parseDatetime reads s in the first of datetimeLayouts that fits, as UTC;
+// nil when none does.
+func parseDatetime(s string) *time.Time {
+	for _, l := range datetimeLayouts {
+		if t, err := time.Parse(l, s); err == nil {
+			u := t.UTC()
+			return &u
+		}
+	}
+	return nil
+}
+
+// applyEditionPatch writes p to the edition of isbn in tx, records the
+// event and reads the edition back.
+func applyEditionPatch(ctx context.Context, tx *db.Tx, ident *Identity, isbn string, p editionPatch) (json.RawMessage, error) {
+	q := queries.New(tx)
+	cur, err := q.LockEditionForPatch(ctx, isbn)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, errEditionNotFound(isbn)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := updateEditionColumns(ctx, tx, q, cur, p); err != nil {
+		return nil, err
+	}
+	if p.in.Illustrators != nil {
+		if err := setEditionIllustrators(ctx, q, cur.ID, p); err != nil {
+			return nil, err
+		}
+	}
+	title, err := q.GetEditionEventTitle(ctx, cur.ID)
+	if err != nil {
+		return nil, err
+	}
+	if err := recordEvent(ctx, tx, ident, "Edition updated", fmt.Sprintf("Made a change to '%s'", title), "NORMAL", nil,
+		map[string]any{"changes": p.changes, "title": title, "isbn": isbn}); err != nil {
+		return nil, err
+	}
+	return txJSON(ctx, tx, editionDetailSQL, isbn)
+}
+
+// updateEditionColumns sends one UPDATE of the columns p sets (none when it
+// sets none): a work must exist (404); info replaces the stored info or,
+// with merge_dicts, deep-merges into it.
+func updateEditionColumns(ctx context.Context, tx *db.Tx, q *queries.Queries, cur queries.LockEditionForPatchRow, p editionPatch) error {
+	var u queries.EditionUpdate
+	if p.in.LeadingArticle != nil {
+		u.Set("leading_article", *p.in.LeadingArticle)
+	}
+	if p.in.EditionTitle != nil {
+		u.Set("edition_title", *p.in.EditionTitle)
+	}
+	if p.in.EditionSubtitle != nil {
+		u.Set("edition_subtitle", *p.in.EditionSubtitle)
+	}
+	if p.date != nil {
+		u.Set("date_published", *p.date)
+	}
+	if p.in.CoverURL != nil {
+		u.Set("cover_url", *p.in.CoverURL)
+	}
+	if p.hydratedAt != nil {
+		u.Set("hydrated_at", *p.hydratedAt)
+	}
+	if p.in.WorkID != nil {
+		exists, err := q.WorkExists(ctx, int32(clampInt4(*p.in.WorkID)))
+		if err != nil {
+			return err
+		}
+		if !exists {
+			return errWorkNotFound(*p.in.WorkID)
+		}
+		u.Set("work_id", *p.in.WorkID)
+	}
+	if p.info != nil {
+		info := p.info
+		if p.merge {
+			var old map[string]any
+			_ = json.Unmarshal(cur.Info, &old)
+			info = deepMerge(old, info)
+		}
+		b, err := json.Marshal(info)
+		if err != nil {
+			return err
+		}
+		u.SetJSONB("info", string(b))
+	}
+	if u.Empty() {
+		return nil
+	}
+	sql, args := u.SQL(cur.ID)
+	_, err := tx.Exec(ctx, sql, args...)
+	return err
+}
+
+// setEditionIllustrators replaces the edition's illustrators with p's.
+func setEditionIllustrators(ctx context.Context, q *queries.Queries, edition int32, p editionPatch) error {
+	ids, err := resolveIllustrators(ctx, q, p.illusIDs, p.illusNew)
+	if err != nil {
+		return err
+	}
+	if err := q.DeleteEditionIllustrators(ctx, edition); err != nil {
+		return err
+	}
+	return q.InsertEditionIllustrators(ctx, queries.InsertEditionIllustratorsParams{EditionID: edition, IllustratorIds: ids})
+}
+
 // resolveIllustrators returns the ids of PATCH /edition's illustrators: ids
 // must exist (404); objects are new illustrators (409 when the name exists).
-func resolveIllustrators(ctx context.Context, tx *db.Tx, ids []int64, people []personIn) ([]int64, error) {
-	out := make([]int64, 0, len(ids)+len(people))
+func resolveIllustrators(ctx context.Context, q *queries.Queries, ids []int64, people []personIn) ([]int32, error) {
+	out := make([]int32, 0, len(ids)+len(people))
 	for _, id := range ids {
-		var exists bool
-		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM public.illustrators WHERE id = $1)`, clampInt4(id)).Scan(&exists); err != nil {
+		exists, err := q.IllustratorExists(ctx, int32(clampInt4(id)))
+		if err != nil {
 			return nil, err
 		}
 		if !exists {
 			return nil, httpError(http.StatusNotFound, msgIllustratorNotFound.format(id))
 		}
-		out = append(out, id)
+		out = append(out, int32(id))
 	}
 	for _, p := range people {
 		info := p.Info
@@ -525,30 +553,16 @@ func resolveIllustrators(ctx context.Context, tx *db.Tx, ids []int64, people []p
 		if err != nil {
 			return nil, err
 		}
-		rows, err := tx.Query(ctx, `INSERT INTO public.illustrators (first_name, last_name, info) VALUES ($1, $2, $3::jsonb)
-ON CONFLICT (name_key) DO NOTHING RETURNING id`, p.FirstName, *p.LastName, string(b))
-		if err != nil {
-			return nil, err
-		}
-		var id int64
-		found := false
-		for rows.Next() {
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			found = true
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, err
-		}
-		if !found {
+		id, err := q.InsertIllustrator(ctx, queries.InsertIllustratorParams{FirstName: p.FirstName, LastName: *p.LastName, Info: b})
+		if errors.Is(err, pgx.ErrNoRows) {
 			first := ""
 			if p.FirstName != nil {
 				first = *p.FirstName
 			}
 			return nil, httpError(http.StatusConflict, msgIllustratorExists.format(first, *p.LastName))
+		}
+		if err != nil {
+			return nil, err
 		}
 		out = append(out, id)
 	}

@@ -298,15 +298,8 @@ func (s *Server) getCollectionItemByISBN(c echo.Context) error {
 // Create, replace, delete.
 
 // collectionItemIn is CollectionItemCreateIn (and, with action and id,
-// CollectionItemUpdate).
-type collectionItemIn struct {
-	EditionISBN     *string         `json:"edition_isbn"`
-	Info            json.RawMessage `json:"info"`
-	CopiesTotal     *int            `json:"copies_total"`
-	CopiesAvailable *int            `json:"copies_available"`
-	Action          *string         `json:"action"`
-	ID              *int64          `json:"id"`
-}
+// CollectionItemUpdate): schema/collection's Item, shared with the staff import.
+type collectionItemIn = collection.Item
 
 type collectionCreateIn struct {
 	Name     *string            `json:"name"`

@@ -50,11 +50,12 @@ const (
 	resWorks           = "works"
 	resEditions        = "editions"
 	resLabelsets       = "labelsets"
+	resDecisions       = "decisions"
 )
 
 // resourceTypes lists the constants above.
 var resourceTypes = []string{resSchool, resSchools, resUser, resUsers, resServiceAccounts, resClass, resClasses,
-	resBooklist, resBooklists, resCollection, resCollectionItem, resEvent, resEvents, resWorks, resEditions, resLabelsets}
+	resBooklist, resBooklists, resCollection, resCollectionItem, resEvent, resEvents, resWorks, resEditions, resLabelsets, resDecisions}
 
 type decisionKind int
 
@@ -252,7 +253,7 @@ func (s *Server) decideRoute(c echo.Context, d decision) error {
 		return err
 	}
 	if !ok {
-		return httpError(http.StatusForbidden, *d.message)
+		return s.refuse(c.Request().Context(), policies.Resource{Type: d.route.typ}, d.route.action, *d.message)
 	}
 	return nil
 }

@@ -30,6 +30,10 @@ var (
 	msgBusy                = refusal{"busy", "The service is busy or the request took too long; try again shortly"}
 	msgHostileInput        = refusal{"hostile_input", "Input must be UTF-8 text without NUL characters or unpaired surrogates"}
 
+	// Support: why was this refused (GET /decisions/{id}, POST /explain).
+	msgDecisionNotFound     = refusal{"decision_not_found", "Decision not found (decisions are kept %s)"}
+	msgExplainNoSuchAccount = refusal{"explain_account_not_found", "Account not found"}
+
 	// Authentication and authorization (api.md §0.2, §2.2).
 	msgCredentials         = refusal{"credentials_invalid", "Could not validate credentials"}
 	msgInsufficientPerms   = refusal{"permission_denied", "Insufficient permissions"}

@@ -23,6 +23,11 @@ type apiError struct {
 	// Code is the stable name logged with the error (errorCode): a 5xx's
 	// cause, or a 4xx's catalogue entry (refusal).
 	Code string
+	// DecisionID names a recorded refusal (a 403; decisions.go), answered
+	// beside the detail.
+	DecisionID string
+	// denied is a policy refusal not yet recorded (Server.recordRefusals).
+	denied *policyRefusal
 }
 
 func (e *apiError) Error() string { return http.StatusText(e.Status) }
@@ -62,7 +67,8 @@ func errForbidden() error {
 
 // detail is the original's error body.
 type detail struct {
-	Detail any `json:"detail"`
+	Detail     any    `json:"detail"`
+	DecisionID string `json:"decision_id,omitempty"` // a 403 refusing access (decisions.go)
 }
 
 // errorHandler sends every error in the original's shape, `{"detail": …}`.
@@ -88,7 +94,7 @@ func errorHandler(logger *slog.Logger) echo.HTTPErrorHandler {
 			}
 			return
 		}
-		status, body := http.StatusInternalServerError, any(nil)
+		status, body, decisionID := http.StatusInternalServerError, any(nil), ""
 		var ae *apiError
 		var he *echo.HTTPError
 		if code := overloadCode(err); code != "" { // R3: answered, never hung, never a 500
@@ -103,7 +109,7 @@ func errorHandler(logger *slog.Logger) echo.HTTPErrorHandler {
 		}
 		switch {
 		case errors.As(err, &ae):
-			status, body = ae.Status, ae.Detail
+			status, body, decisionID = ae.Status, ae.Detail, ae.DecisionID
 			for k, v := range ae.Header {
 				c.Response().Header()[k] = v
 			}
@@ -143,7 +149,7 @@ func errorHandler(logger *slog.Logger) echo.HTTPErrorHandler {
 			_ = c.NoContent(status)
 			return
 		}
-		_ = c.JSON(status, detail{Detail: body})
+		_ = c.JSON(status, detail{Detail: body, DecisionID: decisionID})
 	}
 }
 

@@ -673,3 +673,39 @@ func TestEventListIsOneRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// Issue 17: a staff script's audit event — recorded as the scripts record it,
+// a job role under staff claims through huey.staff_record_event — is listed
+// by GET /v1/events to an admin, with who and the counts; other accounts'
+// global listing stays refused.
+func TestStaffScriptEventsReachAdmins(t *testing.T) {
+	t.Parallel()
+	c := newCast(t)
+	ctx := context.Background()
+	tx := dbtest.Tx(t, c.v.db.Pool(t, dbtest.RoleStaffRW))
+	if _, err := tx.Exec(ctx, `SELECT set_config('role', 'huey_job_deactivate_account', true),
+		set_config('request.jwt.claims', '{"kind":"staff","principals":["staff:deactivate-account"]}', true)`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(ctx, `SELECT huey.staff_record_event('deactivate-account', 'ana', 'Deactivated user x', $1, '{"deactivated": 1}')`,
+		c.a.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	path := "/v1/events?query=" + url.QueryEscape("Staff:") + "&match_prefix=true"
+	rec := c.v.do(http.MethodGet, path, c.tokens["admin"], nil)
+	wantStatus(t, rec, 200)
+	data := decode[map[string]any](t, rec)["data"].([]any)
+	if len(data) != 1 {
+		t.Fatalf("admin sees %d staff events, want 1", len(data))
+	}
+	ev := data[0].(map[string]any)
+	info, _ := ev["info"].(map[string]any)
+	if ev["title"] != "Staff: deactivate-account" || ev["description"] != "Deactivated user x" || info["staff_actor"] != "ana" ||
+		info["staff_login"] != dbtest.RoleStaffRW || info["deactivated"] != float64(1) {
+		t.Errorf("staff event %v", ev)
+	}
+	wantStatus(t, c.v.do(http.MethodGet, path, c.tokens["schooladmin A"], nil), 403)
+}

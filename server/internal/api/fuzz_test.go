@@ -138,7 +138,7 @@ var pathVars = map[string]string{
 	"wriveted_identifier": "school", "user_id": "student", "service_account_id": "sa", "author_id": "1",
 	"illustrator_id": "1", "work_id": "work", "isbn": "isbn", "collection_id": "collection",
 	"booklist_identifier": "list", "collection_item_id": "item", "id": "class", "booklist_slug": "fuzz-list",
-	"event_id": "event", "file": "swagger-ui.css",
+	"event_id": "event", "file": "swagger-ui.css", "decision_id": "dec-none",
 }
 
 func routeTemplate(path string) string {
@@ -233,6 +233,9 @@ var bodyRoutes = map[string]bodyRoute{
 	"POST /v1/service-account": {"Users", admins, []string{
 		`{"name":"Fuzz SA","type":"lms","schools":[{"wriveted_identifier":"{school}"}]}`, `{"name":"K","type":"kiosk"}`}},
 	"PUT /v1/service-account/:service_account_id": {"Users", admins, []string{`{"name":"Renamed SA","is_active":true}`}},
+	"POST /v1/explain": {"Users", admins, []string{
+		`{"account_id":"{student}","action":"read","resource":{"type":"user","id":"{student}"}}`,
+		`{"account_id":"{student}","action":"update","resource":{"type":"collection_item","id":"1"}}`, `{"account_id":"x"}`}},
 
 	"POST /v1/work": {"Catalogue", admins, []string{
 		`{"title":"New home","type":"BOOK","authors":[{"first_name":"C S","last_name":"Lewis"}],"editions":["{isbn}","bad"],"info":{"genres":[]}}`}},

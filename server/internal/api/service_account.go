@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
@@ -105,10 +104,7 @@ func (s *Server) serviceAccountMiddleware(action string) echo.MiddlewareFunc {
 					msg = msgRequiresUser
 				}
 			}
-			s.logger.LogAttrs(ctx, slog.LevelInfo, "denied",
-				slog.String("action", serviceAccountsResource.Type+"."+action),
-				slog.String("account_id", identityOf(ctx).Account.ID.String()))
-			return httpError(http.StatusForbidden, msg)
+			return s.refuse(ctx, serviceAccountsResource, action, msg) // recorded and logged by recordRefusals
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/wriveted/huey-api/policies"
 	"github.com/wriveted/huey-api/schema/db"
+	"github.com/wriveted/huey-api/schema/queries"
 	"github.com/wriveted/huey-api/tasks/jobs"
 )
 
@@ -572,48 +574,33 @@ type typeFields struct {
 
 // insertTypeRows creates the rows of label's tables for id that do not exist yet.
 func insertTypeRows(ctx context.Context, tx *db.Tx, id uuid.UUID, label string, f typeFields, username **string) error {
+	q := queries.New(tx)
 	for _, t := range tablesOf(label) {
 		var err error
 		switch t {
 		case "readers":
 			huey, _ := json.Marshal(orEmpty(f.huey))
-			_, err = tx.Exec(ctx, `INSERT INTO readers (id, huey_attributes, first_name, last_name_initial, parent_id)
-				VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING`, id, huey, f.firstName, f.lastInitial, f.parentID)
+			err = q.InsertReaderRow(ctx, queries.InsertReaderRowParams{ID: id, HueyAttributes: huey, FirstName: f.firstName,
+				LastNameInitial: f.lastInitial, ParentID: f.parentID})
 		case "public_readers":
-			_, err = tx.Exec(ctx, `INSERT INTO public_readers (id, reader_info) VALUES ($1, '{}') ON CONFLICT (id) DO NOTHING`, id)
+			err = q.InsertPublicReaderRow(ctx, id)
 		case "students":
-			if f.schoolID == nil || f.classGroupID == nil {
-				return invalid([]any{"body"}, "Student users must provide school_id and class_group_id", nil)
-			}
-			if err := checkClassInSchool(ctx, tx, *f.classGroupID, *f.schoolID); err != nil {
+			if err := insertStudentRow(ctx, tx, q, id, f, username); err != nil {
 				return err
 			}
-			name := f.username
-			if name == nil || *name == "" {
-				if !f.generateUsername {
-					return invalid([]any{"body", "username"}, "username is required", nil)
-				}
-				if name, err = generateUsername(ctx, tx, *f.schoolID, f.firstName, f.lastInitial); err != nil {
-					return err
-				}
-			}
-			*username = name
-			_, err = tx.Exec(ctx, `INSERT INTO students (id, school_id, student_info, class_group_id, username)
-				VALUES ($1, $2, '{}', $3, $4)`, id, *f.schoolID, *f.classGroupID, *name)
 		case "educators":
 			if f.schoolID == nil {
 				return invalid([]any{"body", "school_id"}, "school_id is required", nil)
 			}
-			_, err = tx.Exec(ctx, `INSERT INTO educators (id, school_id, educator_info) VALUES ($1, $2, coalesce($3::json, '{}'::json))
-				ON CONFLICT (id) DO UPDATE SET school_id = excluded.school_id`, id, *f.schoolID, f.educatorInfo)
+			err = q.InsertEducatorRow(ctx, queries.InsertEducatorRowParams{ID: id, SchoolID: int32(*f.schoolID), EducatorInfo: f.educatorInfo})
 		case "school_admins":
-			_, err = tx.Exec(ctx, `INSERT INTO school_admins (id, school_admin_info) VALUES ($1, '{}') ON CONFLICT (id) DO NOTHING`, id)
+			err = q.InsertSchoolAdminRow(ctx, id)
 		case "wriveted_admins":
-			_, err = tx.Exec(ctx, `INSERT INTO wriveted_admins (id, wriveted_admin_info) VALUES ($1, '{}') ON CONFLICT (id) DO NOTHING`, id)
+			err = q.InsertWrivetedAdminRow(ctx, id)
 		case "parents":
-			_, err = tx.Exec(ctx, `INSERT INTO parents (id, parent_info) VALUES ($1, '{}') ON CONFLICT (id) DO NOTHING`, id)
+			err = q.InsertParentRow(ctx, id)
 		case "supporters":
-			_, err = tx.Exec(ctx, `INSERT INTO supporters (id, supporter_info) VALUES ($1, '{}') ON CONFLICT (id) DO NOTHING`, id)
+			err = q.InsertSupporterRow(ctx, id)
 		}
 		if err != nil {
 			return fmt.Errorf("insert %s row: %w", t, err)
@@ -622,10 +609,36 @@ func insertTypeRows(ctx context.Context, tx *db.Tx, id uuid.UUID, label string, 
 	return nil
 }
 
+// insertStudentRow creates id's students row in a class of its school; the
+// username is given or, when f allows it, generated; *username is set to it.
+func insertStudentRow(ctx context.Context, tx *db.Tx, q *queries.Queries, id uuid.UUID, f typeFields, username **string) error {
+	if f.schoolID == nil || f.classGroupID == nil {
+		return invalid([]any{"body"}, "Student users must provide school_id and class_group_id", nil)
+	}
+	if err := checkClassInSchool(ctx, tx, *f.classGroupID, *f.schoolID); err != nil {
+		return err
+	}
+	name := f.username
+	if name == nil || *name == "" {
+		if !f.generateUsername {
+			return invalid([]any{"body", "username"}, "username is required", nil)
+		}
+		var err error
+		if name, err = generateUsername(ctx, q, *f.schoolID, f.firstName, f.lastInitial); err != nil {
+			return err
+		}
+	}
+	*username = name
+	if err := q.InsertStudentRow(ctx, queries.InsertStudentRowParams{ID: id, SchoolID: int32(*f.schoolID),
+		ClassGroupID: *f.classGroupID, Username: *name}); err != nil {
+		return fmt.Errorf("insert students row: %w", err)
+	}
+	return nil
+}
+
 func checkClassInSchool(ctx context.Context, tx *db.Tx, class uuid.UUID, school int64) error {
-	var ok bool
-	if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM class_groups g JOIN schools s ON s.wriveted_identifier = g.school_id
-		WHERE g.id = $1 AND s.id = $2)`, class, school).Scan(&ok); err != nil {
+	ok, err := queries.New(tx).ClassInSchool(ctx, queries.ClassInSchoolParams{ClassGroupID: class, SchoolID: int32(school)})
+	if err != nil {
 		return err
 	}
 	if !ok {
@@ -636,7 +649,7 @@ func checkClassInSchool(ctx context.Context, tx *db.Tx, class uuid.UUID, school 
 
 // generateUsername is FirstnameInitial + a two-digit number 10–99, unused in
 // the school (case-insensitively), at most 1000 attempts (api.md §1.2).
-func generateUsername(ctx context.Context, tx *db.Tx, school int64, first, last *string) (*string, error) {
+func generateUsername(ctx context.Context, q *queries.Queries, school int64, first, last *string) (*string, error) {
 	base := ""
 	if first != nil {
 		base += *first
@@ -645,11 +658,7 @@ func generateUsername(ctx context.Context, tx *db.Tx, school int64, first, last 
 		base += *last
 	}
 	base = strings.ReplaceAll(base, " ", "")
-	var name string
-	err := tx.QueryRow(ctx, `SELECT c FROM (SELECT $1 || (10 + floor(random() * 90))::int AS c
-		FROM generate_series(1, 1000)) x
-		WHERE NOT EXISTS (SELECT 1 FROM students s WHERE s.school_id = $2 AND lower(s.username) = lower(x.c))
-		LIMIT 1`, base, school).Scan(&name)
+	name, err := q.GenerateStudentUsername(ctx, queries.GenerateStudentUsernameParams{Base: base, SchoolID: int32(school)})
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, invalid([]any{"body", "username"}, "Couldn't generate a unique username", base)
 	}
@@ -821,16 +830,45 @@ func (s *Server) patchUser(c echo.Context) error {
 	if err := decodeBody(c, &in); err != nil {
 		return err
 	}
-	ident := identityOf(ctx)
+	p, err := parseUserPatch(in, strings.ToUpper(res.Attrs["type"]), mergeDicts)
+	if err != nil {
+		return err
+	}
+	if err := s.authorizeUserPatch(ctx, res, p); err != nil {
+		return err
+	}
+	var out map[string]any
+	err = db.InTx(ctx, s.pool, identityOf(ctx).Claims, func(tx *db.Tx) (err error) {
+		out, err = s.applyUserPatch(ctx, tx, id, res, p)
+		return err
+	})
+	s.accounts.forget(id)
+	if err != nil {
+		return userPatchErr(err)
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// userPatch is a validated PATCH /user body, parsed once and then applied.
+type userPatch struct {
+	in                 userUpdateIn
+	merge              bool   // merge_dicts: info and huey_attributes deep-merge into the stored ones
+	curLabel, newLabel string // the account's type before and after
+	info, huey         map[string]any
+	classGroup         *uuid.UUID
+}
+
+// parseUserPatch checks in for an account of type curLabel: 422 with every
+// problem found.
+func parseUserPatch(in userUpdateIn, curLabel string, mergeDicts *bool) (userPatch, error) {
+	p := userPatch{in: in, merge: mergeDicts != nil && *mergeDicts, curLabel: curLabel, newLabel: curLabel}
 	var ck checks
-	curLabel := strings.ToUpper(res.Attrs["type"])
-	newLabel := curLabel
 	if in.Type.Set && !in.Type.Null {
 		l, ok := parseEnum(userTypes, in.Type.Value)
 		if !ok {
 			ck.add([]any{"body", "type"}, "enum", "Input should be "+strings.Join(enumValues(userTypes), ", "), in.Type.Value)
 		}
-		newLabel = l
+		p.newLabel = l
 	}
 	ck.str([]any{"body", "name"}, in.Name.ptr(), maxNameLen)
 	ck.str([]any{"body", "first_name"}, in.FirstName.ptr(), 200)
@@ -842,165 +880,235 @@ func (s *Server) patchUser(c echo.Context) error {
 	if e := in.Email.ptr(); e != nil && (!emailRE.MatchString(*e) || utf8.RuneCountInString(*e) > maxEmailLen) {
 		ck.add([]any{"body", "email"}, "value_error", "value is not a valid email address", *e)
 	}
-	var info, huey map[string]any
 	if v := in.Info.ptr(); v != nil {
-		info = ck.userInfo([]any{"body", "info"}, *v)
+		p.info = ck.userInfo([]any{"body", "info"}, *v)
 	}
 	if v := in.HueyAttributes.ptr(); v != nil {
-		huey = ck.hueyAttributes([]any{"body", "huey_attributes"}, *v)
+		p.huey = ck.hueyAttributes([]any{"body", "huey_attributes"}, *v)
 	}
-	var classGroup *uuid.UUID
 	if v := in.ClassGroupID.ptr(); v != nil {
 		g, err := uuid.Parse(*v)
 		if err != nil {
 			ck.add([]any{"body", "class_group_id"}, "uuid_parsing", "Input should be a valid UUID", *v)
 		}
-		classGroup = &g
+		p.classGroup = &g
 	}
-	if err := ck.err(); err != nil {
-		return err
-	}
-	// Privilege checks (F1): the original refuses a change to wriveted with
-	// 401; every change of type, school, class or active state needs the
-	// change-privileged decision, on the account as it is and, when it moves
-	// to another school, on the destination too.
-	if newLabel == "WRIVETED" && curLabel != "WRIVETED" && !ident.Principals.Has("role:admin") {
+	return p, ck.err()
+}
+
+// typeChange reports whether p changes the account's type.
+func (p userPatch) typeChange() bool { return p.newLabel != p.curLabel }
+
+// authorizeUserPatch applies F1: the original refuses a change to wriveted
+// with 401; every change of type, school, class or active state needs the
+// change-privileged decision on the account as it is (and, when it moves to
+// another school, on the destination too: checkUserDestination).
+func (s *Server) authorizeUserPatch(ctx context.Context, res policies.Resource, p userPatch) error {
+	if p.newLabel == "WRIVETED" && p.curLabel != "WRIVETED" && !identityOf(ctx).Principals.Has("role:admin") {
 		return httpError(http.StatusUnauthorized, msgAccountTypePrivileges)
 	}
-	privileged := newLabel != curLabel || in.IsActive.Set || in.SchoolID != nil || in.ClassGroupID.Set
-	if privileged {
-		if err := s.check(ctx, res, "change-privileged"); err != nil {
+	if p.typeChange() || p.in.IsActive.Set || p.in.SchoolID != nil || p.in.ClassGroupID.Set {
+		return s.check(ctx, res, "change-privileged")
+	}
+	return nil
+}
+
+// checkUserDestination decides change-privileged on the account as it would
+// be in school, when school is another school than its own.
+func (s *Server) checkUserDestination(ctx context.Context, res policies.Resource, school *int64) error {
+	if school == nil || res.Attrs["school_id"] == strconv.FormatInt(*school, 10) {
+		return nil
+	}
+	dest := res
+	dest.Attrs = map[string]string{"type": res.Attrs["type"], "school_id": strconv.FormatInt(*school, 10), "parent_id": res.Attrs["parent_id"]}
+	return s.check(ctx, dest, "change-privileged")
+}
+
+// applyUserPatch writes p to account id in tx and reads the account back.
+func (s *Server) applyUserPatch(ctx context.Context, tx *db.Tx, id uuid.UUID, res policies.Resource, p userPatch) (map[string]any, error) {
+	school, err := p.in.SchoolID.resolve(ctx, tx)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.checkUserDestination(ctx, res, school); err != nil {
+		return nil, err
+	}
+	q := queries.New(tx)
+	cur, err := q.LockUserForPatch(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.requireTypeAttributes(school != nil); err != nil {
+		return nil, err
+	}
+	pl, err := p.placement(ctx, tx, cur, school)
+	if err != nil {
+		return nil, err
+	}
+	p.mergeStored(cur)
+	if p.typeChange() {
+		if err := changeUserType(ctx, tx, q, id, p, cur, pl); err != nil {
+			return nil, err
+		}
+	}
+	if err := updateUserRows(ctx, q, id, p, pl); err != nil {
+		return nil, err
+	}
+	return readUserTx(ctx, tx, id)
+}
+
+// requireTypeAttributes refuses a type change that leaves an attribute of
+// the new type unset (given: the body names a school).
+func (p userPatch) requireTypeAttributes(schoolGiven bool) error {
+	if !p.typeChange() {
+		return nil
+	}
+	have := attributesOf(p.curLabel)
+	given := map[string]bool{"name": p.in.Name.ptr() != nil, "first_name": p.in.FirstName.ptr() != nil,
+		"last_name_initial": p.in.LastNameInitial.ptr() != nil, "school_id": schoolGiven,
+		"class_group_id": p.classGroup != nil, "username": p.in.Username.ptr() != nil}
+	var missing []string
+	for _, a := range requiredFor[p.newLabel] {
+		if !given[a] && !have[a] {
+			missing = append(missing, a)
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	return invalid([]any{"body"}, fmt.Sprintf("Missing attributes: {%s}. Not all required attributes have been provided "+
+		"to change from user type '%s' to '%s'. Missing attributes: [%s].",
+		strings.Join(missing, ", "), lower(p.curLabel), lower(p.newLabel), strings.Join(missing, ", ")), nil)
+}
+
+// userPlacement is the school and class an account has after a patch.
+type userPlacement struct {
+	school     *int64
+	classGroup *uuid.UUID
+}
+
+// placement is the given school and class, else the stored ones; a student
+// needs both, and a class given or moved must be in the school.
+func (p userPatch) placement(ctx context.Context, tx *db.Tx, cur queries.LockUserForPatchRow, school *int64) (userPlacement, error) {
+	pl := userPlacement{school: school, classGroup: p.classGroup}
+	if stored := cmp.Or(cur.StudentSchoolID, cur.EducatorSchoolID); pl.school == nil && stored != nil {
+		v := int64(*stored)
+		pl.school = &v
+	}
+	if pl.classGroup == nil {
+		pl.classGroup = cur.ClassGroupID
+	}
+	if p.newLabel != "STUDENT" {
+		return pl, nil
+	}
+	if pl.school == nil || pl.classGroup == nil {
+		return pl, invalid([]any{"body"}, "Student users must provide school_id and class_group_id", nil)
+	}
+	if p.in.ClassGroupID.Set || p.in.SchoolID != nil {
+		return pl, checkClassInSchool(ctx, tx, *pl.classGroup, *pl.school)
+	}
+	return pl, nil
+}
+
+// mergeStored deep-merges info and huey_attributes into the stored ones
+// when merge_dicts asks for it.
+func (p *userPatch) mergeStored(cur queries.LockUserForPatchRow) {
+	if !p.merge {
+		return
+	}
+	if p.info != nil {
+		var stored map[string]any
+		_ = json.Unmarshal(cur.Info, &stored)
+		p.info = deepMerge(stored, p.info)
+	}
+	if p.huey != nil {
+		var stored map[string]any
+		_ = json.Unmarshal(cur.HueyAttributes, &stored)
+		p.huey = deepMerge(stored, p.huey)
+	}
+}
+
+// changeUserType keeps the id and the users row: the new type's rows are
+// inserted first (so row security can see the account's school), then the
+// old type's other rows removed; updateUserRows then sets users.type.
+func changeUserType(ctx context.Context, tx *db.Tx, q *queries.Queries, id uuid.UUID, p userPatch,
+	cur queries.LockUserForPatchRow, pl userPlacement) error {
+	username := p.in.Username.ptr()
+	if username == nil {
+		username = cur.Username
+	}
+	if err := insertTypeRows(ctx, tx, id, p.newLabel, typeFields{
+		firstName: p.in.FirstName.ptr(), lastInitial: p.in.LastNameInitial.ptr(), huey: p.huey,
+		schoolID: pl.school, classGroupID: pl.classGroup, username: username, educatorInfo: cur.EducatorInfo,
+	}, new(*string)); err != nil {
+		return err
+	}
+	keep := map[string]bool{}
+	for _, t := range tablesOf(p.newLabel) {
+		keep[t] = true
+	}
+	old := tablesOf(p.curLabel)
+	for i := len(old) - 1; i >= 0; i-- {
+		if !keep[old[i]] {
+			if err := deleteTypeRow(ctx, q, old[i], id); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// deleteTypeRow removes account id's row from the type table (tablesOf).
+func deleteTypeRow(ctx context.Context, q *queries.Queries, table string, id uuid.UUID) error {
+	switch table {
+	case "readers":
+		return q.DeleteReaderRow(ctx, id)
+	case "public_readers":
+		return q.DeletePublicReaderRow(ctx, id)
+	case "students":
+		return q.DeleteStudentRow(ctx, id)
+	case "educators":
+		return q.DeleteEducatorRow(ctx, id)
+	case "school_admins":
+		return q.DeleteSchoolAdminRow(ctx, id)
+	case "wriveted_admins":
+		return q.DeleteWrivetedAdminRow(ctx, id)
+	case "parents":
+		return q.DeleteParentRow(ctx, id)
+	case "supporters":
+		return q.DeleteSupporterRow(ctx, id)
+	}
+	return fmt.Errorf("delete %s row of user %s: not a type table", table, id)
+}
+
+// updateUserRows writes p's fields to the users row and to the type rows
+// the account keeps.
+func updateUserRows(ctx context.Context, q *queries.Queries, id uuid.UUID, p userPatch, pl userPlacement) error {
+	if err := q.UpdateUserPatch(ctx, queries.UpdateUserPatchParams{ID: id, Name: p.in.Name.ptr(),
+		SetEmail: p.in.Email.Set, Email: p.in.Email.ptr(), IsActive: p.in.IsActive.ptr(),
+		Newsletter: p.in.Newsletter.ptr(), Info: jsonOrNil(p.info), Type: p.newLabel}); err != nil {
+		return err
+	}
+	if isReader(p.newLabel) {
+		if err := q.UpdateReaderPatch(ctx, queries.UpdateReaderPatchParams{ID: id, FirstName: p.in.FirstName.ptr(),
+			LastNameInitial: p.in.LastNameInitial.ptr(), HueyAttributes: jsonOrNil(p.huey)}); err != nil {
 			return err
 		}
 	}
-	var out map[string]any
-	err = db.InTx(ctx, s.pool, ident.Claims, func(tx *db.Tx) error {
-		school, err := in.SchoolID.resolve(ctx, tx)
-		if err != nil {
+	if p.newLabel == "STUDENT" && !p.typeChange() {
+		if err := q.UpdateStudentPatch(ctx, queries.UpdateStudentPatchParams{ID: id, SchoolID: int32(*pl.school),
+			ClassGroupID: *pl.classGroup, Username: p.in.Username.ptr()}); err != nil {
 			return err
 		}
-		if school != nil && res.Attrs["school_id"] != strconv.FormatInt(*school, 10) {
-			dest := res
-			dest.Attrs = map[string]string{"type": res.Attrs["type"], "school_id": strconv.FormatInt(*school, 10), "parent_id": res.Attrs["parent_id"]}
-			if err := s.check(ctx, dest, "change-privileged"); err != nil {
-				return err
-			}
-		}
-		var (
-			stored, storedHuey []byte
-			curSchool          *int64
-			curClass           *uuid.UUID
-			curUsername        *string
-			educatorInfo       []byte
-		)
-		err = tx.QueryRow(ctx, `SELECT u.info, r.huey_attributes, coalesce(st.school_id, e.school_id), st.class_group_id,
-			st.username, e.educator_info::jsonb
-			FROM users u LEFT JOIN readers r ON r.id = u.id LEFT JOIN students st ON st.id = u.id
-			LEFT JOIN educators e ON e.id = u.id WHERE u.id = $1 FOR UPDATE OF u`, id).
-			Scan(&stored, &storedHuey, &curSchool, &curClass, &curUsername, &educatorInfo)
-		if err != nil {
-			return err
-		}
-		if newLabel != curLabel {
-			have := attributesOf(curLabel)
-			given := map[string]bool{"name": in.Name.ptr() != nil, "first_name": in.FirstName.ptr() != nil,
-				"last_name_initial": in.LastNameInitial.ptr() != nil, "school_id": school != nil,
-				"class_group_id": classGroup != nil, "username": in.Username.ptr() != nil}
-			var missing []string
-			for _, a := range requiredFor[newLabel] {
-				if !given[a] && !have[a] {
-					missing = append(missing, a)
-				}
-			}
-			if len(missing) > 0 {
-				return invalid([]any{"body"}, fmt.Sprintf("Missing attributes: {%s}. Not all required attributes have been provided "+
-					"to change from user type '%s' to '%s'. Missing attributes: [%s].",
-					strings.Join(missing, ", "), lower(curLabel), lower(newLabel), strings.Join(missing, ", ")), nil)
-			}
-		}
-		if school == nil {
-			school = curSchool
-		}
-		if classGroup == nil {
-			classGroup = curClass
-		}
-		if newLabel == "STUDENT" && (school == nil || classGroup == nil) {
-			return invalid([]any{"body"}, "Student users must provide school_id and class_group_id", nil)
-		}
-		if classGroup != nil && school != nil && (in.ClassGroupID.Set || in.SchoolID != nil) && newLabel == "STUDENT" {
-			if err := checkClassInSchool(ctx, tx, *classGroup, *school); err != nil {
-				return err
-			}
-		}
-		if info != nil && mergeDicts != nil && *mergeDicts {
-			var cur map[string]any
-			_ = json.Unmarshal(stored, &cur)
-			info = deepMerge(cur, info)
-		}
-		if huey != nil && mergeDicts != nil && *mergeDicts {
-			var cur map[string]any
-			_ = json.Unmarshal(storedHuey, &cur)
-			huey = deepMerge(cur, huey)
-		}
-		// A type change keeps the id and the users row: the new type's rows
-		// are inserted first (so row security can see the account's school),
-		// then the old type's other rows removed, then users.type set.
-		if newLabel != curLabel {
-			var uname **string = new(*string)
-			username := in.Username.ptr()
-			if username == nil {
-				username = curUsername
-			}
-			if err := insertTypeRows(ctx, tx, id, newLabel, typeFields{
-				firstName: in.FirstName.ptr(), lastInitial: in.LastNameInitial.ptr(), huey: huey,
-				schoolID: school, classGroupID: classGroup, username: username, educatorInfo: educatorInfo,
-			}, uname); err != nil {
-				return err
-			}
-			keep := map[string]bool{}
-			for _, t := range tablesOf(newLabel) {
-				keep[t] = true
-			}
-			old := tablesOf(curLabel)
-			for i := len(old) - 1; i >= 0; i-- {
-				if !keep[old[i]] {
-					if _, err := tx.Exec(ctx, "DELETE FROM "+pgx.Identifier{old[i]}.Sanitize()+" WHERE id = $1", id); err != nil {
-						return err
-					}
-				}
-			}
-		}
-		infoJSON, hueyJSON := jsonOrNil(info), jsonOrNil(huey)
-		if _, err := tx.Exec(ctx, `UPDATE users SET
-			name = coalesce($2, name), email = CASE WHEN $3 THEN $4 ELSE email END,
-			is_active = coalesce($5, is_active), newsletter = coalesce($6, newsletter),
-			info = coalesce($7, info), type = $8::enum_user_account_type, updated_at = huey.utcnow()
-			WHERE id = $1`, id, in.Name.ptr(), in.Email.Set, in.Email.ptr(), in.IsActive.ptr(), in.Newsletter.ptr(),
-			infoJSON, newLabel); err != nil {
-			return err
-		}
-		if isReader(newLabel) {
-			if _, err := tx.Exec(ctx, `UPDATE readers SET first_name = coalesce($2, first_name),
-				last_name_initial = coalesce($3, last_name_initial), huey_attributes = coalesce($4, huey_attributes)
-				WHERE id = $1`, id, in.FirstName.ptr(), in.LastNameInitial.ptr(), hueyJSON); err != nil {
-				return err
-			}
-		}
-		if newLabel == "STUDENT" && newLabel == curLabel {
-			if _, err := tx.Exec(ctx, `UPDATE students SET school_id = $2, class_group_id = $3, username = coalesce($4, username)
-				WHERE id = $1`, id, *school, *classGroup, in.Username.ptr()); err != nil {
-				return err
-			}
-		}
-		if isStaff(newLabel) && isStaff(curLabel) && school != nil {
-			if _, err := tx.Exec(ctx, `UPDATE educators SET school_id = $2 WHERE id = $1`, id, *school); err != nil {
-				return err
-			}
-		}
-		out, err = readUserTx(ctx, tx, id)
-		return err
-	})
-	s.accounts.forget(id)
+	}
+	if isStaff(p.newLabel) && isStaff(p.curLabel) && pl.school != nil {
+		return q.UpdateEducatorSchool(ctx, queries.UpdateEducatorSchoolParams{ID: id, SchoolID: int32(*pl.school)})
+	}
+	return nil
+}
+
+// userPatchErr is the answer to a PATCH /user transaction that failed.
+func userPatchErr(err error) error {
 	switch {
 	case isUniqueViolation(err):
 		return errAccountConflict(err)
@@ -1008,10 +1116,8 @@ func (s *Server) patchUser(c echo.Context) error {
 		return errForbidden()
 	case errors.Is(err, db.ErrNotFound):
 		return errForbidden() // the policy allowed it; row security hid the account
-	case err != nil:
-		return err
 	}
-	return c.JSON(http.StatusOK, out)
+	return err
 }
 
 func jsonOrNil(m map[string]any) []byte {

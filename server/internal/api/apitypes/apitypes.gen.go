@@ -240,6 +240,24 @@ func (e CollectionItemAndStatusCreateInReadStatus) Valid() bool {
 	}
 }
 
+// Defines values for DecisionRecordDecidedBy.
+const (
+	Handler DecisionRecordDecidedBy = "handler"
+	Policy  DecisionRecordDecidedBy = "policy"
+)
+
+// Valid indicates whether the value is a known member of the DecisionRecordDecidedBy enum.
+func (e DecisionRecordDecidedBy) Valid() bool {
+	switch e {
+	case Handler:
+		return true
+	case Policy:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for EventBriefLevel.
 const (
 	EventBriefLevelDebug   EventBriefLevel = "debug"
@@ -282,6 +300,24 @@ func (e EventDetailLevel) Valid() bool {
 	case EventDetailLevelNormal:
 		return true
 	case EventDetailLevelWarning:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PolicyEntryEffect.
+const (
+	Allow PolicyEntryEffect = "allow"
+	Deny  PolicyEntryEffect = "deny"
+)
+
+// Valid indicates whether the value is a known member of the PolicyEntryEffect enum.
+func (e PolicyEntryEffect) Valid() bool {
+	switch e {
+	case Allow:
+		return true
+	case Deny:
 		return true
 	default:
 		return false
@@ -996,6 +1032,33 @@ type CollectionUpdateSummaryResponse struct {
 // Example: 2024-05-01T10:11:12.123456
 type DateTime = string
 
+// DecisionRecord defines model for DecisionRecord.
+type DecisionRecord struct {
+	AccountId *string `json:"account_id,omitempty"`
+
+	// AccountKind Example: user EDUCATOR
+	AccountKind *string                  `json:"account_kind,omitempty"`
+	Action      *string                  `json:"action,omitempty"`
+	Allowed     *bool                    `json:"allowed,omitempty"`
+	DecidedBy   *DecisionRecordDecidedBy `json:"decided_by,omitempty"`
+	DecisionId  *string                  `json:"decision_id,omitempty"`
+	Detail      interface{}              `json:"detail,omitempty"`
+
+	// Entry One entry of a resource's ordered ACL (policies/<file>.rego)
+	Entry      *PolicyEntry    `json:"entry,omitempty"`
+	Principals *[]string       `json:"principals,omitempty"`
+	RequestId  *string         `json:"request_id,omitempty"`
+	Resource   *PolicyResource `json:"resource,omitempty"`
+
+	// Route Example: GET /v1/school/:wriveted_identifier
+	Route  *string    `json:"route,omitempty"`
+	Status *int       `json:"status,omitempty"`
+	Time   *time.Time `json:"time,omitempty"`
+}
+
+// DecisionRecordDecidedBy defines model for DecisionRecord.DecidedBy.
+type DecisionRecordDecidedBy string
+
 // EditionBrief defines model for EditionBrief.
 type EditionBrief struct {
 	CoverUrl       nullable.Nullable[string] `json:"cover_url"`
@@ -1174,6 +1237,9 @@ type EventTypesResponse struct {
 
 // HTTPError defines model for HTTPError.
 type HTTPError struct {
+	// DecisionId On a 403 refusing access, the id of the recorded decision (GET /v1/decisions/{decision_id}, admins)
+	DecisionId *string `json:"decision_id,omitempty"`
+
 	// Detail A message, or for a few errors an object such as {"msg": ..., "collection_id": ...}
 	Detail HTTPError_Detail `json:"detail"`
 }
@@ -1415,6 +1481,35 @@ type PersonCreateIn struct {
 	FirstName nullable.Nullable[string]                 `json:"first_name,omitempty"`
 	Info      nullable.Nullable[map[string]interface{}] `json:"info,omitempty"`
 	LastName  string                                    `json:"last_name"`
+}
+
+// PolicyEntry One entry of a resource's ordered ACL (policies/<file>.rego)
+type PolicyEntry struct {
+	// Comment Example: 3. Allow schooladmin:{id} All.
+	Comment *string            `json:"comment,omitempty"`
+	Effect  *PolicyEntryEffect `json:"effect,omitempty"`
+
+	// File Example: school.rego
+	File *string `json:"file,omitempty"`
+	Line *int    `json:"line,omitempty"`
+
+	// N the entry number as its comment writes it; "default" when none matched
+	//
+	// Example: 3
+	N *string `json:"n,omitempty"`
+
+	// Package Example: huey.resource.school
+	Package *string `json:"package,omitempty"`
+}
+
+// PolicyEntryEffect defines model for PolicyEntry.Effect.
+type PolicyEntryEffect string
+
+// PolicyResource defines model for PolicyResource.
+type PolicyResource struct {
+	Attrs *map[string]string `json:"attrs,omitempty"`
+	Id    *string            `json:"id,omitempty"`
+	Type  *string            `json:"type,omitempty"`
 }
 
 // Product defines model for Product.
@@ -2277,6 +2372,21 @@ type GetEventsParams struct {
 	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
 }
 
+// PostExplainJSONBody defines parameters for PostExplain.
+type PostExplainJSONBody struct {
+	AccountId openapi_types.UUID `json:"account_id"`
+
+	// Action Example: read
+	Action   string `json:"action"`
+	Resource struct {
+		Attrs *map[string]string `json:"attrs,omitempty"`
+		Id    *string            `json:"id,omitempty"`
+
+		// Type Example: school
+		Type string `json:"type"`
+	} `json:"resource"`
+}
+
 // PostHydrateJSONBody defines parameters for PostHydrate.
 type PostHydrateJSONBody = []string
 
@@ -2504,6 +2614,9 @@ type PostEditionsCompareJSONRequestBody = PostEditionsCompareJSONBody
 
 // PostEventJSONRequestBody defines body for PostEvent for application/json ContentType.
 type PostEventJSONRequestBody = EventCreateIn
+
+// PostExplainJSONRequestBody defines body for PostExplain for application/json ContentType.
+type PostExplainJSONRequestBody PostExplainJSONBody
 
 // PostReadingFeedbackJSONRequestBody defines body for PostReadingFeedback for application/json ContentType.
 type PostReadingFeedbackJSONRequestBody = ReadingLogEventFeedback
