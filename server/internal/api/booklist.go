@@ -12,6 +12,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/labstack/echo/v4"
+	"github.com/oapi-codegen/nullable"
 
 	"github.com/wriveted/huey-api/policies"
 	"github.com/wriveted/huey-api/schema/catalog"
@@ -383,33 +384,6 @@ func (s *Server) getPublicBooklist(c echo.Context) error {
 // ---------------------------------------------------------------------------
 // Request models.
 
-type booklistItemIn struct {
-	Action  *string         `json:"action"`
-	WorkID  *int64          `json:"work_id"`
-	OrderID *int64          `json:"order_id"`
-	Info    json.RawMessage `json:"info"`
-}
-
-type booklistCreateIn struct {
-	Name     *string          `json:"name"`
-	Type     *string          `json:"type"`
-	Slug     *string          `json:"slug"`
-	Sharing  *string          `json:"sharing"`
-	SchoolID json.RawMessage  `json:"school_id"`
-	UserID   *string          `json:"user_id"`
-	Info     json.RawMessage  `json:"info"`
-	Items    []booklistItemIn `json:"items"`
-}
-
-type booklistUpdateIn struct {
-	Name    optional[string] `json:"name"`
-	Type    optional[string] `json:"type"`
-	Sharing optional[string] `json:"sharing"`
-	Slug    optional[string] `json:"slug"`
-	Info    json.RawMessage  `json:"info"`
-	Items   []booklistItemIn `json:"items"`
-}
-
 // stringObject validates an object of optional string fields and keeps only
 // keys (all of them when all is set, absent ones as null; else those given).
 func (c *checks) stringObject(loc []any, raw json.RawMessage, keys []string, all bool) map[string]any {
@@ -449,28 +423,27 @@ func (c *checks) stringObject(loc []any, raw json.RawMessage, keys []string, all
 	return out
 }
 
-// item validates one item change; create items have no action (add).
-func (c *checks) item(loc []any, in booklistItemIn, withAction bool) itemOp {
-	op := itemOp{action: "add", order: in.OrderID}
-	if withAction {
-		if in.Action == nil {
-			c.add(append(append([]any{}, loc...), "action"), "missing", "Field required", nil)
-		} else if v := c.enum(append(append([]any{}, loc...), "action"), booklistActions, in.Action); v != nil {
+// item checks one item change the document has validated (work_id present,
+// action one of add/remove/update; create items have none: add): what it
+// cannot say is the int4 range of the ids (R7) and the info's keys.
+func (c *checks) item(loc []any, action string, workID int, orderID nullable.Nullable[int], info nullable.Nullable[json.RawMessage]) itemOp {
+	op := itemOp{action: "add", work: int64(workID)}
+	if action != "" {
+		if v := c.enum(append(append([]any{}, loc...), "action"), booklistActions, &action); v != nil {
 			op.action = *v
 		}
 	}
-	switch {
-	case in.WorkID == nil:
-		c.add(append(append([]any{}, loc...), "work_id"), "missing", "Field required", nil)
-	case *in.WorkID < -1<<31 || *in.WorkID >= 1<<31: // R7: works.id is int4
-		c.errs = append(c.errs, notInt32(append(append([]any{}, loc...), "work_id"), *in.WorkID))
-	default:
-		op.work = *in.WorkID
+	if workID < -1<<31 || workID >= 1<<31 { // R7: works.id is int4
+		c.errs = append(c.errs, notInt32(append(append([]any{}, loc...), "work_id"), workID))
 	}
-	if in.OrderID != nil && (*in.OrderID < -1<<31 || *in.OrderID >= 1<<31) {
-		c.add(append(append([]any{}, loc...), "order_id"), "value_error", "order_id out of range", *in.OrderID)
+	if o := valueOf(orderID); o != nil {
+		order := int64(*o)
+		op.order = &order
+		if order < -1<<31 || order >= 1<<31 {
+			c.add(append(append([]any{}, loc...), "order_id"), "value_error", "order_id out of range", order)
+		}
 	}
-	op.info = c.stringObject(append(append([]any{}, loc...), "info"), in.Info, booklistItemKeys, false)
+	op.info = c.stringObject(append(append([]any{}, loc...), "info"), rawOf(info), booklistItemKeys, false)
 	if fb, ok := op.info["feedback"].(string); ok {
 		c.enum(append(append([]any{}, loc...), "info", "feedback"), bookFeedbacks, &fb)
 	}
@@ -660,42 +633,37 @@ func (s *Server) postBooklist(c echo.Context) error {
 	if err := decodeBody(c, &in); err != nil {
 		return err
 	}
+	// The document has required name and type; their lengths and the
+	// enums' names in any case are checked here.
 	var ck checks
-	if in.Name == nil {
-		ck.add([]any{"body", "name"}, "missing", "Field required", nil)
-	}
-	ck.str([]any{"body", "name"}, in.Name, booklistNameMax)
-	ck.str([]any{"body", "slug"}, in.Slug, booklistNameMax)
-	var typ *string
-	if in.Type == nil {
-		ck.add([]any{"body", "type"}, "missing", "Field required", nil)
-	} else {
-		typ = ck.enum([]any{"body", "type"}, booklistTypes, in.Type)
-	}
+	ck.str([]any{"body", "name"}, &in.Name, booklistNameMax)
+	ck.str([]any{"body", "slug"}, valueOf(in.Slug), booklistNameMax)
+	typ := ck.enum([]any{"body", "type"}, booklistTypes, &in.Type)
 	sharing := "PRIVATE"
-	if in.Sharing != nil {
-		if v := ck.enum([]any{"body", "sharing"}, booklistSharings, in.Sharing); v != nil {
+	if v := valueOf(in.Sharing); v != nil {
+		if v := ck.enum([]any{"body", "sharing"}, booklistSharings, v); v != nil {
 			sharing = *v
 		}
 	}
+	// school_id: a UUID or an integer id, as a string or a number.
 	var schoolRaw *string
-	if len(in.SchoolID) > 0 && string(in.SchoolID) != "null" {
+	if raw := valueOf(in.SchoolId); raw != nil {
 		var str string
 		var num json.Number
 		switch {
-		case json.Unmarshal(in.SchoolID, &str) == nil:
+		case json.Unmarshal(*raw, &str) == nil:
 			schoolRaw = &str
-		case json.Unmarshal(in.SchoolID, &num) == nil:
+		case json.Unmarshal(*raw, &num) == nil:
 			v := num.String()
 			schoolRaw = &v
 		default:
-			ck.add([]any{"body", "school_id"}, "string_type", "Input should be a valid string", in.SchoolID)
+			ck.add([]any{"body", "school_id"}, "string_type", "Input should be a valid string", *raw)
 		}
 	}
-	info := ck.stringObject([]any{"body", "info"}, in.Info, booklistInfoKeys, true)
+	info := ck.stringObject([]any{"body", "info"}, rawOf(in.Info), booklistInfoKeys, true)
 	items := newItemSet()
-	for i, it := range in.Items {
-		items.apply(ck.item([]any{"body", "items", i}, it, false))
+	for i, it := range in.Items.GetOrEmpty() {
+		items.apply(ck.item([]any{"body", "items", i}, "", it.WorkId, it.OrderId, it.Info))
 	}
 	if err := ck.err(); err != nil {
 		return err
@@ -708,7 +676,7 @@ func (s *Server) postBooklist(c echo.Context) error {
 			return err
 		}
 	}
-	if err := checkPublicity(label, sharing, in.Slug); err != nil {
+	if err := checkPublicity(label, sharing, valueOf(in.Slug)); err != nil {
 		return err
 	}
 	// 3. the school; 4. the owner.
@@ -724,7 +692,7 @@ func (s *Server) postBooklist(c echo.Context) error {
 		}
 		schoolID = &id
 	case "PERSONAL":
-		id, err := s.booklistOwner(ctx, ident, in.UserID)
+		id, err := s.booklistOwner(ctx, ident, valueOf(in.UserId))
 		if err != nil {
 			return err
 		}
@@ -753,14 +721,14 @@ func (s *Server) postBooklist(c echo.Context) error {
 		if _, err := tx.Exec(ctx, `
 			INSERT INTO public.book_lists (id, name, type, info, created_at, updated_at, school_id, user_id, slug, sharing)
 			VALUES ($1, $2, $3::enum_book_list_type, $4, huey.utcnow(), huey.utcnow(), $5, $6, $7, $8::enum_book_list_sharing)`,
-			id, *in.Name, label, infoJSON, schoolID, userID, in.Slug, sharing); err != nil {
+			id, in.Name, label, infoJSON, schoolID, userID, valueOf(in.Slug), sharing); err != nil {
 			return err
 		}
 		if err := items.write(ctx, tx, id); err != nil {
 			return err
 		}
 		if err := recordEvent(ctx, tx, ident, "Booklist created",
-			fmt.Sprintf("%s created booklist '%s'", ident.Account.Name, *in.Name), "NORMAL", schoolID,
+			fmt.Sprintf("%s created booklist '%s'", ident.Account.Name, in.Name), "NORMAL", schoolID,
 			map[string]any{"type": apiListType(label), "id": id}); err != nil {
 			return err
 		}
@@ -876,27 +844,29 @@ func (s *Server) patchBooklist(c echo.Context) error {
 	if err := decodeBody(c, &in); err != nil {
 		return err
 	}
+	// What the document cannot say: a null name (it allows null for the
+	// original's sake), the lengths, the enums' names in any case.
 	var ck checks
 	var newType, newSharing *string
-	if in.Name.Set && in.Name.Null {
+	if in.Name.IsNull() {
 		ck.add([]any{"body", "name"}, "string_type", "Input should be a valid string", nil)
 	}
-	ck.str([]any{"body", "name"}, in.Name.ptr(), booklistNameMax)
-	ck.str([]any{"body", "slug"}, in.Slug.ptr(), booklistNameMax)
-	if v := in.Type.ptr(); v != nil {
+	ck.str([]any{"body", "name"}, valueOf(in.Name), booklistNameMax)
+	ck.str([]any{"body", "slug"}, valueOf(in.Slug), booklistNameMax)
+	if v := valueOf(in.Type); v != nil {
 		newType = ck.enum([]any{"body", "type"}, booklistTypes, v)
 	}
-	if v := in.Sharing.ptr(); v != nil {
+	if v := valueOf(in.Sharing); v != nil {
 		newSharing = ck.enum([]any{"body", "sharing"}, booklistSharings, v)
 	}
 	var info map[string]any
-	infoSet := len(in.Info) > 0
+	infoSet := in.Info.IsSpecified()
 	if infoSet {
-		info = ck.stringObject([]any{"body", "info"}, in.Info, booklistInfoKeys, false)
+		info = ck.stringObject([]any{"body", "info"}, rawOf(in.Info), booklistInfoKeys, false)
 	}
-	ops := make([]itemOp, 0, len(in.Items))
-	for i, it := range in.Items {
-		ops = append(ops, ck.item([]any{"body", "items", i}, it, true))
+	ops := make([]itemOp, 0, len(in.Items.GetOrEmpty()))
+	for i, it := range in.Items.GetOrEmpty() {
+		ops = append(ops, ck.item([]any{"body", "items", i}, string(it.Action), it.WorkId, it.OrderId, it.Info))
 	}
 	if err := ck.err(); err != nil {
 		return err
@@ -919,7 +889,7 @@ func (s *Server) patchBooklist(c echo.Context) error {
 			WHERE id = $1 FOR UPDATE`, id).Scan(&name, &typ, &sharing, &slug, &stored); err != nil {
 			return err
 		}
-		if v := in.Name.ptr(); v != nil {
+		if v := valueOf(in.Name); v != nil {
 			name = *v
 		}
 		if newType != nil {
@@ -928,8 +898,8 @@ func (s *Server) patchBooklist(c echo.Context) error {
 		if newSharing != nil {
 			sharing = *newSharing
 		}
-		if in.Slug.Set {
-			slug = in.Slug.ptr()
+		if in.Slug.IsSpecified() {
+			slug = valueOf(in.Slug)
 		}
 		// 2. publicity on the resulting values (the original let stored values win).
 		if err := checkPublicity(typ, sharing, slug); err != nil {

@@ -368,13 +368,14 @@ WHERE to_tsvector(coalesce(e.title, '')) @@ plainto_tsquery($1) ORDER BY e.id`, 
 
 // POST /editions/compare
 func (s *Server) postEditionsCompare(c echo.Context) error {
-	var in []*string
+	var in editionsCompareIn
 	if err := decodeBody(c, &in); err != nil {
 		return err
 	}
 	seen := map[string]bool{}
 	var valid []string
-	for _, raw := range in {
+	for _, item := range in {
+		raw := valueOf(item)
 		if raw == nil {
 			continue
 		}

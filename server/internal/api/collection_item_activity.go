@@ -4,54 +4,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"strings"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 
 	"github.com/wriveted/huey-api/schema/db"
 )
-
-// collectionItemActivityIn is CollectionItemActivityBase.
-type collectionItemActivityIn struct {
-	CollectionItemID *int64  `json:"collection_item_id"`
-	ReaderID         *string `json:"reader_id"`
-	Status           *string `json:"status"`
-}
-
-// validate returns the parsed reader and the read status.
-func (in collectionItemActivityIn) validate() (uuid.UUID, string, error) {
-	var errs []validationError
-	missing := func(field string) {
-		errs = append(errs, validationError{Type: "missing", Loc: []any{"body", field}, Msg: "Field required", Input: nil})
-	}
-	if in.CollectionItemID == nil {
-		missing("collection_item_id")
-	}
-	var reader uuid.UUID
-	if in.ReaderID == nil {
-		missing("reader_id")
-	} else if r, err := uuid.Parse(*in.ReaderID); err != nil {
-		errs = append(errs, validationError{Type: "uuid_parsing", Loc: []any{"body", "reader_id"},
-			Msg: "Input should be a valid UUID", Input: *in.ReaderID})
-	} else {
-		reader = r
-	}
-	var status string
-	if in.Status == nil {
-		missing("status")
-	} else if st, ok := parseEnum(readStatuses, *in.Status); !ok {
-		errs = append(errs, validationError{Type: "enum", Loc: []any{"body", "status"},
-			Msg: "Input should be " + strings.Join(enumValues(readStatuses), ", "), Input: *in.Status})
-	} else {
-		status = st
-	}
-	if len(errs) > 0 {
-		return reader, status, errValidation(errs...)
-	}
-	return reader, status, nil
-}
 
 // POST /collection-item-activity: `update` on the reader and `update` on the
 // item (access.md §6.5: the item's owner; parents read only). The reader must
@@ -60,15 +18,15 @@ func (in collectionItemActivityIn) validate() (uuid.UUID, string, error) {
 func (s *Server) postCollectionItemActivity(c echo.Context) error {
 	ctx := c.Request().Context()
 	ident := identityOf(ctx)
+	// The body names the resources to decide on, so it is validated first.
+	if err := s.validateRequest(c); err != nil {
+		return err
+	}
 	var in collectionItemActivityIn
 	if err := decodeBody(c, &in); err != nil {
 		return err
 	}
-	readerID, status, err := in.validate()
-	if err != nil {
-		return err
-	}
-	itemID := *in.CollectionItemID
+	readerID, status, itemID := in.ReaderId, string(in.Status), int64(in.CollectionItemId)
 	reader, found, err := s.userResource(ctx, readerID)
 	if err != nil {
 		return err

@@ -37,9 +37,6 @@ var eventLevels = []enumValue{{"DEBUG", "debug"}, {"NORMAL", "normal"}, {"WARNIN
 // (tasks.md §6); other titles enqueue nothing.
 var processedEventTitles = []string{"Huey: Book reviewed", "Reader timeline event: Reading logged", "Subscription started", "Test"}
 
-// eventTitleMax is events.title's length (varchar(256)).
-const eventTitleMax = 256
-
 // schoolWrivetedIdentity is SchoolWrivetedIdentity (api.md §1.3).
 type schoolWrivetedIdentity struct {
 	WrivetedIdentifier uuid.UUID `json:"wriveted_identifier"`
@@ -59,16 +56,6 @@ type eventDetail struct {
 // ---------------------------------------------------------------------------
 // POST /events
 
-type eventCreateIn struct {
-	Title        *string         `json:"title"`
-	Description  *string         `json:"description"`
-	Level        *string         `json:"level"`
-	SchoolID     *string         `json:"school_id"`
-	UserID       *string         `json:"user_id"`
-	Info         json.RawMessage `json:"info"`
-	SlackChannel json.RawMessage `json:"slack_channel"` // accepted and ignored, as by the original
-}
-
 // newEvent is a validated EventCreateIn.
 type newEvent struct {
 	title, description, level string
@@ -76,39 +63,21 @@ type newEvent struct {
 	info                      map[string]json.RawMessage
 }
 
-func (in eventCreateIn) validate() (*newEvent, error) {
+// newEventOf takes a body the document has validated (title, level, the
+// ids); it checks only the level's names, accepted in any case, which the
+// document cannot list.
+func newEventOf(in eventCreateIn) (*newEvent, error) {
 	var ck checks
-	ev := &newEvent{info: map[string]json.RawMessage{}}
-	if in.Title == nil {
-		ck.add([]any{"body", "title"}, "missing", "Field required", nil)
-	} else {
-		ck.str([]any{"body", "title"}, in.Title, eventTitleMax)
-		ev.title = *in.Title
+	ev := &newEvent{title: in.Title, schoolWID: valueOf(in.SchoolId), userID: valueOf(in.UserId),
+		info: map[string]json.RawMessage{}}
+	if d := valueOf(in.Description); d != nil {
+		ev.description = *d
 	}
-	if in.Description != nil {
-		ev.description = *in.Description
-	}
-	if in.Level == nil {
-		ck.add([]any{"body", "level"}, "missing", "Field required", nil)
-	} else if l := ck.enum([]any{"body", "level"}, eventLevels, in.Level); l != nil {
+	if l := ck.enum([]any{"body", "level"}, eventLevels, &in.Level); l != nil {
 		ev.level = *l
 	}
-	parseID := func(name string, raw *string) *uuid.UUID {
-		if raw == nil {
-			return nil
-		}
-		id, err := uuid.Parse(*raw)
-		if err != nil {
-			ck.add([]any{"body", name}, "uuid_parsing", "Input should be a valid UUID", *raw)
-			return nil
-		}
-		return &id
-	}
-	ev.schoolWID, ev.userID = parseID("school_id", in.SchoolID), parseID("user_id", in.UserID)
-	if len(in.Info) > 0 && string(in.Info) != "null" {
-		if err := json.Unmarshal(in.Info, &ev.info); err != nil {
-			ck.add([]any{"body", "info"}, "dict_type", "Input should be a valid dictionary", nil)
-		}
+	if info := valueOf(in.Info); info != nil && *info != nil {
+		ev.info = *info
 	}
 	if err := ck.err(); err != nil {
 		return nil, err
@@ -129,7 +98,7 @@ func (s *Server) postEvent(c echo.Context) error {
 	if err := decodeBody(c, &in); err != nil {
 		return err
 	}
-	ev, err := in.validate()
+	ev, err := newEventOf(in)
 	if err != nil {
 		return err
 	}

@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -30,8 +29,6 @@ const (
 	readingLogPrefix           = "Reader timeline event:"
 	feedbackSentTitle          = "Supporter encouragement: Reading feedback sent"
 	feedbackNotificationTitle  = "Notification: Supporter left feedback"
-	feedbackCommentMin         = 5
-	feedbackCommentMax         = 140
 	feedbackNotificationFormat = "%s sent you a message!"
 )
 
@@ -205,57 +202,22 @@ func (s *Server) getFeedback(c echo.Context) error {
 	return c.JSON(http.StatusOK, out)
 }
 
-// readingFeedbackIn is ReadingLogEventFeedback (api.md §2.14).
-type readingFeedbackIn struct {
-	EventID *string `json:"event_id"`
-	Comment *string `json:"comment"`
-	GifURL  *string `json:"gif_url"`
-}
-
 type readingFeedback struct {
 	eventID         uuid.UUID
 	comment, gifURL string
 }
 
-func (in readingFeedbackIn) validate() (readingFeedback, error) {
-	var (
-		ck  checks
-		out readingFeedback
-	)
-	switch {
-	case in.EventID == nil:
-		ck.add([]any{"body", "event_id"}, "missing", "Field required", nil)
-	default:
-		id, err := uuid.Parse(*in.EventID)
-		if err != nil {
-			ck.add([]any{"body", "event_id"}, "uuid_parsing", "Input should be a valid UUID", *in.EventID)
-		}
-		out.eventID = id
+// readingFeedbackOf checks what the document cannot: gif_url is an http(s)
+// URL (the document has required the fields and bounded the comment).
+func readingFeedbackOf(in readingFeedbackIn) (readingFeedback, error) {
+	out := readingFeedback{eventID: in.EventId, comment: in.Comment}
+	u, ok := validURL(in.GifUrl)
+	if !ok {
+		return out, errValidation(validationError{Type: "url_parsing", Loc: []any{"body", "gif_url"},
+			Msg: "Input should be a valid URL", Input: in.GifUrl})
 	}
-	if in.Comment == nil {
-		ck.add([]any{"body", "comment"}, "missing", "Field required", nil)
-	} else if n := utf8.RuneCountInString(*in.Comment); n < feedbackCommentMin {
-		ck.errs = append(ck.errs, validationError{Type: "string_too_short", Loc: []any{"body", "comment"},
-			Msg:   fmt.Sprintf("String should have at least %d characters", feedbackCommentMin),
-			Input: *in.Comment, Ctx: map[string]any{"min_length": feedbackCommentMin}})
-	} else if n > feedbackCommentMax {
-		ck.errs = append(ck.errs, validationError{Type: "string_too_long", Loc: []any{"body", "comment"},
-			Msg:   fmt.Sprintf("String should have at most %d characters", feedbackCommentMax),
-			Input: *in.Comment, Ctx: map[string]any{"max_length": feedbackCommentMax}})
-	} else {
-		out.comment = *in.Comment
-	}
-	switch {
-	case in.GifURL == nil:
-		ck.add([]any{"body", "gif_url"}, "missing", "Field required", nil)
-	default:
-		u, ok := validURL(*in.GifURL)
-		if !ok {
-			ck.add([]any{"body", "gif_url"}, "url_parsing", "Input should be a valid URL", *in.GifURL)
-		}
-		out.gifURL = u
-	}
-	return out, ck.err()
+	out.gifURL = u
+	return out, nil
 }
 
 // POST /feedback/{event_id} (USER): the chain, then the body (422), then
@@ -275,7 +237,7 @@ func (s *Server) postFeedback(c echo.Context) error {
 	if err := decodeBody(c, &in); err != nil {
 		return err
 	}
-	fb, err := in.validate()
+	fb, err := readingFeedbackOf(in)
 	if err != nil {
 		return err
 	}

@@ -124,7 +124,8 @@ var bodyTargets = map[string]func() any{
 	"collectionItemActivityIn":  func() any { return new(collectionItemActivityIn) },
 	"eventCreateIn":             func() any { return new(eventCreateIn) }, "readingFeedbackIn": func() any { return new(readingFeedbackIn) },
 	"schoolCreateIn": func() any { return new(schoolCreateIn) }, "schoolPatchIn": func() any { return new(schoolPatchIn) },
-	"serviceAccountIn": func() any { return new(serviceAccountIn) }, "userCreateIn": func() any { return new(userCreateIn) },
+	"serviceAccountCreateIn": func() any { return new(serviceAccountCreateIn) },
+	"serviceAccountUpdateIn": func() any { return new(serviceAccountUpdateIn) }, "userCreateIn": func() any { return new(userCreateIn) },
 	"userUpdateIn": func() any { return new(userUpdateIn) }, "hydrate isbns": func() any { return new([]string) },
 }
 

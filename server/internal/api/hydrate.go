@@ -68,7 +68,7 @@ func (s *Server) postHydrate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	var isbns []string
+	var isbns hydrateIn
 	body, err := io.ReadAll(c.Request().Body)
 	if err != nil {
 		return err

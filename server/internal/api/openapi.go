@@ -29,8 +29,9 @@ import (
 // Validation runs after authentication and the policy decision
 // (DECISIONS §4): as route middleware listed after the guards, or called by
 // a handler through validateRequest once its instance-level decision is
-// taken. Handlers keep their own checks; the document is never stricter
-// than they are, so validation only answers earlier, in the same shape.
+// taken. Handlers then decode the body into the types generated from this
+// document (requests.go, package apitypes) and check only what it cannot
+// say; the document is never stricter than they are.
 
 //go:embed openapi.yaml
 var openAPIYAML []byte

@@ -44,18 +44,6 @@ var recommendSeed = func() string {
 	return hex.EncodeToString(b[:])
 }
 
-// hueyFilterIn is HueyRecommendationFilter (api.md §1.10).
-type hueyFilterIn struct {
-	Hues               []any   `json:"hues"`
-	Age                *int    `json:"age"`
-	ReadingAbilities   []any   `json:"reading_abilities"`
-	RecommendableOnly  *bool   `json:"recommendable_only"`
-	ExcludeISBNs       []any   `json:"exclude_isbns"`
-	Fallback           *bool   `json:"fallback"`
-	WrivetedIdentifier *string `json:"wriveted_identifier"`
-	DedupeAuthors      *bool   `json:"dedupe_authors"` // accepted, ignored (as the original)
-}
-
 type recommendHue struct {
 	ID   string `json:"id"`
 	Name string `json:"name"`
@@ -277,17 +265,18 @@ func readBodyKeep(c echo.Context, v any) error {
 	return decodeBody(c, v)
 }
 
-// params checks the filter's enumerations and ISBN list after the policy
-// decision and builds P.
-func (in hueyFilterIn) params() (recommendParams, []validationError) {
+// recommendParamsOf checks what the document cannot (hue keys with their legacy
+// aliases in any case, reading abilities in any case, an age within int4
+// reported as int_overflow) and builds P; the document has validated the
+// types.
+func recommendParamsOf(in hueyFilterIn) (recommendParams, []validationError) {
 	var errs []validationError
 	p := recommendParams{hues: []string{}, readingAbilities: []string{}, excludeISBNs: []string{},
-		age: in.Age, recommendableOnly: in.RecommendableOnly}
-	if in.Age != nil && (*in.Age < math.MinInt32 || *in.Age > math.MaxInt32) { // R7: compared with int4 ages
-		errs = append(errs, notInt32([]any{"body", "age"}, *in.Age))
+		age: valueOf(in.Age), recommendableOnly: valueOf(in.RecommendableOnly)}
+	if p.age != nil && (*p.age < math.MinInt32 || *p.age > math.MaxInt32) { // R7: compared with int4 ages
+		errs = append(errs, notInt32([]any{"body", "age"}, *p.age))
 	}
-	for i, x := range in.Hues {
-		s, _ := x.(string)
+	for i, s := range in.Hues.GetOrEmpty() {
 		key, ok := hueKeys[s]
 		if !ok {
 			for k, v := range hueKeys {
@@ -299,29 +288,23 @@ func (in hueyFilterIn) params() (recommendParams, []validationError) {
 		}
 		if !ok {
 			errs = append(errs, validationError{Type: "enum", Loc: []any{"body", "hues", i},
-				Msg: "Input should be a hue key (hue01_dark_suspense … hue13_informative)", Input: x})
+				Msg: "Input should be a hue key (hue01_dark_suspense … hue13_informative)", Input: s})
 			continue
 		}
 		p.hues = append(p.hues, key)
 	}
-	for i, x := range in.ReadingAbilities {
-		s, _ := x.(string)
+	for i, s := range in.ReadingAbilities.GetOrEmpty() {
 		key := strings.ToUpper(s)
 		if !readingAbilityKeys[key] {
 			errs = append(errs, validationError{Type: "enum", Loc: []any{"body", "reading_abilities", i},
-				Msg: "Input should be 'SPOT', 'CAT_HAT', 'TREEHOUSE', 'CHARLIE_CHOCOLATE' or 'HARRY_POTTER'", Input: x})
+				Msg: "Input should be 'SPOT', 'CAT_HAT', 'TREEHOUSE', 'CHARLIE_CHOCOLATE' or 'HARRY_POTTER'", Input: s})
 			continue
 		}
 		p.readingAbilities = append(p.readingAbilities, key)
 	}
-	for i, x := range in.ExcludeISBNs {
-		switch v := x.(type) {
-		case nil: // [string|null]: a null excludes nothing
-		case string:
-			p.excludeISBNs = append(p.excludeISBNs, v)
-		default:
-			errs = append(errs, validationError{Type: "string_type", Loc: []any{"body", "exclude_isbns", i},
-				Msg: "Input should be a valid string", Input: x})
+	for _, x := range in.ExcludeIsbns.GetOrEmpty() {
+		if v := valueOf(x); v != nil { // [string|null]: a null excludes nothing
+			p.excludeISBNs = append(p.excludeISBNs, *v)
 		}
 	}
 	return p, errs
@@ -331,17 +314,20 @@ func (in hueyFilterIn) params() (recommendParams, []validationError) {
 func (s *Server) postRecommend(c echo.Context) error {
 	ctx := c.Request().Context()
 	ident := identityOf(ctx)
-	var in hueyFilterIn
-	if err := readBodyKeep(c, &in); err != nil {
+	// The school first (404, then F9's decision), then validation (api.md
+	// §0.2): only the school is read from the body before the decision.
+	var target struct {
+		WrivetedIdentifier *string `json:"wriveted_identifier"`
+	}
+	if err := readBodyKeep(c, &target); err != nil {
 		return err
 	}
-	// The school first (404, then F9's decision), then validation (api.md §0.2).
 	var schoolID *int64
-	if in.WrivetedIdentifier != nil {
-		wid, err := uuid.Parse(*in.WrivetedIdentifier)
+	if target.WrivetedIdentifier != nil {
+		wid, err := uuid.Parse(*target.WrivetedIdentifier)
 		if err != nil {
 			return errValidation(validationError{Type: "uuid_parsing", Loc: []any{"body", "wriveted_identifier"},
-				Msg: "Input should be a valid UUID", Input: *in.WrivetedIdentifier})
+				Msg: "Input should be a valid UUID", Input: *target.WrivetedIdentifier})
 		}
 		if err := db.Read(ctx, s.pool, ident.Claims, func(b *pgx.Batch) { queueSchoolAttrs(b, wid, &schoolID) }); err != nil {
 			return err
@@ -353,11 +339,15 @@ func (s *Server) postRecommend(c echo.Context) error {
 	if err := s.validateRequest(c); err != nil {
 		return err
 	}
+	var in hueyFilterIn
+	if err := decodeBody(c, &in); err != nil {
+		return err
+	}
 	limit, err := queryInt(c, "limit", 5, 1, recommendMaxLimit)
 	if err != nil {
 		return err
 	}
-	p, errs := in.params()
+	p, errs := recommendParamsOf(in)
 	if len(errs) > 0 {
 		return errValidation(errs...)
 	}
@@ -365,7 +355,7 @@ func (s *Server) postRecommend(c echo.Context) error {
 
 	var out hueyOutput
 	err = db.InTx(ctx, s.pool, ident.Claims, func(tx *db.Tx) error {
-		rows, final, level, err := recommendWithFallback(ctx, tx, p, in.Fallback != nil && *in.Fallback)
+		rows, final, level, err := recommendWithFallback(ctx, tx, p, in.Fallback.GetOrEmpty())
 		if err != nil {
 			return err
 		}

@@ -350,127 +350,73 @@ func (s *Server) redactSchoolOption(ctx context.Context, o *schoolSelectorOption
 // ---------------------------------------------------------------------------
 // Creating schools
 
-type schoolCreateIn struct {
-	Name               *string         `json:"name"`
-	CountryCode        *string         `json:"country_code"`
-	OfficialIdentifier *string         `json:"official_identifier"`
-	BookbotType        *string         `json:"bookbot_type"`
-	LmsType            *string         `json:"lms_type"`
-	Info               json.RawMessage `json:"info"`
-	StudentDomain      *string         `json:"student_domain"`
-	TeacherDomain      *string         `json:"teacher_domain"`
-}
-
 // schoolRow is a validated school ready to insert.
 type schoolRow = queries.InsertSchoolsParams
 
 const defaultExperiments = `{"no-jokes": false, "no-choice-option": true}`
 
-// validate checks a SchoolCreateIn; loc prefixes error locations (a list
-// index for POST /schools).
-func (in schoolCreateIn) validate(loc []any) (schoolRow, []validationError) {
+// schoolRowOf turns a SchoolCreateIn the document has validated (required
+// fields, lengths, info.location) into a row; it checks only what the
+// document cannot: a blank name, the bookbot type's names in any case and
+// the domains as http(s) URLs. loc prefixes error locations (a list index
+// for POST /schools).
+func schoolRowOf(in schoolCreateIn, loc []any) (schoolRow, []validationError) {
 	var errs []validationError
 	at := func(field string) []any { return append(append([]any{}, loc...), field) }
-	miss := func(field string) {
-		errs = append(errs, validationError{Type: "missing", Loc: at(field), Msg: "Field required", Input: nil})
-	}
-	long := func(field, v string, n int) bool {
-		if utf8.RuneCountInString(v) > n {
-			errs = append(errs, validationError{Type: "string_too_long", Loc: at(field),
-				Msg: fmt.Sprintf("String should have at most %d characters", n), Input: v})
-			return true
-		}
-		return false
-	}
-	var r schoolRow
-	switch {
-	case in.Name == nil:
-		miss("name")
-	case strings.TrimSpace(*in.Name) == "":
-		errs = append(errs, validationError{Type: "string_too_short", Loc: at("name"), Msg: "String should have at least 1 character", Input: *in.Name})
-	case !long("name", *in.Name, 256):
-		r.Name = *in.Name
-	}
-	switch {
-	case in.CountryCode == nil:
-		miss("country_code")
-	case utf8.RuneCountInString(*in.CountryCode) != 3:
-		errs = append(errs, validationError{Type: "string_length", Loc: at("country_code"),
-			Msg: "String should have exactly 3 characters", Input: *in.CountryCode})
-	default:
-		r.CountryCode = in.CountryCode
-	}
-	if in.OfficialIdentifier != nil && !long("official_identifier", *in.OfficialIdentifier, 512) {
-		r.OfficialIdentifier = in.OfficialIdentifier
+	r := schoolRow{Name: in.Name, CountryCode: &in.CountryCode, OfficialIdentifier: valueOf(in.OfficialIdentifier)}
+	// Blank after trimming: minLength counts the spaces.
+	if strings.TrimSpace(in.Name) == "" {
+		errs = append(errs, validationError{Type: "string_too_short", Loc: at("name"), Msg: "String should have at least 1 character", Input: in.Name})
 	}
 	r.BookbotType = "HUEY_BOOKS"
-	if in.BookbotType != nil {
-		if label, ok := parseEnum(bookbotTypes, *in.BookbotType); ok {
+	if v := valueOf(in.BookbotType); v != nil {
+		if label, ok := parseEnum(bookbotTypes, *v); ok {
 			r.BookbotType = label
 		} else {
 			errs = append(errs, validationError{Type: "enum", Loc: at("bookbot_type"),
-				Msg: "Input should be " + strings.Join(enumValues(bookbotTypes), " or "), Input: *in.BookbotType})
+				Msg: "Input should be " + strings.Join(enumValues(bookbotTypes), " or "), Input: *v})
 		}
 	}
 	r.LmsType = "none"
-	if in.LmsType != nil && !long("lms_type", *in.LmsType, 50) {
-		r.LmsType = *in.LmsType
+	if v := valueOf(in.LmsType); v != nil {
+		r.LmsType = *v
 	}
-	for field, src := range map[string]*string{"student_domain": in.StudentDomain, "teacher_domain": in.TeacherDomain} {
+	for field, src := range map[string]*string{"student_domain": valueOf(in.StudentDomain), "teacher_domain": valueOf(in.TeacherDomain)} {
 		if src == nil {
 			continue
 		}
+		// An http(s) URL, its normalised form within the column's 256.
 		u, ok := validURL(*src)
 		switch {
 		case !ok:
 			errs = append(errs, validationError{Type: "url_parsing", Loc: at(field), Msg: "Input should be a valid URL", Input: *src})
-		case !long(field, u, 256):
-			if field == "student_domain" {
-				r.StudentDomain = &u
-			} else {
-				r.TeacherDomain = &u
-			}
+		case utf8.RuneCountInString(u) > 256:
+			errs = append(errs, validationError{Type: "string_too_long", Loc: at(field),
+				Msg: "String should have at most 256 characters", Input: u})
+		case field == "student_domain":
+			r.StudentDomain = &u
+		default:
+			r.TeacherDomain = &u
 		}
 	}
-	info, infoErrs := validateSchoolInfo(in.Info, at("info"))
-	errs = append(errs, infoErrs...)
+	info, err := schoolInfoWithExperiments(in.Info)
+	if err != nil {
+		errs = append(errs, validationError{Type: "value_error", Loc: at("info"), Msg: err.Error(), Input: nil})
+	}
 	r.Info = info
 	return r, errs
 }
 
-// validateSchoolInfo checks SchoolInfo (location with state and postcode
-// required) and sets the default experiments.
-func validateSchoolInfo(raw json.RawMessage, loc []any) ([]byte, []validationError) {
-	if len(raw) == 0 || string(raw) == "null" {
-		return nil, []validationError{{Type: "missing", Loc: loc, Msg: "Field required", Input: nil}}
-	}
+// schoolInfoWithExperiments sets the default experiments in a SchoolInfoIn.
+func schoolInfoWithExperiments(raw json.RawMessage) ([]byte, error) {
 	var info map[string]any
 	if err := json.Unmarshal(raw, &info); err != nil {
-		return nil, []validationError{{Type: "dict_type", Loc: loc, Msg: "Input should be a valid dictionary", Input: nil}}
-	}
-	var errs []validationError
-	location, ok := info["location"].(map[string]any)
-	if !ok {
-		errs = append(errs, validationError{Type: "missing", Loc: append(loc, "location"), Msg: "Field required", Input: nil})
-	} else {
-		for _, k := range []string{"state", "postcode"} {
-			if v, ok := location[k].(string); !ok || v == "" {
-				errs = append(errs, validationError{Type: "missing", Loc: append(append([]any{}, loc...), "location", k),
-					Msg: "Field required", Input: location[k]})
-			}
-		}
-	}
-	if len(errs) > 0 {
-		return nil, errs
+		return nil, err
 	}
 	var exp map[string]any
 	_ = json.Unmarshal([]byte(defaultExperiments), &exp)
 	info["experiments"] = exp
-	b, err := json.Marshal(info)
-	if err != nil {
-		return nil, []validationError{{Type: "value_error", Loc: loc, Msg: err.Error(), Input: nil}}
-	}
-	return b, nil
+	return json.Marshal(info)
 }
 
 // insertSchools inserts schools in one round trip and returns their ids.
@@ -496,7 +442,7 @@ func (s *Server) postSchool(c echo.Context) error {
 	if err := decodeBody(c, &in); err != nil {
 		return err
 	}
-	r, errs := in.validate([]any{"body"})
+	r, errs := schoolRowOf(in, []any{"body"})
 	if len(errs) > 0 {
 		return errValidation(errs...)
 	}
@@ -550,7 +496,7 @@ func (s *Server) postSchools(c echo.Context) error {
 	rows := make([]schoolRow, 0, len(in))
 	var errs []validationError
 	for i, sc := range in {
-		r, e := sc.validate([]any{"body", i})
+		r, e := schoolRowOf(sc, []any{"body", i})
 		errs = append(errs, e...)
 		rows = append(rows, r)
 	}
@@ -582,16 +528,6 @@ func (s *Server) postSchools(c echo.Context) error {
 // ---------------------------------------------------------------------------
 // PATCH /school/{wriveted_identifier}
 
-type schoolPatchIn struct {
-	Status        *string         `json:"status"`
-	BookbotType   *string         `json:"bookbot_type"`
-	LmsType       *string         `json:"lms_type"`
-	Name          *string         `json:"name"`
-	Info          json.RawMessage `json:"info"`
-	StudentDomain *string         `json:"student_domain"`
-	TeacherDomain *string         `json:"teacher_domain"`
-}
-
 func termsOf(info map[string]any) map[string]any {
 	ta, _ := info["terms_acceptance"].(map[string]any)
 	hb, _ := ta["huey_books"].(map[string]any)
@@ -611,45 +547,48 @@ func (s *Server) decideSchool(c echo.Context) (uuid.UUID, int64, error) {
 
 // schoolPatch is a validated PATCH /school body.
 type schoolPatch struct {
-	schoolPatchIn
+	Name, LmsType  *string            // nil: unchanged
+	Info           json.RawMessage    // nil: unchanged
 	state, bookbot *string            // enum labels
 	domains        map[string]*string // normalised URLs, by field
 }
 
-func (in schoolPatchIn) validate() (schoolPatch, []validationError) {
-	p := schoolPatch{schoolPatchIn: in, domains: map[string]*string{}}
+// schoolPatchOf takes a body the document has validated (lengths, types);
+// it checks only what the document cannot: the enums' names in any case, a
+// blank name, the domains as http(s) URLs. Absent and null leave a field
+// unchanged.
+func schoolPatchOf(in schoolPatchIn) (schoolPatch, []validationError) {
+	p := schoolPatch{Name: valueOf(in.Name), LmsType: valueOf(in.LmsType), domains: map[string]*string{}}
+	if v := valueOf(in.Info); v != nil {
+		p.Info = *v
+	}
 	var errs []validationError
-	if in.Status != nil {
-		if l, ok := parseEnum(schoolStates, *in.Status); ok {
+	if v := valueOf(in.Status); v != nil {
+		if l, ok := parseEnum(schoolStates, *v); ok {
 			p.state = &l
 		} else {
 			errs = append(errs, validationError{Type: "enum", Loc: []any{"body", "status"},
-				Msg: "Input should be " + strings.Join(enumValues(schoolStates), ", "), Input: *in.Status})
+				Msg: "Input should be " + strings.Join(enumValues(schoolStates), ", "), Input: *v})
 		}
 	}
-	if in.BookbotType != nil {
-		if l, ok := parseEnum(bookbotTypes, *in.BookbotType); ok {
+	if v := valueOf(in.BookbotType); v != nil {
+		if l, ok := parseEnum(bookbotTypes, *v); ok {
 			p.bookbot = &l
 		} else {
 			errs = append(errs, validationError{Type: "enum", Loc: []any{"body", "bookbot_type"},
-				Msg: "Input should be " + strings.Join(enumValues(bookbotTypes), " or "), Input: *in.BookbotType})
+				Msg: "Input should be " + strings.Join(enumValues(bookbotTypes), " or "), Input: *v})
 		}
 	}
-	if in.Name != nil && strings.TrimSpace(*in.Name) == "" {
+	// Blank after trimming: minLength counts the spaces.
+	if p.Name != nil && strings.TrimSpace(*p.Name) == "" {
 		errs = append(errs, validationError{Type: "string_too_short", Loc: []any{"body", "name"},
-			Msg: "String should have at least 1 character", Input: *in.Name})
-	} else if in.Name != nil && utf8.RuneCountInString(*in.Name) > 256 {
-		errs = append(errs, validationError{Type: "string_too_long", Loc: []any{"body", "name"},
-			Msg: "String should have at most 256 characters", Input: *in.Name})
+			Msg: "String should have at least 1 character", Input: *p.Name})
 	}
-	if in.LmsType != nil && utf8.RuneCountInString(*in.LmsType) > 50 {
-		errs = append(errs, validationError{Type: "string_too_long", Loc: []any{"body", "lms_type"},
-			Msg: "String should have at most 50 characters", Input: *in.LmsType})
-	}
-	for field, src := range map[string]*string{"student_domain": in.StudentDomain, "teacher_domain": in.TeacherDomain} {
+	for field, src := range map[string]*string{"student_domain": valueOf(in.StudentDomain), "teacher_domain": valueOf(in.TeacherDomain)} {
 		if src == nil {
 			continue
 		}
+		// An http(s) URL, its normalised form within the column's 256.
 		if u, ok := validURL(*src); ok && utf8.RuneCountInString(u) <= 256 {
 			p.domains[field] = &u
 		} else {
@@ -674,7 +613,7 @@ func (s *Server) patchSchool(c echo.Context) error {
 	if err := decodeBody(c, &in); err != nil {
 		return err
 	}
-	p, errs := in.validate()
+	p, errs := schoolPatchOf(in)
 	if len(errs) > 0 {
 		return errValidation(errs...)
 	}

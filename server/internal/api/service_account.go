@@ -12,10 +12,12 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/labstack/echo/v4"
+	"github.com/oapi-codegen/nullable"
 
 	"github.com/wriveted/huey-api/policies"
 	"github.com/wriveted/huey-api/schema/auth"
 	"github.com/wriveted/huey-api/schema/db"
+	"github.com/wriveted/huey-api/server/internal/api/apitypes"
 )
 
 // Service accounts (api.md §2.4). Who may call these routes is decided by
@@ -228,20 +230,6 @@ func (s *Server) getServiceAccount(c echo.Context) error {
 // ---------------------------------------------------------------------------
 // Input
 
-// serviceAccountSchoolIn is SchoolWrivetedIdentity as input: matched by
-// wriveted_identifier; `name` is ignored (and may be omitted).
-type serviceAccountSchoolIn struct {
-	WrivetedIdentifier *string `json:"wriveted_identifier"`
-}
-
-// serviceAccountIn is ServiceAccountCreateIn and ServiceAccountUpdateIn.
-type serviceAccountIn struct {
-	Name    *string                   `json:"name"`
-	Type    *string                   `json:"type"`
-	Info    json.RawMessage           `json:"info"`
-	Schools *[]serviceAccountSchoolIn `json:"schools"`
-}
-
 // serviceAccountWrite is validated input ready to write.
 type serviceAccountWrite struct {
 	name       *string
@@ -252,67 +240,55 @@ type serviceAccountWrite struct {
 	schoolsSet bool
 }
 
-// validate checks the body; create requires name and type.
-func (in serviceAccountIn) validate(create bool) (serviceAccountWrite, error) {
+// saWrite checks what the document cannot (NUL in a name, the type's
+// case-insensitive names, info as jsonb can store it) and gathers the body
+// for the write; the document has already required name and type on create
+// and checked the schools' identifiers.
+func saWrite(name, typ *string, info nullable.Nullable[json.RawMessage],
+	schools nullable.Nullable[[]apitypes.ServiceAccountSchoolIn], create bool) (serviceAccountWrite, error) {
 	var (
 		w    serviceAccountWrite
 		errs []validationError
 	)
-	switch {
-	case in.Name == nil && create:
-		errs = append(errs, missing([]any{"body", "name"}, nil))
-	case in.Name != nil && strings.ContainsRune(*in.Name, 0):
+	// NUL is refused as the original's value error, never stored.
+	if name != nil && strings.ContainsRune(*name, 0) {
 		errs = append(errs, validationError{Type: "value_error", Loc: []any{"body", "name"},
-			Msg: "Value error, text must not contain NUL characters", Input: *in.Name})
-	default:
-		w.name = in.Name
+			Msg: "Value error, text must not contain NUL characters", Input: *name})
+	} else {
+		w.name = name
 	}
 	if create {
+		// The document cannot list the names accepted in any case.
 		expected := enumText([]any{"backend", "lms", "school", "kiosk"})
-		switch {
-		case in.Type == nil:
-			errs = append(errs, missing([]any{"body", "type"}, nil))
-		default:
-			if label, ok := parseEnum(serviceAccountTypes, *in.Type); ok {
-				w.typ = label
-			} else {
-				errs = append(errs, validationError{Type: "enum", Loc: []any{"body", "type"},
-					Msg: "Input should be " + expected, Input: *in.Type, Ctx: map[string]any{"expected": expected}})
-			}
+		if label, ok := parseEnum(serviceAccountTypes, *typ); ok {
+			w.typ = label
+		} else {
+			errs = append(errs, validationError{Type: "enum", Loc: []any{"body", "type"},
+				Msg: "Input should be " + expected, Input: *typ, Ctx: map[string]any{"expected": expected}})
 		}
 	}
-	switch {
-	case len(in.Info) == 0 || string(in.Info) == "null":
-		w.infoSet = len(in.Info) > 0
+	switch raw := valueOf(info); {
+	case raw == nil:
+		w.infoSet = info.IsSpecified()
 		if create {
 			w.info, w.infoSet = []byte("{}"), true
 		}
 	default:
-		info, e := saNormalizeInfo(in.Info, []any{"body", "info"})
+		// jsonb's limits (NUL, number range, nesting), re-encoded.
+		out, e := saNormalizeInfo(*raw, []any{"body", "info"})
 		if e != nil {
 			errs = append(errs, *e)
 		}
-		w.info, w.infoSet = info, true
+		w.info, w.infoSet = out, true
 	}
-	if in.Schools != nil {
+	if list := valueOf(schools); list != nil {
 		w.schoolsSet = true
 		w.schools = []uuid.UUID{}
 		seen := map[uuid.UUID]bool{}
-		for i, sc := range *in.Schools {
-			loc := []any{"body", "schools", i, "wriveted_identifier"}
-			if sc.WrivetedIdentifier == nil {
-				errs = append(errs, missing(loc, nil))
-				continue
-			}
-			id, err := uuid.Parse(*sc.WrivetedIdentifier)
-			if err != nil {
-				errs = append(errs, validationError{Type: "uuid_parsing", Loc: loc, Msg: "Input should be a valid UUID",
-					Input: *sc.WrivetedIdentifier})
-				continue
-			}
-			if !seen[id] {
-				seen[id] = true
-				w.schools = append(w.schools, id)
+		for _, sc := range *list {
+			if !seen[sc.WrivetedIdentifier] {
+				seen[sc.WrivetedIdentifier] = true
+				w.schools = append(w.schools, sc.WrivetedIdentifier)
 			}
 		}
 	}
@@ -424,11 +400,11 @@ const saRecordEventSQL = `SELECT huey.record_event($1, $2, 'NORMAL'::eventlevel,
 
 func (s *Server) postServiceAccount(c echo.Context) error {
 	ctx := c.Request().Context()
-	var in serviceAccountIn
+	var in serviceAccountCreateIn
 	if err := decodeBody(c, &in); err != nil {
 		return err
 	}
-	w, err := in.validate(true)
+	w, err := saWrite(&in.Name, &in.Type, in.Info, in.Schools, true)
 	if err != nil {
 		return err
 	}
@@ -481,11 +457,11 @@ func (s *Server) putServiceAccount(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	var in serviceAccountIn
+	var in serviceAccountUpdateIn
 	if err := decodeBody(c, &in); err != nil {
 		return err
 	}
-	w, err := in.validate(false)
+	w, err := saWrite(valueOf(in.Name), nil, in.Info, in.Schools, false)
 	if err != nil {
 		return err
 	}
