@@ -133,6 +133,11 @@ func TestSchoolsRowSecurity(t *testing.T) {
 			if try(`INSERT INTO schools (name, state) VALUES ('new', 'ACTIVE')`) != (name == "admin" || name == "backend") {
 				t.Errorf("insert an active school: only admins may")
 			}
+			// F4 / issue 16: only admins change a school's state, even where row
+			// security lets the caller update the row (huey.guard_school_state).
+			if try(`UPDATE schools SET state = 'INACTIVE'`) != (name == "admin" || name == "backend") {
+				t.Errorf("change a school's state: only admins may")
+			}
 			if got := try(`DELETE FROM schools WHERE id = ` + sA); got != w.deletes {
 				t.Errorf("delete: %v, want %v (F18)", got, w.deletes)
 			}
