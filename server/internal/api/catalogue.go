@@ -12,6 +12,7 @@ import (
 
 	"github.com/wriveted/huey-api/schema/catalog"
 	"github.com/wriveted/huey-api/schema/db"
+	"github.com/wriveted/huey-api/schema/queries"
 )
 
 // Catalogue reads (api.md §2.7–§2.9): authors, illustrators, works and
@@ -26,82 +27,23 @@ import (
 var (
 	sqlTime          = catalog.SQLTime
 	sqlAuthorsOfWork = catalog.SQLAuthorsOfWork
-	sqlEditionBrief  = catalog.SQLEditionBrief
 )
 
-const (
-	sqlIllustratorBrief = catalog.SQLIllustratorBrief
-	editionDetailSQL    = catalog.EditionDetailSQL
+const editionDetailSQL = catalog.EditionDetailSQL
+
+// The statements are schema/queries/catalogue.go (built from schema/catalog's
+// fragments) and catalogue.sql; these names are the ones the other handlers
+// (booklists, collections, PATCH /work) use.
+var (
+	sqlLatestLabelSet = queries.LatestLabelSet
+	workDetailSQL     = queries.WorkDetail
+	workSnapshotSQL   = queries.WorkSnapshot
 )
 
-// sqlLatestLabelSet joins the latest labelset (highest id) of work w as l.
-func sqlLatestLabelSet(w string) string {
-	return `LEFT JOIN LATERAL (SELECT * FROM public.labelsets x WHERE x.work_id = ` + w + ` ORDER BY x.id DESC LIMIT 1) l ON true`
-}
-
-const sqlHues = `(SELECT coalesce(json_agg(json_build_object('id', h.id::text, 'name', h.name, 'key', h.key)
-  ORDER BY lh.ordinal, h.id), '[]'::json)
-  FROM public.labelset_hue_association lh JOIN public.hues h ON h.id = lh.hue_id WHERE lh.labelset_id = l.id)`
-
-const sqlReadingAbilities = `(SELECT coalesce(json_agg(json_build_object('id', r.id::text, 'key', r.key, 'name', r.name)
-  ORDER BY r.id), '[]'::json)
-  FROM public.labelset_reading_ability_association lr JOIN public.reading_abilities r ON r.id = lr.reading_ability_id
-  WHERE lr.labelset_id = l.id)`
-
-// sqlLabelSetBasic is LabelSetBasic of the joined labelset l, or null.
-const sqlLabelSetBasic = `CASE WHEN l.id IS NULL THEN NULL ELSE json_build_object('id', l.id::text, 'work_id', l.work_id::text,
-  'hues', ` + sqlHues + `, 'min_age', l.min_age, 'max_age', l.max_age, 'reading_abilities', ` + sqlReadingAbilities + `,
-  'huey_summary', l.huey_summary) END`
-
-// sqlLabelSetDetail is LabelSetDetail of the joined labelset l, or null.
-var sqlLabelSetDetail = `CASE WHEN l.id IS NULL THEN NULL ELSE json_build_object('id', l.id::text, 'work_id', l.work_id::text,
-  'hues', ` + sqlHues + `, 'hue_origin', l.hue_origin::text, 'min_age', l.min_age, 'max_age', l.max_age,
-  'age_origin', l.age_origin::text, 'reading_abilities', ` + sqlReadingAbilities + `,
-  'reading_ability_origin', l.reading_ability_origin::text, 'huey_summary', l.huey_summary,
-  'summary_origin', l.summary_origin::text, 'labelled_by_user_id', l.labelled_by_user_id,
-  'labelled_by_sa_id', l.labelled_by_sa_id, 'info', l.info, 'recommend_status', l.recommend_status::text,
-  'recommend_status_origin', l.recommend_status_origin::text, 'checked', l.checked,
-  'created_at', ` + sqlTime("l.created_at") + `, 'updated_at', ` + sqlTime("l.updated_at") + `) END`
+const sqlLabelSetBasic = queries.LabelSetBasic
 
 // sqlWorkBrief is WorkBrief of work row w.
 var sqlWorkBrief = catalog.SQLWorkBrief
-
-// workEnrichedSQL is WorkEnriched of work $1 (cover_url: any edition's cover).
-var workEnrichedSQL = `
-SELECT json_build_object('id', w.id::text, 'type', lower(w.type::text), 'leading_article', w.leading_article,
-  'title', w.title, 'subtitle', w.subtitle, 'authors', ` + sqlAuthorsOfWork("w.id") + `,
-  'labelset', ` + sqlLabelSetBasic + `,
-  'cover_url', (SELECT e.cover_url FROM public.editions e WHERE e.work_id = w.id AND e.cover_url IS NOT NULL
-                ORDER BY e.id LIMIT 1))
-FROM public.works w ` + sqlLatestLabelSet("w.id") + `
-WHERE w.id = $1`
-
-// workDetailSQL is WorkDetail of work $1. A stored info without genres is
-// answered with genres [] and other {} (the original writes them back on
-// read; a GET here never writes).
-var workDetailSQL = `
-SELECT json_build_object('id', w.id::text, 'type', lower(w.type::text), 'leading_article', w.leading_article,
-  'title', w.title, 'subtitle', w.subtitle, 'authors', ` + sqlAuthorsOfWork("w.id") + `,
-  'labelset', ` + sqlLabelSetDetail + `, 'cover_url', NULL,
-  'editions', (SELECT coalesce(json_agg(` + sqlEditionBrief("e") + ` ORDER BY e.cover_url IS NULL, e.id), '[]'::json)
-               FROM public.editions e WHERE e.work_id = w.id),
-  'info', CASE WHEN w.info IS NULL OR jsonb_typeof(w.info) <> 'object' THEN w.info
-               WHEN w.info ? 'genres' THEN w.info
-               ELSE jsonb_build_object('other', '{}'::jsonb) || w.info || jsonb_build_object('genres', '[]'::jsonb) END)
-FROM public.works w ` + sqlLatestLabelSet("w.id") + `
-WHERE w.id = $1`
-
-// workSnapshotSQL is the state PATCH /work diffs: the work's fields, its
-// authors and its latest labelset (api.md §2.8).
-var workSnapshotSQL = `
-SELECT json_build_object('id', w.id, 'type', lower(w.type::text), 'leading_article', w.leading_article,
-  'title', w.title, 'subtitle', w.subtitle,
-  'authors', (SELECT coalesce(json_agg(json_build_object('id', a.id, 'first_name', a.first_name, 'last_name', a.last_name)
-              ORDER BY a.id), '[]'::json)
-              FROM public.author_work_association aw JOIN public.authors a ON a.id = aw.author_id WHERE aw.work_id = w.id),
-  'labelset', ` + sqlLabelSetDetail + `)
-FROM public.works w ` + sqlLatestLabelSet("w.id") + `
-WHERE w.id = $1`
 
 // ---------------------------------------------------------------------------
 // Helpers
@@ -160,14 +102,12 @@ func (s *Server) getAuthors(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	q := `SELECT json_build_object('id', a.id::text, 'first_name', a.first_name, 'last_name', a.last_name)
-FROM public.authors a WHERE ($1::text IS NULL OR a.name_key ILIKE $1) ORDER BY a.id OFFSET $2 LIMIT $3`
 	var pattern *string
 	if query != nil {
 		p := likePattern(*query)
 		pattern = &p
 	}
-	out, err := s.readList(c.Request().Context(), q, pattern, skip, limit)
+	out, err := s.readList(c.Request().Context(), queries.ListAuthors, pattern, skip, limit)
 	if err != nil {
 		return err
 	}
@@ -184,10 +124,7 @@ func (s *Server) getAuthor(c echo.Context) error {
 	if !ok {
 		return notFound
 	}
-	out, err := s.readOne(c.Request().Context(), `
-SELECT json_build_object('id', a.id::text, 'first_name', a.first_name, 'last_name', a.last_name, 'info', a.info,
-  'book_count', (SELECT count(*) FROM public.author_work_association aw WHERE aw.author_id = a.id))
-FROM public.authors a WHERE a.id = $1`, id)
+	out, err := s.readOne(c.Request().Context(), queries.GetAuthor, id)
 	if err != nil {
 		return err
 	}
@@ -203,8 +140,7 @@ func (s *Server) getIllustrators(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out, err := s.readList(c.Request().Context(),
-		`SELECT `+sqlIllustratorBrief+` FROM public.illustrators i ORDER BY i.id OFFSET $1 LIMIT $2`, skip, limit)
+	out, err := s.readList(c.Request().Context(), queries.ListIllustrators, skip, limit)
 	if err != nil {
 		return err
 	}
@@ -221,7 +157,7 @@ func (s *Server) getIllustrator(c echo.Context) error {
 	if !ok {
 		return notFound
 	}
-	out, err := s.readOne(c.Request().Context(), `SELECT `+sqlIllustratorBrief+` FROM public.illustrators i WHERE i.id = $1`, id)
+	out, err := s.readOne(c.Request().Context(), queries.GetIllustrator, id)
 	if err != nil {
 		return err
 	}
@@ -268,14 +204,7 @@ func (s *Server) getWorks(c echo.Context) error {
 		p := likePattern(*query)
 		pattern = &p
 	}
-	out, err := s.readList(c.Request().Context(), `
-SELECT `+sqlWorkBrief+` FROM public.works w
-WHERE w.type = $1::public.worktype
-  AND ($2::text IS NULL OR w.title ILIKE $2)
-  AND ($3::int IS NULL OR EXISTS (SELECT 1 FROM public.author_work_association aw WHERE aw.work_id = w.id AND aw.author_id = $3))
-  AND CASE WHEN $4::text IS NULL THEN EXISTS (SELECT 1 FROM public.editions e WHERE e.work_id = w.id)
-           ELSE EXISTS (SELECT 1 FROM public.editions e WHERE e.work_id = w.id AND e.isbn = $4) END
-ORDER BY w.id OFFSET $5 LIMIT $6`, typ, pattern, authorID, isbn, skip, limit)
+	out, err := s.readList(c.Request().Context(), queries.ListWorks, typ, pattern, authorID, isbn, skip, limit)
 	if err != nil {
 		return err
 	}
@@ -295,9 +224,9 @@ func (s *Server) getWork(c echo.Context) error {
 	if !ok {
 		return errWorkNotFound(c.Param("work_id"))
 	}
-	q := workDetailSQL
+	q := queries.WorkDetail
 	if full != nil && !*full {
-		q = workEnrichedSQL
+		q = queries.WorkEnriched
 	}
 	out, err := s.readOne(c.Request().Context(), q, id)
 	if err != nil {
@@ -324,7 +253,6 @@ func (s *Server) getEditions(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	brief := sqlEditionBrief("e")
 	if raw := c.QueryParam("work_id"); c.QueryParams().Has("work_id") {
 		id, err := strconv.ParseInt(raw, 10, 64)
 		if err != nil {
@@ -337,11 +265,10 @@ func (s *Server) getEditions(c echo.Context) error {
 		var exists bool
 		var out []json.RawMessage
 		err = db.Read(ctx, s.pool, identityOf(ctx).Claims, func(b *pgx.Batch) {
-			b.Queue(`SELECT EXISTS (SELECT 1 FROM public.works WHERE id = $1)`, id).QueryRow(func(r pgx.Row) error {
+			b.Queue(queries.WorkExists, id).QueryRow(func(r pgx.Row) error {
 				return r.Scan(&exists)
 			})
-			queueJSONList(b, &out, `SELECT `+brief+` FROM public.editions e WHERE e.work_id = $1
-ORDER BY e.cover_url IS NULL, e.id OFFSET $2 LIMIT $3`, id, skip, limit)
+			queueJSONList(b, &out, queries.ListWorkEditions, id, skip, limit)
 		})
 		if err != nil {
 			return err
@@ -352,14 +279,13 @@ ORDER BY e.cover_url IS NULL, e.id OFFSET $2 LIMIT $3`, id, skip, limit)
 		return c.JSON(http.StatusOK, out)
 	}
 	if query != nil {
-		out, err := s.readList(ctx, `SELECT `+brief+` FROM public.editions e
-WHERE to_tsvector(coalesce(e.title, '')) @@ plainto_tsquery($1) ORDER BY e.id`, *query)
+		out, err := s.readList(ctx, queries.SearchEditions, *query)
 		if err != nil {
 			return err
 		}
 		return c.JSON(http.StatusOK, out)
 	}
-	out, err := s.readList(ctx, `SELECT `+brief+` FROM public.editions e ORDER BY e.id OFFSET $1 LIMIT $2`, skip, limit)
+	out, err := s.readList(ctx, queries.ListEditions, skip, limit)
 	if err != nil {
 		return err
 	}
@@ -387,10 +313,7 @@ func (s *Server) postEditionsCompare(c echo.Context) error {
 	var known, tagged int
 	ctx := c.Request().Context()
 	err := db.Read(ctx, s.pool, identityOf(ctx).Claims, func(b *pgx.Batch) {
-		b.Queue(`
-SELECT count(*), count(*) FILTER (WHERE l.checked IS TRUE)
-FROM public.editions e `+sqlLatestLabelSet("e.work_id")+`
-WHERE e.isbn = ANY($1::text[])`, valid).QueryRow(func(r pgx.Row) error { return r.Scan(&known, &tagged) })
+		b.Queue(queries.CompareEditions, valid).QueryRow(func(r pgx.Row) error { return r.Scan(&known, &tagged) })
 	})
 	if err != nil {
 		return err

@@ -29,6 +29,7 @@ import (
 	"github.com/wriveted/huey-api/schema/account"
 	"github.com/wriveted/huey-api/schema/auth"
 	"github.com/wriveted/huey-api/schema/db"
+	"github.com/wriveted/huey-api/schema/queries"
 )
 
 // Recorded decisions are kept this long, at most this many (the oldest go
@@ -289,13 +290,13 @@ func parseInt64(raw string) (int64, error) { return strconv.ParseInt(raw, 10, 64
 // routes use, and the table whose row security decides visibility.
 var instanceLookups = map[string]struct {
 	lookup  lookupFn
-	visible string // SELECT … WHERE key = $1 (text)
+	visible string // schema/queries/support.sql: SELECT EXISTS … WHERE key = $1 (text)
 }{
-	resSchool:         {doorLookup(schoolDoor, uuid.Parse), `SELECT EXISTS (SELECT FROM schools WHERE wriveted_identifier = $1::text::uuid)`},
-	resUser:           {doorLookup(userDoor, uuid.Parse), `SELECT EXISTS (SELECT FROM users WHERE id = $1::text::uuid)`},
-	resBooklist:       {doorLookup(booklistDoor, uuid.Parse), `SELECT EXISTS (SELECT FROM book_lists WHERE id = $1::text::uuid)`},
-	resCollection:     {doorLookup(collectionDoor, uuid.Parse), `SELECT EXISTS (SELECT FROM collections WHERE id = $1::text::uuid)`},
-	resCollectionItem: {doorLookup(collectionItemDoor, parseInt64), `SELECT EXISTS (SELECT FROM collection_items WHERE id = $1::text::bigint)`},
+	resSchool:         {doorLookup(schoolDoor, uuid.Parse), queries.SchoolRowVisible},
+	resUser:           {doorLookup(userDoor, uuid.Parse), queries.UserRowVisible},
+	resBooklist:       {doorLookup(booklistDoor, uuid.Parse), queries.BooklistRowVisible},
+	resCollection:     {doorLookup(collectionDoor, uuid.Parse), queries.CollectionRowVisible},
+	resCollectionItem: {doorLookup(collectionItemDoor, parseInt64), queries.CollectionItemRowVisible},
 	resClass: {func(b batchQueuer, raw string) (func() (policies.Resource, bool), error) {
 		id, err := uuid.Parse(raw)
 		if err != nil {
@@ -313,14 +314,14 @@ var instanceLookups = map[string]struct {
 			}
 			return r, true
 		}, nil
-	}, `SELECT EXISTS (SELECT FROM class_groups WHERE id = $1::text::uuid)`},
+	}, queries.ClassRowVisible},
 	resEvent: {func(b batchQueuer, raw string) (func() (policies.Resource, bool), error) {
 		id, err := uuid.Parse(raw)
 		if err != nil {
 			return nil, err
 		}
 		t := &feedbackTarget{id: id}
-		b.Queue(`SELECT title, school_id, user_id, supported FROM huey.event_attrs($1)`, id).Query(func(rows pgx.Rows) error {
+		b.Queue(queries.ExplainEventAttrs, id).Query(func(rows pgx.Rows) error {
 			for rows.Next() {
 				if err := rows.Scan(&t.title, &t.schoolID, &t.readerID, &t.supported); err != nil {
 					return err
@@ -330,7 +331,7 @@ var instanceLookups = map[string]struct {
 			return rows.Err()
 		})
 		return func() (policies.Resource, bool) { return t.resource(), t.found }, nil
-	}, `SELECT EXISTS (SELECT FROM events WHERE id = $1::text::uuid)`},
+	}, queries.EventRowVisible},
 }
 
 // explainAccount loads the account id names (a user, else a service

@@ -118,7 +118,7 @@ func scanCollectionBrief(rows pgx.Rows) (*collectionBrief, error) {
 }
 
 // scanSubscriptionDetail reads at most one SubscriptionDetail (the columns of
-// schoolSubscriptionSQL / userSubscriptionSQL).
+// queries.GetSchoolSubscription / queries.GetUserSubscription).
 func scanSubscriptionDetail(rows pgx.Rows) (*subscriptionDetail, error) {
 	var out *subscriptionDetail
 	for rows.Next() {

@@ -6,6 +6,8 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+
+	"github.com/wriveted/huey-api/schema/queries"
 )
 
 // SpecificUserDetail (api.md §1.2): UserDetail plus the fields of the
@@ -55,41 +57,8 @@ func pick(raw []byte, keys []string) map[string]any {
 	return out
 }
 
-const userDetailSQL = `
-SELECT u.id, u.type::text, u.name, u.email, u.is_active, u.last_login_at, u.info, u.created_at, u.updated_at,
-       u.newsletter, r.first_name, r.last_name_initial, r.huey_attributes, r.parent_id, st.username,
-       coalesce(st.school_id, ed.school_id), ed.educator_info::jsonb, sa.school_admin_info, pa.parent_info,
-       sch.wriveted_identifier, sch.official_identifier, sch.country_code, sch.name
-FROM users u
-LEFT JOIN readers r ON r.id = u.id
-LEFT JOIN students st ON st.id = u.id
-LEFT JOIN educators ed ON ed.id = u.id
-LEFT JOIN school_admins sa ON sa.id = u.id
-LEFT JOIN parents pa ON pa.id = u.id
-LEFT JOIN schools sch ON sch.id = coalesce(st.school_id, ed.school_id)
-WHERE u.id = $1`
-
-const userBooklistsSQL = `
-SELECT b.id, b.name, b.type::text, (SELECT count(*) FROM book_list_works w WHERE w.booklist_id = b.id)
-FROM book_lists b WHERE b.user_id = $1 ORDER BY b.created_at, b.id LIMIT 5`
-
-const userCollectionSQL = `
-SELECT c.id, c.name, c.item_count,
-       c.school_id, c.user_id, c.updated_at
-FROM collections c WHERE c.user_id = $1 ORDER BY c.created_at, c.id LIMIT 1`
-
-const userChildrenSQL = `
-SELECT u.id, u.type::text, u.name, r.first_name, r.last_name_initial
-FROM readers r JOIN users u ON u.id = r.id WHERE r.parent_id = $1 ORDER BY u.name, u.id`
-
-const userParentSQL = `
-SELECT p.id, p.type::text, p.name FROM readers r JOIN users p ON p.id = r.parent_id WHERE r.id = $1`
-
-const userSubscriptionSQL = `
-SELECT x.id, x.type::text, x.provider::text, x.is_active, x.expiration, p.id, p.name,
-       x.stripe_customer_id, x.created_at, x.updated_at, x.info
-FROM subscriptions x JOIN products p ON p.id = x.product_id
-WHERE x.parent_id = $1 ORDER BY x.created_at DESC LIMIT 1`
+// The queries are schema/queries/user_read.sql (GetUserDetail …), queued
+// on the caller's batch and scanned here.
 
 // userDetailOut collects the parts; render builds the type's JSON.
 type userDetailOut struct {
@@ -116,7 +85,7 @@ type userDetailOut struct {
 
 // queueUserDetail queues every query of a SpecificUserDetail of id.
 func queueUserDetail(b batchQueuer, id uuid.UUID, d *userDetailOut) {
-	b.Queue(userDetailSQL, id).Query(func(rows pgx.Rows) error {
+	b.Queue(queries.GetUserDetail, id).Query(func(rows pgx.Rows) error {
 		for rows.Next() {
 			var (
 				wid        *uuid.UUID
@@ -135,7 +104,7 @@ func queueUserDetail(b batchQueuer, id uuid.UUID, d *userDetailOut) {
 		}
 		return rows.Err()
 	})
-	b.Queue(userBooklistsSQL, id).Query(func(rows pgx.Rows) error {
+	b.Queue(queries.ListUserBooklists, id).Query(func(rows pgx.Rows) error {
 		d.booklists = []booklistBase{}
 		for rows.Next() {
 			var bl booklistBase
@@ -148,12 +117,12 @@ func queueUserDetail(b batchQueuer, id uuid.UUID, d *userDetailOut) {
 		}
 		return rows.Err()
 	})
-	b.Queue(userCollectionSQL, id).Query(func(rows pgx.Rows) error {
+	b.Queue(queries.GetUserCollection, id).Query(func(rows pgx.Rows) error {
 		var err error
 		d.collection, err = scanCollectionBrief(rows)
 		return err
 	})
-	b.Queue(userChildrenSQL, id).Query(func(rows pgx.Rows) error {
+	b.Queue(queries.ListUserChildren, id).Query(func(rows pgx.Rows) error {
 		d.children = []readerIdentity{}
 		for rows.Next() {
 			var ch readerIdentity
@@ -166,7 +135,7 @@ func queueUserDetail(b batchQueuer, id uuid.UUID, d *userDetailOut) {
 		}
 		return rows.Err()
 	})
-	b.Queue(userParentSQL, id).Query(func(rows pgx.Rows) error {
+	b.Queue(queries.GetUserParent, id).Query(func(rows pgx.Rows) error {
 		for rows.Next() {
 			var p userIdentity
 			var typ string
@@ -178,7 +147,7 @@ func queueUserDetail(b batchQueuer, id uuid.UUID, d *userDetailOut) {
 		}
 		return rows.Err()
 	})
-	b.Queue(userSubscriptionSQL, id).Query(func(rows pgx.Rows) error {
+	b.Queue(queries.GetUserSubscription, id).Query(func(rows pgx.Rows) error {
 		var err error
 		d.subscription, err = scanSubscriptionDetail(rows)
 		return err
