@@ -7,9 +7,11 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 )
@@ -179,4 +181,62 @@ func anyStrings(v any) []string {
 		out = append(out, x.(string))
 	}
 	return out
+}
+
+// POST /v1/explain looks up every instance type it names (class, collection,
+// collection item, booklist, event, user): for an educator of school A, A's
+// instance exists, with the entry that decided and whether row security shows
+// it; B's exists and is not both allowed and visible; a missing one does not
+// exist.
+func TestExplainEveryInstanceType(t *testing.T) {
+	t.Parallel()
+	v := newEnv(t)
+	a, b := v.school("Explain A", "ACTIVE"), v.school("Explain B", "ACTIVE")
+	educatorID := v.user("Explain Educator", "EDUCATOR", &a)
+	admin := v.userToken(v.user("Explain Admin", "WRIVETED", nil))
+	type pair struct{ own, other string }
+	colA, colB := v.collection(&a, nil, "A books"), v.collection(&b, nil, "B books")
+	itemA, itemB := v.item(colA, "9780000000011", 1, 1, "{}"), v.item(colB, "9780000000028", 1, 1, "{}")
+	listOf := func(s school, name string) string {
+		var id uuid.UUID
+		if err := v.super.QueryRow(context.Background(), `INSERT INTO book_lists (name, type, school_id, info)
+			VALUES ($1, 'SCHOOL', $2, '{}') RETURNING id`, name, s.ID).Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		return id.String()
+	}
+	evA := evInsert(t, v, "Explain event A", "NORMAL", &a.ID, nil, nil, "{}", time.Now())
+	evB := evInsert(t, v, "Explain event B", "NORMAL", &b.ID, nil, nil, "{}", time.Now())
+	cases := map[string]pair{
+		"class":          {v.class(a, "A1").String(), v.class(b, "B1").String()},
+		"collection":     {colA.String(), colB.String()},
+		"collection_item": {strconv.FormatInt(itemA, 10), strconv.FormatInt(itemB, 10)},
+		"book_list":       {listOf(a, "A list"), listOf(b, "B list")},
+		"event":          {evA.String(), evB.String()},
+		"user":           {educatorID.String(), v.user("Explain B Educator", "EDUCATOR", &b).String()},
+	}
+	explain := func(typ, id string) map[string]any {
+		t.Helper()
+		rec := v.do(http.MethodPost, "/v1/explain", admin, map[string]any{"account_id": educatorID, "action": "read",
+			"resource": map[string]any{"type": typ, "id": id}})
+		wantStatus(t, rec, http.StatusOK)
+		return decode[map[string]any](t, rec)
+	}
+	for typ, p := range cases {
+		own, other := explain(typ, p.own), explain(typ, p.other)
+		if _, ok := own["row_visible"].(bool); own["exists"] != true || !ok {
+			t.Errorf("%s own: %v", typ, own)
+		}
+		if other["exists"] != true || (other["allowed"] == true && other["row_visible"] == true) {
+			t.Errorf("%s of the other school is allowed and visible: %v", typ, other)
+		}
+		if _, ok := own["entry"].(map[string]any); !ok {
+			t.Errorf("%s own: no entry: %v", typ, own)
+		}
+	}
+	for _, typ := range []string{"class", "collection", "book_list", "event", "user"} {
+		if m := explain(typ, uuid.NewString()); m["exists"] != false {
+			t.Errorf("%s missing: %v", typ, m)
+		}
+	}
 }
