@@ -208,12 +208,12 @@ func TestExplainEveryInstanceType(t *testing.T) {
 	evA := evInsert(t, v, "Explain event A", "NORMAL", &a.ID, nil, nil, "{}", time.Now())
 	evB := evInsert(t, v, "Explain event B", "NORMAL", &b.ID, nil, nil, "{}", time.Now())
 	cases := map[string]pair{
-		"class":          {v.class(a, "A1").String(), v.class(b, "B1").String()},
-		"collection":     {colA.String(), colB.String()},
+		"class":           {v.class(a, "A1").String(), v.class(b, "B1").String()},
+		"collection":      {colA.String(), colB.String()},
 		"collection_item": {strconv.FormatInt(itemA, 10), strconv.FormatInt(itemB, 10)},
 		"book_list":       {listOf(a, "A list"), listOf(b, "B list")},
-		"event":          {evA.String(), evB.String()},
-		"user":           {educatorID.String(), v.user("Explain B Educator", "EDUCATOR", &b).String()},
+		"event":           {evA.String(), evB.String()},
+		"user":            {educatorID.String(), v.user("Explain B Educator", "EDUCATOR", &b).String()},
 	}
 	explain := func(typ, id string) map[string]any {
 		t.Helper()
