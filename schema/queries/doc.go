@@ -1,8 +1,9 @@
 // Package queries holds the database's statements, one file per resource
 // (school.sql, user.sql, user_read.sql, edition.sql, catalogue.sql,
-// support.sql), and the Go that sqlc v1.31.1 generates from them against the
-// migrations (*.sql.go, batch.go, db.go, models.go: never edited by hand; `make
-// sqlc` regenerates them, `make sqlc-check` fails when stale).
+// support.sql, class.sql, service_account.sql, auth.sql), and the Go that
+// sqlc v1.31.1 generates from them against the migrations (*.sql.go,
+// batch.go, db.go, models.go: never edited by hand; `make sqlc` regenerates
+// them, `make sqlc-check` fails when stale).
 //
 // Hand-written beside them: Filter, the one builder for the dynamic tail of
 // list queries (WHERE, ORDER BY, page); QueueOne, QueueValue and QueueMany,

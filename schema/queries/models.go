@@ -3,3 +3,52 @@
 //   sqlc v1.31.1
 
 package queries
+
+import (
+	"database/sql/driver"
+	"fmt"
+)
+
+type Serviceaccounttype string
+
+const (
+	ServiceaccounttypeBACKEND Serviceaccounttype = "BACKEND"
+	ServiceaccounttypeLMS     Serviceaccounttype = "LMS"
+	ServiceaccounttypeSCHOOL  Serviceaccounttype = "SCHOOL"
+	ServiceaccounttypeKIOSK   Serviceaccounttype = "KIOSK"
+)
+
+func (e *Serviceaccounttype) Scan(src interface{}) error {
+	switch s := src.(type) {
+	case []byte:
+		*e = Serviceaccounttype(s)
+	case string:
+		*e = Serviceaccounttype(s)
+	default:
+		return fmt.Errorf("unsupported scan type for Serviceaccounttype: %T", src)
+	}
+	return nil
+}
+
+type NullServiceaccounttype struct {
+	Serviceaccounttype Serviceaccounttype
+	Valid              bool // Valid is true if Serviceaccounttype is not NULL
+}
+
+// Scan implements the Scanner interface.
+func (ns *NullServiceaccounttype) Scan(value interface{}) error {
+	if value == nil {
+		ns.Serviceaccounttype, ns.Valid = "", false
+		return nil
+	}
+	ns.Valid = true
+	return ns.Serviceaccounttype.Scan(value)
+}
+
+// Value implements the driver Valuer interface.
+func (ns NullServiceaccounttype) Value() (driver.Value, error) {
+	if !ns.Valid {
+		return nil, nil
+	}
+	return string(ns.Serviceaccounttype), nil
+}

@@ -15,6 +15,7 @@ import (
 	"github.com/wriveted/huey-api/policies"
 	"github.com/wriveted/huey-api/schema/auth"
 	"github.com/wriveted/huey-api/schema/db"
+	"github.com/wriveted/huey-api/schema/queries"
 )
 
 // Authentication routes (api.md §2.2).
@@ -87,7 +88,7 @@ func (s *Server) getAuthFirebase(c echo.Context) error {
 		userID  *uuid.UUID
 	)
 	err = db.InTx(ctx, s.pool, db.Anonymous(), func(tx *db.Tx) error {
-		return tx.QueryRow(ctx, `SELECT outcome, user_id FROM huey.firebase_login($1, $2, $3, $4, $5, $6)`,
+		return tx.QueryRow(ctx, queries.FirebaseLogin,
 			email, name, pic, provider, create, checkout).Scan(&outcome, &userID)
 	})
 	if err != nil {
@@ -119,7 +120,7 @@ func (s *Server) getAuthMe(c echo.Context) error {
 		var sa serviceAccountBrief
 		found := false
 		err := db.Read(ctx, s.pool, ident.Claims, func(b *pgx.Batch) {
-			b.Queue(`SELECT id, name, type::text, is_active FROM service_accounts WHERE id = $1`, ident.Account.ID).
+			b.Queue(queries.GetAuthServiceAccount, ident.Account.ID).
 				Query(func(rows pgx.Rows) error {
 					for rows.Next() {
 						var typ string
@@ -175,7 +176,7 @@ func (s *Server) postClassCode(c echo.Context) error {
 		userID  *uuid.UUID
 	)
 	err := db.Read(ctx, s.pool, db.Anonymous(), func(b *pgx.Batch) {
-		b.Queue(`SELECT outcome, user_id FROM huey.class_code_login($1, $2)`, in.ClassJoiningCode, in.Username).
+		b.Queue(queries.ClassCodeLogin, in.ClassJoiningCode, in.Username).
 			QueryRow(func(r pgx.Row) error { return r.Scan(&outcome, &userID) })
 	})
 	if err != nil {
@@ -202,7 +203,7 @@ func (s *Server) postClassCode(c echo.Context) error {
 	}
 	student := identityFor(acc, auth.Token{Subject: sub, IssuedAt: now, Expiry: now.Add(auth.UserTokenTTL)})
 	err = db.InTx(ctx, s.pool, student.Claims, func(tx *db.Tx) error {
-		if _, err := tx.Exec(ctx, `UPDATE users SET last_login_at = huey.utcnow() WHERE id = $1`, acc.ID); err != nil {
+		if err := queries.New(tx).TouchUserLastLogin(ctx, acc.ID); err != nil {
 			return err
 		}
 		return recordEvent(ctx, tx, student, "User logged in", "Student logged in", "DEBUG", acc.SchoolID, nil)
@@ -240,8 +241,7 @@ func (s *Server) postRegisterStudent(c echo.Context) error {
 		schoolID                  *int64
 	)
 	err := db.InTx(ctx, s.pool, db.Anonymous(), func(tx *db.Tx) error {
-		return tx.QueryRow(ctx, `SELECT outcome, user_id, username, school_id, school_name, official_identifier, country_code
-			FROM huey.register_student($1, $2, $3, $4)`, school, in.ClassJoiningCode, first, last).
+		return tx.QueryRow(ctx, queries.RegisterStudent, school, in.ClassJoiningCode, first, last).
 			Scan(&outcome, &userID, &username, &schoolID, &name, &off, &ctry)
 	})
 	if err != nil {
@@ -310,7 +310,7 @@ var userDoor = door[uuid.UUID, userAttrs]{
 // huey.user_attrs door) into *res; *found reports whether it exists.
 func queueUserAttrs(b batchQueuer, id uuid.UUID, res *policies.Resource, found *bool) {
 	*res = policies.Resource{Type: resUser, ID: id.String()}
-	b.Queue(`SELECT user_type, school_id, parent_id FROM huey.user_attrs($1)`, id).Query(func(rows pgx.Rows) error {
+	b.Queue(queries.UserAttrs, id).Query(func(rows pgx.Rows) error {
 		for rows.Next() {
 			var (
 				typ    string

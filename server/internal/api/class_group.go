@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/wriveted/huey-api/policies"
 	"github.com/wriveted/huey-api/schema/db"
+	"github.com/wriveted/huey-api/schema/queries"
 )
 
 // Classes (api.md §2.6). Who may attempt what is in policies/classes.rego
@@ -75,13 +75,12 @@ type classAttrs struct {
 	schoolID *int64
 }
 
-// classAttrsSQL reads the class's school through the narrow huey.class_attrs
-// door, so an existing class the caller may not read is refused (403), not
-// hidden (DECISIONS §4).
-const classAttrsSQL = `SELECT school_id FROM huey.class_attrs($1)`
-
+// queueClassAttrs reads the class's school through the narrow
+// huey.class_attrs door (queries.ClassAttrs), so an existing class the caller
+// may not read is refused (403), not hidden (DECISIONS §4). Scanned by hand:
+// the school is NULL for a class without one.
 func queueClassAttrs(b batchQueuer, id uuid.UUID, out *classAttrs) {
-	b.Queue(classAttrsSQL, id).Query(func(rows pgx.Rows) error {
+	b.Queue(queries.ClassAttrs, id).Query(func(rows pgx.Rows) error {
 		for rows.Next() {
 			if err := rows.Scan(&out.schoolID); err != nil {
 				return err
@@ -142,10 +141,8 @@ func (s *Server) readClassAttrs(ctx context.Context, id uuid.UUID) (classAttrs, 
 // ---------------------------------------------------------------------------
 // Reading classes.
 
-// classBriefColumns are a ClassGroupBrief's columns (and the join code) of g.
-const classBriefColumns = `g.id, g.school_id, g.name, g.updated_at,
-       (SELECT count(*) FROM students st WHERE st.class_group_id = g.id), g.join_code`
-
+// scanClassBrief scans a ClassGroupBrief and its join code (the columns of
+// queries.GetClassBrief and queries.ListClasses).
 func scanClassBrief(row pgx.Row, out *classGroupWithCode) error {
 	var updated time.Time
 	if err := row.Scan(&out.ID, &out.SchoolID, &out.Name, &updated, &out.StudentCount, &out.JoinCode); err != nil {
@@ -155,25 +152,11 @@ func scanClassBrief(row pgx.Row, out *classGroupWithCode) error {
 	return nil
 }
 
-const classDetailSQL = `SELECT ` + classBriefColumns + ` FROM class_groups g WHERE g.id = $1`
-
-// classStudentsSQL lists a class's students; row security shows all of them
-// to admins and the school's staff, and a student only itself.
-const classStudentsSQL = `
-SELECT u.id, u.name, r.first_name, r.last_name_initial, st.username,
-       s.wriveted_identifier, s.name, s.official_identifier, s.country_code
-FROM students st
-JOIN users u ON u.id = st.id
-JOIN readers r ON r.id = st.id
-JOIN schools s ON s.id = st.school_id
-WHERE st.class_group_id = $1
-ORDER BY u.name, u.id`
-
 // queueClassDetail queues a ClassGroupDetail's queries; *out stays nil when
 // the class is not visible.
 func queueClassDetail(b batchQueuer, id uuid.UUID, out **classGroupDetail) {
 	d := &classGroupDetail{Students: []classStudent{}}
-	b.Queue(classDetailSQL, id).Query(func(rows pgx.Rows) error {
+	b.Queue(queries.GetClassBrief, id).Query(func(rows pgx.Rows) error {
 		for rows.Next() {
 			if err := scanClassBrief(rows, &d.classGroupWithCode); err != nil {
 				return err
@@ -182,7 +165,7 @@ func queueClassDetail(b batchQueuer, id uuid.UUID, out **classGroupDetail) {
 		}
 		return rows.Err()
 	})
-	b.Queue(classStudentsSQL, id).Query(func(rows pgx.Rows) error {
+	b.Queue(queries.ListClassStudents, id).Query(func(rows pgx.Rows) error {
 		for rows.Next() {
 			var st classStudent
 			if err := rows.Scan(&st.ID, &st.Name, &st.FirstName, &st.LastNameInitial, &st.Username,
@@ -267,24 +250,14 @@ func (s *Server) getClasses(c echo.Context) error {
 		return httpError(http.StatusForbidden, msgClassesNeedSchool)
 	}
 
-	var where []string
-	var args []any
-	add := func(cond string, v any) {
-		args = append(args, v)
-		where = append(where, strings.ReplaceAll(cond, "$?", "$"+strconv.Itoa(len(args))))
-	}
+	var f queries.Filter
 	if school != nil {
-		add("g.school_id = $?", *school)
+		f.Add("g.school_id = $?", *school)
 	}
 	if q != nil {
-		add("g.name ILIKE $?", likePattern(*q))
+		f.Add("g.name ILIKE $?", likePattern(*q))
 	}
-	sql := `SELECT ` + classBriefColumns + ` FROM class_groups g`
-	if len(where) > 0 {
-		sql += " WHERE " + strings.Join(where, " AND ")
-	}
-	args = append(args, skip, limit)
-	sql += fmt.Sprintf(" ORDER BY g.name, g.id OFFSET $%d LIMIT $%d", len(args)-1, len(args))
+	sql, args := f.Page(queries.ListClasses, "g.name, g.id", skip, limit)
 
 	var schoolID *int64
 	data := []classGroupBrief{}
@@ -349,13 +322,12 @@ func (s *Server) postClass(c echo.Context) error {
 	name := *valueOf(in.Name)
 	var out classGroupWithCode
 	err = db.InTx(ctx, s.pool, ident.Claims, func(tx *db.Tx) error {
-		if err := scanClassBrief(tx.QueryRow(ctx, `
-			INSERT INTO class_groups (school_id, name, join_code, created_at, updated_at)
-			VALUES ($1, $2, huey.new_join_code(), huey.utcnow(), huey.utcnow())
-			RETURNING id, school_id, name, updated_at, 0::bigint, join_code`,
-			wid, name), &out); err != nil {
+		g, err := queries.New(tx).InsertClass(ctx, queries.InsertClassParams{SchoolID: &wid, Name: name})
+		if err != nil {
 			return err
 		}
+		out = classGroupWithCode{classGroupBrief: classGroupBrief{ID: g.ID, SchoolID: g.SchoolID, Name: g.Name,
+			StudentCount: g.StudentCount, UpdatedAt: isoTime(g.UpdatedAt)}, JoinCode: g.JoinCode}
 		return recordEvent(ctx, tx, ident, "New class created",
 			fmt.Sprintf("%s created class '%s'", ident.Account.Name, name), "NORMAL", &schoolID, nil)
 	})
@@ -400,11 +372,11 @@ func (s *Server) patchClass(c echo.Context) error {
 	var d *classGroupDetail
 	err = db.InTx(ctx, s.pool, ident.Claims, func(tx *db.Tx) error {
 		if name != nil {
-			tag, err := tx.Exec(ctx, `UPDATE class_groups SET name = $2, updated_at = huey.utcnow() WHERE id = $1`, id, *name)
+			n, err := queries.New(tx).RenameClass(ctx, queries.RenameClassParams{ID: id, Name: *name})
 			if err != nil {
 				return err
 			}
-			if tag.RowsAffected() != 1 {
+			if n != 1 {
 				return errForbidden() // the policy allowed it; row security did not
 			}
 		}
@@ -452,54 +424,43 @@ func (s *Server) deleteClass(c echo.Context) error {
 		schoolID = *a.schoolID
 	)
 	err = db.InTx(ctx, s.pool, ident.Claims, func(tx *db.Tx) error {
-		var schoolName string
-		var updated time.Time
-		if err := tx.QueryRow(ctx, `
-			SELECT g.id, g.school_id, g.name, g.updated_at,
-			       (SELECT count(*) FROM students st WHERE st.class_group_id = g.id), coalesce(s.name, '')
-			FROM class_groups g LEFT JOIN schools s ON s.wriveted_identifier = g.school_id
-			WHERE g.id = $1 FOR UPDATE OF g`, id).
-			Scan(&before.ID, &before.SchoolID, &before.Name, &updated, &before.StudentCount, &schoolName); err != nil {
-			return err
-		}
-		before.UpdatedAt = isoTime(updated)
-		if err := recordEvent(ctx, tx, ident, "Class Deleted",
-			fmt.Sprintf("Class %s in %s deleted.", before.Name, schoolName), "NORMAL", &schoolID, nil); err != nil {
-			return err
-		}
-		rows, err := tx.Query(ctx, `SELECT st.id FROM students st WHERE st.class_group_id = $1 ORDER BY st.id`, id)
+		q := queries.New(tx)
+		g, err := q.LockClassForDelete(ctx, id)
 		if err != nil {
 			return err
 		}
-		if demoted, err = pgx.CollectRows(rows, pgx.RowTo[uuid.UUID]); err != nil {
+		before = classGroupWithCode{classGroupBrief: classGroupBrief{ID: g.ID, SchoolID: g.SchoolID, Name: g.Name,
+			StudentCount: g.StudentCount, UpdatedAt: isoTime(g.UpdatedAt)}}
+		if err := recordEvent(ctx, tx, ident, "Class Deleted",
+			fmt.Sprintf("Class %s in %s deleted.", before.Name, g.SchoolName), "NORMAL", &schoolID, nil); err != nil {
+			return err
+		}
+		if demoted, err = q.ListClassStudentIDs(ctx, id); err != nil {
 			return err
 		}
 		// While the students rows still name the school (the F1 guard and
 		// the row security of a school admin both look the school up there):
-		// demote, then add the public_readers rows (ON CONFLICT without a
-		// target: naming one would need SELECT rights on public_readers).
-		steps := []struct {
-			sql  string
-			want int64 // rows that must be affected; -1: any
-		}{
-			{`UPDATE users SET type = 'PUBLIC', is_active = false, updated_at = huey.utcnow() WHERE id = ANY ($1::uuid[])`, int64(len(demoted))},
-			{`INSERT INTO public_readers (id, reader_info) SELECT unnest($1::uuid[]), '{}' ON CONFLICT DO NOTHING`, -1},
-			{`DELETE FROM students WHERE id = ANY ($1::uuid[])`, int64(len(demoted))},
-		}
-		for _, st := range steps {
-			tag, err := tx.Exec(ctx, st.sql, demoted)
-			if err != nil {
-				return err
-			}
-			if st.want >= 0 && tag.RowsAffected() != st.want {
-				return errForbidden() // the policy allowed it; row security did not
-			}
-		}
-		tag, err := tx.Exec(ctx, `DELETE FROM class_groups WHERE id = $1`, id)
+		// demote, then add the public_readers rows, then delete the students.
+		n, err := q.DemoteClassStudents(ctx, demoted)
 		if err != nil {
 			return err
 		}
-		if tag.RowsAffected() != 1 {
+		if n != int64(len(demoted)) {
+			return errForbidden() // the policy allowed it; row security did not
+		}
+		if err := q.EnsureClassPublicReaders(ctx, demoted); err != nil {
+			return err
+		}
+		if n, err = q.DeleteClassStudents(ctx, demoted); err != nil {
+			return err
+		}
+		if n != int64(len(demoted)) {
+			return errForbidden()
+		}
+		if n, err = q.DeleteClass(ctx, id); err != nil {
+			return err
+		}
+		if n != 1 {
 			return errForbidden()
 		}
 		return nil

@@ -17,6 +17,7 @@ import (
 	"github.com/wriveted/huey-api/policies"
 	"github.com/wriveted/huey-api/schema/auth"
 	"github.com/wriveted/huey-api/schema/db"
+	"github.com/wriveted/huey-api/schema/queries"
 	"github.com/wriveted/huey-api/server/internal/api/apitypes"
 )
 
@@ -112,11 +113,6 @@ func (s *Server) serviceAccountMiddleware(action string) echo.MiddlewareFunc {
 // ---------------------------------------------------------------------------
 // Reading
 
-const serviceAccountListSQL = `
-SELECT id, name, type::text, is_active FROM service_accounts
-WHERE $1 OR is_active
-ORDER BY name, id OFFSET $2 LIMIT $3`
-
 // GET /service-accounts
 func (s *Server) getServiceAccounts(c echo.Context) error {
 	ctx := c.Request().Context()
@@ -130,7 +126,7 @@ func (s *Server) getServiceAccounts(c echo.Context) error {
 	}
 	out := []serviceAccountBrief{}
 	err = db.Read(ctx, s.pool, identityOf(ctx).Claims, func(b *pgx.Batch) {
-		b.Queue(serviceAccountListSQL, inactive != nil && *inactive, skip, limit).Query(func(rows pgx.Rows) error {
+		b.Queue(queries.ListServiceAccounts, inactive != nil && *inactive, skip, limit).Query(func(rows pgx.Rows) error {
 			for rows.Next() {
 				var sa serviceAccountBrief
 				var typ string
@@ -149,25 +145,12 @@ func (s *Server) getServiceAccounts(c echo.Context) error {
 	return c.JSON(http.StatusOK, out)
 }
 
-const serviceAccountDetailSQL = `
-SELECT id, name, type::text, is_active, info, created_at, updated_at FROM service_accounts WHERE id = $1`
-
-const serviceAccountSchoolsSQL = `
-SELECT s.wriveted_identifier, s.name, s.official_identifier, s.country_code
-FROM service_account_school_association a JOIN schools s ON s.id = a.school_id
-WHERE a.service_account_id = $1 ORDER BY s.name, s.id`
-
-// The latest 10 events of the account (api.md §1.8); description = info.description.
-const serviceAccountEventsSQL = `
-SELECT e.title, coalesce(e.info ->> 'description', ''), e.level::text, e."timestamp", e.info
-FROM events e WHERE e.service_account_id = $1
-ORDER BY e."timestamp" DESC, e.id DESC LIMIT 10`
-
-// queueServiceAccountDetail queues every query of a ServiceAccountDetail;
-// *out stays nil when the account does not exist.
+// queueServiceAccountDetail queues every query of a ServiceAccountDetail
+// (queries.GetServiceAccountDetail, ListServiceAccountSchools,
+// ListServiceAccountEvents); *out stays nil when the account does not exist.
 func queueServiceAccountDetail(b batchQueuer, id uuid.UUID, out **serviceAccountDetail) {
 	d := &serviceAccountDetail{Events: []saEventBrief{}, Schools: []saSchoolIdentity{}}
-	b.Queue(serviceAccountDetailSQL, id).Query(func(rows pgx.Rows) error {
+	b.Queue(queries.GetServiceAccountDetail, id).Query(func(rows pgx.Rows) error {
 		for rows.Next() {
 			var (
 				typ              string
@@ -182,7 +165,7 @@ func queueServiceAccountDetail(b batchQueuer, id uuid.UUID, out **serviceAccount
 		}
 		return rows.Err()
 	})
-	b.Queue(serviceAccountSchoolsSQL, id).Query(func(rows pgx.Rows) error {
+	b.Queue(queries.ListServiceAccountSchools, id).Query(func(rows pgx.Rows) error {
 		for rows.Next() {
 			var sc saSchoolIdentity
 			if err := rows.Scan(&sc.WrivetedIdentifier, &sc.Name, &sc.OfficialIdentifier, &sc.CountryCode); err != nil {
@@ -192,7 +175,7 @@ func queueServiceAccountDetail(b batchQueuer, id uuid.UUID, out **serviceAccount
 		}
 		return rows.Err()
 	})
-	b.Queue(serviceAccountEventsSQL, id).Query(func(rows pgx.Rows) error {
+	b.Queue(queries.ListServiceAccountEvents, id).Query(func(rows pgx.Rows) error {
 		for rows.Next() {
 			var (
 				ev    saEventBrief
@@ -361,7 +344,7 @@ func saNormalizeInfo(raw json.RawMessage, loc []any) ([]byte, *validationError) 
 // saQueueSchoolsFound queues the look-up of the given schools; found gets the
 // wriveted identifiers that exist.
 func saQueueSchoolsFound(b *pgx.Batch, wids []uuid.UUID, found map[uuid.UUID]bool) {
-	b.Queue(`SELECT wriveted_identifier FROM schools WHERE wriveted_identifier = ANY($1)`, wids).
+	b.Queue(queries.ServiceAccountSchoolsFound, wids).
 		Query(func(rows pgx.Rows) error {
 			for rows.Next() {
 				var w uuid.UUID
@@ -383,17 +366,6 @@ func saFirstMissingSchool(wids []uuid.UUID, found map[uuid.UUID]bool) error {
 	}
 	return nil
 }
-
-// saLinkSchoolsSQL links an existing account to the given existing schools.
-const saLinkSchoolsSQL = `
-INSERT INTO service_account_school_association (service_account_id, school_id)
-SELECT sa.id, s.id FROM service_accounts sa JOIN schools s ON s.wriveted_identifier = ANY($2)
-WHERE sa.id = $1
-ON CONFLICT DO NOTHING`
-
-// saRecordEventSQL writes an event through huey.record_event (DECISIONS §6),
-// queued in the same batch as the change.
-const saRecordEventSQL = `SELECT huey.record_event($1, $2, 'NORMAL'::eventlevel, NULL, $3, $4, '{}'::jsonb)`
 
 // ---------------------------------------------------------------------------
 // POST /service-account
@@ -417,9 +389,7 @@ func (s *Server) postServiceAccount(c echo.Context) error {
 		// the event; an unknown school rolls everything back.
 		b := &pgx.Batch{}
 		saQueueSchoolsFound(b, w.schools, found)
-		b.Queue(`INSERT INTO service_accounts (id, name, is_active, type, info, created_at, updated_at)
-			VALUES ($1, $2, true, $3::serviceaccounttype, $4, huey.utcnow(), huey.utcnow())
-			RETURNING id, name, type::text, is_active`, id, *w.name, w.typ, w.info).
+		b.Queue(queries.InsertServiceAccount, id, *w.name, w.typ, w.info).
 			QueryRow(func(r pgx.Row) error {
 				var typ string
 				if err := r.Scan(&out.ID, &out.Name, &typ, &out.IsActive); err != nil {
@@ -428,9 +398,9 @@ func (s *Server) postServiceAccount(c echo.Context) error {
 				out.Type = lower(typ)
 				return nil
 			})
-		b.Queue(saLinkSchoolsSQL, id, w.schools)
+		b.Queue(queries.LinkServiceAccountSchools, id, w.schools)
 		userID, saID := actor(ident)
-		b.Queue(saRecordEventSQL, "Service account created",
+		b.Queue(queries.RecordServiceAccountEvent, "Service account created",
 			fmt.Sprintf("Service account '%s' created by '%s'", *w.name, ident.Account.Name), userID, saID)
 		if err := tx.SendBatch(ctx, b).Close(); err != nil {
 			return err
@@ -478,17 +448,15 @@ func (s *Server) putServiceAccount(c echo.Context) error {
 		if w.schoolsSet {
 			saQueueSchoolsFound(b, w.schools, found)
 		}
-		b.Queue(`UPDATE service_accounts SET name = coalesce($2, name),
-			info = CASE WHEN $3 THEN $4::jsonb ELSE info END, updated_at = huey.utcnow()
-			WHERE id = $1 RETURNING id`, id, w.name, w.infoSet, w.info).Query(func(rows pgx.Rows) error {
+		b.Queue(queries.UpdateServiceAccount, id, w.name, w.infoSet, w.info).Query(func(rows pgx.Rows) error {
 			for rows.Next() {
 				updated = true
 			}
 			return rows.Err()
 		})
 		if w.schoolsSet {
-			b.Queue(`DELETE FROM service_account_school_association WHERE service_account_id = $1`, id)
-			b.Queue(saLinkSchoolsSQL, id, w.schools)
+			b.Queue(queries.UnlinkServiceAccountSchools, id)
+			b.Queue(queries.LinkServiceAccountSchools, id, w.schools)
 		}
 		queueServiceAccountDetail(b, id, &d)
 		if err := tx.SendBatch(ctx, b).Close(); err != nil {
@@ -524,8 +492,7 @@ func (s *Server) deleteServiceAccount(c echo.Context) error {
 	userID, _ := actor(ident)
 	err = db.InTx(ctx, s.pool, ident.Claims, func(tx *db.Tx) error {
 		b := &pgx.Batch{}
-		b.Queue(`UPDATE service_accounts SET is_active = false, updated_at = huey.utcnow()
-			WHERE id = $1 RETURNING id, name, type::text, is_active`, id).Query(func(rows pgx.Rows) error {
+		b.Queue(queries.DeactivateServiceAccount, id).Query(func(rows pgx.Rows) error {
 			for rows.Next() {
 				var typ string
 				if err := rows.Scan(&out.ID, &out.Name, &typ, &out.IsActive); err != nil {
@@ -537,9 +504,7 @@ func (s *Server) deleteServiceAccount(c echo.Context) error {
 		})
 		// The one event that names both accounts (domain.md §10.1): the
 		// deleting admin and the deleted account.
-		b.Queue(`SELECT huey.record_event('Service account deleted',
-			'Service account ' || sa.name || ' deleted by ' || $2, 'NORMAL'::eventlevel, NULL, $3, sa.id, '{}'::jsonb)
-			FROM service_accounts sa WHERE sa.id = $1`, id, ident.Account.Name, userID)
+		b.Queue(queries.RecordServiceAccountDeleted, id, ident.Account.Name, userID)
 		if err := tx.SendBatch(ctx, b).Close(); err != nil {
 			return err
 		}
