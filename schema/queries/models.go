@@ -3,3 +3,52 @@
 //   sqlc v1.31.1
 
 package queries
+
+import (
+	"database/sql/driver"
+	"fmt"
+)
+
+type Eventlevel string
+
+const (
+	EventlevelDEBUG   Eventlevel = "DEBUG"
+	EventlevelNORMAL  Eventlevel = "NORMAL"
+	EventlevelWARNING Eventlevel = "WARNING"
+	EventlevelERROR   Eventlevel = "ERROR"
+)
+
+func (e *Eventlevel) Scan(src interface{}) error {
+	switch s := src.(type) {
+	case []byte:
+		*e = Eventlevel(s)
+	case string:
+		*e = Eventlevel(s)
+	default:
+		return fmt.Errorf("unsupported scan type for Eventlevel: %T", src)
+	}
+	return nil
+}
+
+type NullEventlevel struct {
+	Eventlevel Eventlevel
+	Valid      bool // Valid is true if Eventlevel is not NULL
+}
+
+// Scan implements the Scanner interface.
+func (ns *NullEventlevel) Scan(value interface{}) error {
+	if value == nil {
+		ns.Eventlevel, ns.Valid = "", false
+		return nil
+	}
+	ns.Valid = true
+	return ns.Eventlevel.Scan(value)
+}
+
+// Value implements the driver Valuer interface.
+func (ns NullEventlevel) Value() (driver.Value, error) {
+	if !ns.Valid {
+		return nil, nil
+	}
+	return string(ns.Eventlevel), nil
+}
