@@ -9,6 +9,138 @@ import (
 	"fmt"
 )
 
+type EnumBookListSharing string
+
+const (
+	EnumBookListSharingPRIVATE    EnumBookListSharing = "PRIVATE"
+	EnumBookListSharingRESTRICTED EnumBookListSharing = "RESTRICTED"
+	EnumBookListSharingPUBLIC     EnumBookListSharing = "PUBLIC"
+)
+
+func (e *EnumBookListSharing) Scan(src interface{}) error {
+	switch s := src.(type) {
+	case []byte:
+		*e = EnumBookListSharing(s)
+	case string:
+		*e = EnumBookListSharing(s)
+	default:
+		return fmt.Errorf("unsupported scan type for EnumBookListSharing: %T", src)
+	}
+	return nil
+}
+
+type NullEnumBookListSharing struct {
+	EnumBookListSharing EnumBookListSharing
+	Valid               bool // Valid is true if EnumBookListSharing is not NULL
+}
+
+// Scan implements the Scanner interface.
+func (ns *NullEnumBookListSharing) Scan(value interface{}) error {
+	if value == nil {
+		ns.EnumBookListSharing, ns.Valid = "", false
+		return nil
+	}
+	ns.Valid = true
+	return ns.EnumBookListSharing.Scan(value)
+}
+
+// Value implements the driver Valuer interface.
+func (ns NullEnumBookListSharing) Value() (driver.Value, error) {
+	if !ns.Valid {
+		return nil, nil
+	}
+	return string(ns.EnumBookListSharing), nil
+}
+
+type EnumBookListType string
+
+const (
+	EnumBookListTypePERSONAL  EnumBookListType = "PERSONAL"
+	EnumBookListTypeSCHOOL    EnumBookListType = "SCHOOL"
+	EnumBookListTypeREGION    EnumBookListType = "REGION"
+	EnumBookListTypeHUEY      EnumBookListType = "HUEY"
+	EnumBookListTypeOTHERLIST EnumBookListType = "OTHER_LIST"
+)
+
+func (e *EnumBookListType) Scan(src interface{}) error {
+	switch s := src.(type) {
+	case []byte:
+		*e = EnumBookListType(s)
+	case string:
+		*e = EnumBookListType(s)
+	default:
+		return fmt.Errorf("unsupported scan type for EnumBookListType: %T", src)
+	}
+	return nil
+}
+
+type NullEnumBookListType struct {
+	EnumBookListType EnumBookListType
+	Valid            bool // Valid is true if EnumBookListType is not NULL
+}
+
+// Scan implements the Scanner interface.
+func (ns *NullEnumBookListType) Scan(value interface{}) error {
+	if value == nil {
+		ns.EnumBookListType, ns.Valid = "", false
+		return nil
+	}
+	ns.Valid = true
+	return ns.EnumBookListType.Scan(value)
+}
+
+// Value implements the driver Valuer interface.
+func (ns NullEnumBookListType) Value() (driver.Value, error) {
+	if !ns.Valid {
+		return nil, nil
+	}
+	return string(ns.EnumBookListType), nil
+}
+
+type Eventlevel string
+
+const (
+	EventlevelDEBUG   Eventlevel = "DEBUG"
+	EventlevelNORMAL  Eventlevel = "NORMAL"
+	EventlevelWARNING Eventlevel = "WARNING"
+	EventlevelERROR   Eventlevel = "ERROR"
+)
+
+func (e *Eventlevel) Scan(src interface{}) error {
+	switch s := src.(type) {
+	case []byte:
+		*e = Eventlevel(s)
+	case string:
+		*e = Eventlevel(s)
+	default:
+		return fmt.Errorf("unsupported scan type for Eventlevel: %T", src)
+	}
+	return nil
+}
+
+type NullEventlevel struct {
+	Eventlevel Eventlevel
+	Valid      bool // Valid is true if Eventlevel is not NULL
+}
+
+// Scan implements the Scanner interface.
+func (ns *NullEventlevel) Scan(value interface{}) error {
+	if value == nil {
+		ns.Eventlevel, ns.Valid = "", false
+		return nil
+	}
+	ns.Valid = true
+	return ns.Eventlevel.Scan(value)
+}
+
+// Value implements the driver Valuer interface.
+func (ns NullEventlevel) Value() (driver.Value, error) {
+	if !ns.Valid {
+		return nil, nil
+	}
+	return string(ns.Eventlevel), nil
+}
+
 type Serviceaccounttype string
 
 const (

@@ -17,6 +17,7 @@ import (
 	"github.com/wriveted/huey-api/policies"
 	"github.com/wriveted/huey-api/schema/catalog"
 	"github.com/wriveted/huey-api/schema/db"
+	"github.com/wriveted/huey-api/schema/queries"
 )
 
 // Booklists (api.md §2.12). Who may attempt what is in policies/booklists.rego
@@ -152,7 +153,7 @@ type booklistAttrs struct {
 }
 
 func queueBooklistAttrs(b batchQueuer, id uuid.UUID, out *booklistAttrs) {
-	b.Queue(`SELECT type, sharing, user_id, school_id FROM huey.booklist_attrs($1)`, id).Query(func(rows pgx.Rows) error {
+	b.Queue(queries.BooklistAttrs, id).Query(func(rows pgx.Rows) error {
 		for rows.Next() {
 			if err := rows.Scan(&out.typ, &out.sharing, &out.userID, &out.schoolID); err != nil {
 				return err
@@ -350,7 +351,7 @@ func (s *Server) getPublicBooklist(c echo.Context) error {
 		items               []json.RawMessage
 	)
 	err = db.Read(ctx, s.pool, identityOf(ctx).Claims, func(b *pgx.Batch) {
-		b.Queue(`SELECT is_public, is_huey FROM huey.public_booklist_attrs($1)`, slug).Query(func(rows pgx.Rows) error {
+		b.Queue(queries.PublicBooklistAttrs, slug).Query(func(rows pgx.Rows) error {
 			for rows.Next() {
 				if err := rows.Scan(&public, &huey); err != nil {
 					return err
@@ -539,7 +540,7 @@ func (s *itemSet) apply(op itemOp) {
 
 // load reads a list's items inside the transaction.
 func (s *itemSet) load(ctx context.Context, tx *db.Tx, list uuid.UUID) error {
-	rows, err := tx.Query(ctx, `SELECT work_id, order_id, info::text FROM public.book_list_works WHERE booklist_id = $1`, list)
+	rows, err := tx.Query(ctx, queries.ListBooklistItemRows, list)
 	if err != nil {
 		return err
 	}
@@ -573,7 +574,7 @@ func (s *itemSet) write(ctx context.Context, tx *db.Tx, list uuid.UUID) error {
 		return err
 	}
 	if len(s.removed) > 0 {
-		if _, err := tx.Exec(ctx, `DELETE FROM public.book_list_works WHERE booklist_id = $1 AND work_id = ANY ($2::int[])`,
+		if _, err := tx.Exec(ctx, queries.DeleteBooklistWorks,
 			list, s.removed); err != nil {
 			return err
 		}
@@ -604,18 +605,12 @@ func (s *itemSet) write(ctx context.Context, tx *db.Tx, list uuid.UUID) error {
 		}
 	}
 	if len(uw) > 0 {
-		if _, err := tx.Exec(ctx, `
-			UPDATE public.book_list_works bw SET order_id = x.o, info = x.i::json
-			FROM unnest($2::int[], $3::int[], $4::text[]) AS x(w, o, i)
-			WHERE bw.booklist_id = $1 AND bw.work_id = x.w`, list, uw, uo, ui); err != nil {
+		if _, err := tx.Exec(ctx, queries.UpdateBooklistWorks, list, uw, uo, ui); err != nil {
 			return err
 		}
 	}
 	if len(nw) > 0 {
-		if _, err := tx.Exec(ctx, `
-			INSERT INTO public.book_list_works (booklist_id, work_id, order_id, info, created_at)
-			SELECT $1, x.w, x.o, x.i::json, huey.utcnow() FROM unnest($2::int[], $3::int[], $4::text[]) AS x(w, o, i)`,
-			list, nw, no, ni); err != nil {
+		if _, err := tx.Exec(ctx, queries.InsertBooklistWorks, list, nw, no, ni); err != nil {
 			return err
 		}
 	}
@@ -718,10 +713,7 @@ func (s *Server) postBooklist(c echo.Context) error {
 		count int64
 	)
 	err := db.InTx(ctx, s.pool, ident.Claims, func(tx *db.Tx) error {
-		if _, err := tx.Exec(ctx, `
-			INSERT INTO public.book_lists (id, name, type, info, created_at, updated_at, school_id, user_id, slug, sharing)
-			VALUES ($1, $2, $3::enum_book_list_type, $4, huey.utcnow(), huey.utcnow(), $5, $6, $7, $8::enum_book_list_sharing)`,
-			id, in.Name, label, infoJSON, schoolID, userID, valueOf(in.Slug), sharing); err != nil {
+		if _, err := tx.Exec(ctx, queries.InsertBooklist, id, in.Name, label, infoJSON, schoolID, userID, valueOf(in.Slug), sharing); err != nil {
 			return err
 		}
 		if err := items.write(ctx, tx, id); err != nil {
@@ -885,8 +877,7 @@ func (s *Server) patchBooklist(c echo.Context) error {
 			slug               *string
 			stored             []byte
 		)
-		if err := tx.QueryRow(ctx, `SELECT name, type::text, sharing::text, slug, info FROM public.book_lists
-			WHERE id = $1 FOR UPDATE`, id).Scan(&name, &typ, &sharing, &slug, &stored); err != nil {
+		if err := tx.QueryRow(ctx, queries.LockBooklist, id).Scan(&name, &typ, &sharing, &slug, &stored); err != nil {
 			return err
 		}
 		if v := valueOf(in.Name); v != nil {
@@ -912,9 +903,7 @@ func (s *Server) patchBooklist(c echo.Context) error {
 				stored, _ = json.Marshal(info)
 			}
 		}
-		tag, err := tx.Exec(ctx, `UPDATE public.book_lists SET name = $2, type = $3::enum_book_list_type,
-			sharing = $4::enum_book_list_sharing, slug = $5, info = $6, updated_at = huey.utcnow() WHERE id = $1`,
-			id, name, typ, sharing, slug, stored)
+		tag, err := tx.Exec(ctx, queries.UpdateBooklist, id, name, typ, sharing, slug, stored)
 		if err != nil {
 			return err
 		}
@@ -995,11 +984,11 @@ func (s *Server) deleteBooklist(c echo.Context) error {
 		if err := rows.Err(); err != nil {
 			return err
 		}
-		tag, err := tx.Exec(ctx, `DELETE FROM public.book_lists WHERE id = $1`, id)
+		n, err := queries.New(tx).DeleteBooklist(ctx, id)
 		if err != nil {
 			return err
 		}
-		if tag.RowsAffected() != 1 || brief == nil {
+		if n != 1 || brief == nil {
 			return errForbidden() // the policy allowed it; row security did not
 		}
 		return nil

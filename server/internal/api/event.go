@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"math"
 	"net/http"
 	"slices"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/wriveted/huey-api/policies"
 	"github.com/wriveted/huey-api/schema/db"
+	"github.com/wriveted/huey-api/schema/queries"
 	"github.com/wriveted/huey-api/tasks/jobs"
 )
 
@@ -116,7 +116,7 @@ func (s *Server) postEvent(c echo.Context) error {
 		err := db.Read(ctx, s.pool, ident.Claims, func(b *pgx.Batch) {
 			if ev.userID != nil {
 				queueUserAttrs(b, *ev.userID, &userRes, &userFound)
-				b.Queue(`SELECT u.id, u.type::text, u.name FROM users u WHERE u.id = $1`, *ev.userID).Query(func(rows pgx.Rows) error {
+				b.Queue(queries.GetEventUser, *ev.userID).Query(func(rows pgx.Rows) error {
 					for rows.Next() {
 						var u userIdentity
 						if err := rows.Scan(&u.ID, &u.Type, &u.Name); err != nil {
@@ -129,7 +129,7 @@ func (s *Server) postEvent(c echo.Context) error {
 			}
 			if ev.schoolWID != nil {
 				queueSchoolAttrs(b, *ev.schoolWID, &schoolID)
-				b.Queue(`SELECT s.name FROM schools s WHERE s.wriveted_identifier = $1`, *ev.schoolWID).Query(func(rows pgx.Rows) error {
+				b.Queue(queries.GetEventSchoolName, *ev.schoolWID).Query(func(rows pgx.Rows) error {
 					for rows.Next() {
 						sc := schoolWrivetedIdentity{WrivetedIdentifier: *ev.schoolWID}
 						if err := rows.Scan(&sc.Name); err != nil {
@@ -315,14 +315,14 @@ func (a *eventListAttrs) queue(b *pgx.Batch, f eventFilters) {
 		// Existence only (no permission check on the account, api.md
 		// §2.13): service accounts are hidden from non-admins, so a definer
 		// door answers; the events stay filtered by row security.
-		b.Queue(`SELECT huey.service_account_exists($1)`, *f.serviceID).QueryRow(func(r pgx.Row) error {
+		b.Queue(queries.ServiceAccountExists, *f.serviceID).QueryRow(func(r pgx.Row) error {
 			return r.Scan(&a.saFound)
 		})
 	}
 	if f.schoolWID != nil {
 		queueSchoolAttrs(b, *f.schoolWID, &a.schoolID)
 	}
-	b.Queue(`SELECT true`).QueryRow(func(r pgx.Row) error { return r.Scan(&a.read) })
+	b.Queue(queries.AttrsAnswered).QueryRow(func(r pgx.Row) error { return r.Scan(&a.read) })
 }
 
 // decide runs the list's checks in the order of api.md §2.13.
@@ -357,37 +357,9 @@ func (s *Server) decideEventList(ctx context.Context, f eventFilters, a eventLis
 	return nil
 }
 
-// eventListSQL pages the events row security lets the caller read (F14:
-// filtered before paging), then looks up what EventDetail shows of them. The
-// look-ups are LATERAL … LIMIT 1 so that they stay index probes per row of
-// the page (a plain join lets the planner hash the whole users table under
-// its row policies).
-const eventListSQL = `
-WITH page AS (
-  SELECT e.id, e.title, e.level, e."timestamp", e.info, e.school_id, e.user_id, e.service_account_id
-  FROM events e
-  %s
-  ORDER BY e."timestamp" DESC, e.id DESC
-  OFFSET $%d LIMIT $%d)
-SELECT p.title, coalesce(p.info ->> 'description', ''), p.level::text, p."timestamp", p.info,
-       s.wriveted_identifier, s.name, u.id, u.type::text, u.name, sa.id, sa.name, sa.type::text, sa.is_active
-FROM page p
-LEFT JOIN LATERAL (SELECT s.wriveted_identifier, s.name FROM schools s WHERE s.id = p.school_id LIMIT 1) s ON true
-LEFT JOIN LATERAL (SELECT u.id, u.type, u.name FROM users u WHERE u.id = p.user_id LIMIT 1) u ON true
-LEFT JOIN LATERAL (SELECT sa.id, sa.name, sa.type, sa.is_active FROM service_accounts sa
-                   WHERE sa.id = p.service_account_id LIMIT 1) sa ON true
-ORDER BY p."timestamp" DESC, p.id DESC`
-
-// eventListQuery builds the list query of f.
+// eventListQuery builds the list query of f (queries.EventList).
 func eventListQuery(f eventFilters) (string, []any) {
-	var (
-		where []string
-		args  []any
-	)
-	add := func(cond string, v any) {
-		args = append(args, v)
-		where = append(where, strings.ReplaceAll(cond, "$?", "$"+strconv.Itoa(len(args))))
-	}
+	var w queries.Filter
 	if len(f.queries) > 0 {
 		patterns := make([]string, len(f.queries))
 		for i, q := range f.queries {
@@ -396,37 +368,32 @@ func eventListQuery(f eventFilters) (string, []any) {
 				patterns[i] = strings.TrimPrefix(patterns[i], "%")
 			}
 		}
-		add("e.title ILIKE ANY ($?::text[])", patterns)
+		w.Add("e.title ILIKE ANY ($?::text[])", patterns)
 	}
 	if f.level != nil {
-		add("e.level >= $?::eventlevel", *f.level)
+		w.Add("e.level >= $?::eventlevel", *f.level)
 	}
 	if f.schoolWID != nil {
 		// by its integer id, resolved in the statement so that the page
 		// travels with the attributes (every signed-in account reads schools)
-		add("e.school_id = (SELECT sc.id FROM schools sc WHERE sc.wriveted_identifier = $?)", *f.schoolWID)
+		w.Add("e.school_id = (SELECT sc.id FROM schools sc WHERE sc.wriveted_identifier = $?)", *f.schoolWID)
 	}
 	if f.userID != nil {
-		add("e.user_id = $?", *f.userID)
+		w.Add("e.user_id = $?", *f.userID)
 	}
 	if f.serviceID != nil {
-		add("e.service_account_id = $?", *f.serviceID)
+		w.Add("e.service_account_id = $?", *f.serviceID)
 	}
 	if f.since != nil {
-		add(`e."timestamp" >= $?`, *f.since)
+		w.Add(`e."timestamp" >= $?`, *f.since)
 	}
 	if f.jsonPath != nil { // last: evaluated on rows the other filters kept
-		add("jsonb_path_match(e.info, $?::jsonpath)", *f.jsonPath)
+		w.Add("jsonb_path_match(e.info, $?::jsonpath)", *f.jsonPath)
 	}
-	cond := ""
-	if len(where) > 0 {
-		cond = "WHERE " + strings.Join(where, " AND ")
-	}
-	args = append(args, f.skip, f.limit)
-	return fmt.Sprintf(eventListSQL, cond, len(args)-1, len(args)), args
+	return queries.EventList(&w, f.skip, f.limit)
 }
 
-// scanEventDetails reads the rows of eventListSQL.
+// scanEventDetails reads the rows of queries.EventList.
 func scanEventDetails(rows pgx.Rows) ([]eventDetail, error) {
 	out := []eventDetail{}
 	for rows.Next() {
@@ -489,7 +456,7 @@ func (s *Server) getEvents(c echo.Context) error {
 	err = db.Read(ctx, s.pool, ident.Claims, func(b *pgx.Batch) {
 		a.queue(b, f)
 		if f.jsonPath != nil { // a syntax error fails here even when no row would be tested
-			b.Queue(`SELECT $1::text::jsonpath IS NOT NULL`, *f.jsonPath)
+			b.Queue(queries.ValidJSONPath, *f.jsonPath)
 		}
 		b.Queue(q, args...).Query(func(rows pgx.Rows) error {
 			var err error
@@ -531,11 +498,9 @@ func (s *Server) getEventTypes(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	q := `SELECT DISTINCT e.title::text FROM events e WHERE ($1::eventlevel IS NULL OR e.level >= $1::eventlevel)
-		ORDER BY 1 OFFSET $2 LIMIT $3`
 	titles := []string{}
 	err = db.Read(ctx, s.pool, identityOf(ctx).Claims, func(b *pgx.Batch) {
-		b.Queue(q, level, skip, limit).Query(func(rows pgx.Rows) error {
+		b.Queue(queries.ListEventTypes, level, skip, limit).Query(func(rows pgx.Rows) error {
 			for rows.Next() {
 				var t string
 				if err := rows.Scan(&t); err != nil {
@@ -567,7 +532,7 @@ func (s *Server) checkReadingLogItem(ctx context.Context, ev *newEvent, reader *
 	allowed := false
 	if *item >= math.MinInt32 && *item <= math.MaxInt32 {
 		err := db.Read(ctx, s.pool, identityOf(ctx).Claims, func(b *pgx.Batch) {
-			b.Queue(`SELECT huey.reading_log_item_allowed($1, $2)`, *reader, *item).QueryRow(func(r pgx.Row) error {
+			b.Queue(queries.ReadingLogItemAllowed, *reader, *item).QueryRow(func(r pgx.Row) error {
 				return r.Scan(&allowed)
 			})
 		})

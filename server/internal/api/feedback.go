@@ -14,6 +14,7 @@ import (
 
 	"github.com/wriveted/huey-api/policies"
 	"github.com/wriveted/huey-api/schema/db"
+	"github.com/wriveted/huey-api/schema/queries"
 )
 
 // Supporter feedback (api.md §2.14), with F20 fixed: a supporter with an
@@ -27,7 +28,7 @@ import (
 
 const (
 	readingLogPrefix           = "Reader timeline event:"
-	feedbackSentTitle          = "Supporter encouragement: Reading feedback sent"
+	feedbackSentTitle          = "Supporter encouragement: Reading feedback sent" // also in queries.FeedbackSent
 	feedbackNotificationTitle  = "Notification: Supporter left feedback"
 	feedbackNotificationFormat = "%s sent you a message!"
 )
@@ -71,17 +72,11 @@ func (t *feedbackTarget) resource() policies.Resource {
 	return policies.Resource{Type: resEvent, ID: t.id.String(), Attrs: attrs}
 }
 
-// feedbackSentSQL tells whether the supporter already sent feedback on the
-// event (its own events: row security shows them).
-const feedbackSentSQL = `
-SELECT EXISTS (SELECT FROM events e WHERE e.user_id = $2 AND e.title = '` + feedbackSentTitle + `'
-               AND (e.info ->> 'event_id' = $1::text OR e.info ->> 'targeted_event_id' = $1::text))`
-
 // queueFeedbackTarget queues everything the chain and the answer need: the
 // policy attributes, the page's data, the event (row security) and the
 // earlier feedback.
 func queueFeedbackTarget(b *pgx.Batch, t *feedbackTarget, supporter uuid.UUID) {
-	b.Queue(`SELECT title, school_id, user_id, supported FROM huey.event_attrs($1)`, t.id).Query(func(rows pgx.Rows) error {
+	b.Queue(queries.EventAttrs, t.id).Query(func(rows pgx.Rows) error {
 		for rows.Next() {
 			if err := rows.Scan(&t.title, &t.schoolID, &t.readerID, &t.supported); err != nil {
 				return err
@@ -90,8 +85,7 @@ func queueFeedbackTarget(b *pgx.Batch, t *feedbackTarget, supporter uuid.UUID) {
 		}
 		return rows.Err()
 	})
-	b.Queue(`SELECT c.reader_name, c.supporter_nickname, c.book_title, c.cover_url, coalesce(a.user_type, '')
-		FROM huey.reading_feedback_context($1) c LEFT JOIN LATERAL huey.user_attrs(c.reader_id) a ON true`, t.id).
+	b.Queue(queries.ReadingFeedbackContext, t.id).
 		Query(func(rows pgx.Rows) error {
 			for rows.Next() {
 				if err := rows.Scan(&t.readerName, &t.nickname, &t.bookTitle, &t.coverURL, &t.readerType); err != nil {
@@ -101,7 +95,7 @@ func queueFeedbackTarget(b *pgx.Batch, t *feedbackTarget, supporter uuid.UUID) {
 			}
 			return rows.Err()
 		})
-	b.Queue(`SELECT e.info, e."timestamp" FROM events e WHERE e.id = $1`, t.id).Query(func(rows pgx.Rows) error {
+	b.Queue(queries.GetEventInfo, t.id).Query(func(rows pgx.Rows) error {
 		for rows.Next() {
 			if err := rows.Scan(&t.info, &t.timestamp); err != nil {
 				return err
@@ -110,7 +104,7 @@ func queueFeedbackTarget(b *pgx.Batch, t *feedbackTarget, supporter uuid.UUID) {
 		}
 		return rows.Err()
 	})
-	b.Queue(feedbackSentSQL, t.id.String(), supporter).QueryRow(func(r pgx.Row) error { return r.Scan(&t.sent) })
+	b.Queue(queries.FeedbackSent, t.id.String(), supporter).QueryRow(func(r pgx.Row) error { return r.Scan(&t.sent) })
 }
 
 // feedbackChain reads the event of the path and runs the checks of api.md
@@ -264,12 +258,12 @@ func (s *Server) postFeedback(c echo.Context) error {
 	err = db.InTx(ctx, s.pool, ident.Claims, func(tx *db.Tx) error {
 		// One POST at a time per (event, supporter); the check below then
 		// sees what an earlier one committed.
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`,
-			"supporter-feedback:"+t.id.String()+":"+supporter.ID.String()); err != nil {
+		q := queries.New(tx)
+		if err := q.LockSupporterFeedback(ctx, "supporter-feedback:"+t.id.String()+":"+supporter.ID.String()); err != nil {
 			return err
 		}
-		var sent bool
-		if err := tx.QueryRow(ctx, feedbackSentSQL, t.id.String(), supporter.ID).Scan(&sent); err != nil {
+		sent, err := q.FeedbackSent(ctx, queries.FeedbackSentParams{Column1: t.id.String(), UserID: &supporter.ID})
+		if err != nil {
 			return err
 		}
 		if sent {
