@@ -25,6 +25,12 @@ type (
 	registerStudentIn = apitypes.RegisterStudentIn
 )
 
+// Users.
+type (
+	userCreateIn = apitypes.UserCreateIn
+	userUpdateIn = apitypes.UserUpdateIn
+)
+
 // Booklists.
 type (
 	booklistCreateIn = apitypes.BookListCreateIn
