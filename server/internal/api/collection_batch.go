@@ -41,9 +41,34 @@ type addOptions struct {
 	isbnOnly bool
 }
 
-// validateItems checks what the document does not: copies ≥ 0, info an
-// object, actions known (accepted as in api.md §0.6).
-func validateItems(items []collectionItemIn, withAction bool) error {
+// createItems and updateItems turn the decoded items into schema/collection's
+// Item, the shape the staff import shares.
+func createItems(in []collectionItemIn) []collection.Item {
+	out := make([]collection.Item, len(in))
+	for i, it := range in {
+		out[i] = collection.Item{EditionISBN: valueOf(it.EditionIsbn), Info: rawOf(it.Info),
+			CopiesTotal: valueOf(it.CopiesTotal), CopiesAvailable: valueOf(it.CopiesAvailable)}
+	}
+	return out
+}
+
+func updateItems(in []collectionItemUpdateIn) []collection.Item {
+	out := make([]collection.Item, len(in))
+	for i, it := range in {
+		out[i] = collection.Item{EditionISBN: valueOf(it.EditionIsbn), Info: rawOf(it.Info),
+			CopiesTotal: valueOf(it.CopiesTotal), CopiesAvailable: valueOf(it.CopiesAvailable), Action: it.Action}
+		if id := valueOf(it.Id); id != nil {
+			n := int64(*id)
+			out[i].ID = &n
+		}
+	}
+	return out
+}
+
+// validateItems checks what the document cannot say (it has checked copies
+// ≥ 0 and info an object): actions in any case (api.md §0.6) and the int4
+// columns' range (R6).
+func validateItems(items []collection.Item, withAction bool) error {
 	for i := range items {
 		it := &items[i]
 		loc := func(f string) []any { return []any{"body", "items", i, f} }
@@ -62,19 +87,12 @@ func validateItems(items []collectionItemIn, withAction bool) error {
 		}
 		for _, f := range []string{"copies_total", "copies_available"} {
 			v := map[string]*int{"copies_total": it.CopiesTotal, "copies_available": it.CopiesAvailable}[f]
-			switch {
-			case v != nil && *v < 0:
-				return errValidation(tooSmall(loc(f), *v, 0))
-			case v != nil && *v > math.MaxInt32: // R6: the column is int4; 2³¹+1 was stored negative
+			if v != nil && *v > math.MaxInt32 { // R6: the column is int4; 2³¹+1 was stored negative
 				return errValidation(tooLarge(loc(f), *v, math.MaxInt32))
 			}
 		}
 		if it.ID != nil && (*it.ID < math.MinInt32 || *it.ID > math.MaxInt32) {
 			return errValidation(notInt32(loc("id"), *it.ID))
-		}
-		if len(it.Info) > 0 && string(it.Info) != "null" && it.Info[0] != '{' {
-			return errValidation(validationError{Type: "model_type", Loc: loc("info"),
-				Msg: "Input should be a valid dictionary or instance of CollectionItemInfoCreateIn", Input: it.Info})
 		}
 	}
 	return nil
@@ -86,7 +104,7 @@ func infoOrNil(raw json.RawMessage) *string { return collection.InfoOrNil(raw) }
 // (the set-based path the staff import shares), the actor taken from ident;
 // a duplicate under conflictFail is the 409.
 func addItems(ctx context.Context, tx *db.Tx, ident *Identity, id uuid.UUID, schoolID *int64,
-	items []collectionItemIn, opt addOptions) (addResult, error) {
+	items []collection.Item, opt addOptions) (addResult, error) {
 	userID, saID := actor(ident)
 	r, err := collection.AddItems(ctx, tx, id, items, collection.AddOptions{Conflict: opt.conflict, Bulk: opt.bulk,
 		ISBNOnly: opt.isbnOnly, SchoolID: schoolID, UserID: userID, ServiceAccount: saID})
@@ -115,10 +133,11 @@ func (s *Server) putCollectionItems(c echo.Context) error {
 	if err := s.validateRequest(c); err != nil {
 		return err
 	}
-	var items []collectionItemIn
-	if err := decodeBody(c, &items); err != nil {
+	var in []collectionItemIn
+	if err := decodeBody(c, &in); err != nil {
 		return err
 	}
+	items := createItems(in)
 	if err := validateItems(items, false); err != nil {
 		return err
 	}
@@ -155,12 +174,6 @@ func (s *Server) putCollectionItems(c echo.Context) error {
 	}
 	return c.JSON(http.StatusOK, map[string]any{"msg": fmt.Sprintf("Collection set. Total editions: %d", size),
 		"collection_size": size})
-}
-
-type collectionUpdateIn struct {
-	Name  *string            `json:"name"`
-	Info  json.RawMessage    `json:"info"`
-	Items []collectionItemIn `json:"items"`
 }
 
 // PATCH /collection/{collection_id}: the LMS batch update, in one pass with
@@ -219,15 +232,11 @@ func parseCollectionPatch(c echo.Context) (collectionPatch, error) {
 	if err := decodeBody(c, &in); err != nil {
 		return p, err
 	}
-	if err := validateItems(in.Items, true); err != nil {
+	items := updateItems(in.Items.GetOrEmpty())
+	if err := validateItems(items, true); err != nil {
 		return p, err
 	}
-	if in.Name != nil && len([]rune(*in.Name)) > collectionNameMax {
-		return p, errValidation(validationError{Type: "string_too_long", Loc: []any{"body", "name"},
-			Msg: fmt.Sprintf("String should have at most %d characters", collectionNameMax), Input: *in.Name,
-			Ctx: map[string]any{"max_length": collectionNameMax}})
-	}
-	plan, err := collection.PlanPatch(in.Items)
+	plan, err := collection.PlanPatch(items)
 	var badInfo *collection.InvalidInfoError
 	if errors.As(err, &badInfo) {
 		return p, invalid([]any{"body", "items", badInfo.Index, "info"}, "Input should be a valid dictionary", nil)
@@ -235,7 +244,7 @@ func parseCollectionPatch(c echo.Context) (collectionPatch, error) {
 	if err != nil {
 		return p, err
 	}
-	p = collectionPatch{name: in.Name, info: infoOrNil(in.Info), merge: mergeDicts != nil && *mergeDicts,
+	p = collectionPatch{name: valueOf(in.Name), info: infoOrNil(rawOf(in.Info)), merge: mergeDicts != nil && *mergeDicts,
 		mode: conflictMerge, plan: plan}
 	if ignore != nil && !*ignore {
 		p.mode = conflictFail

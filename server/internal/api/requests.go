@@ -43,6 +43,16 @@ type (
 	classGroupUpdateIn = apitypes.ClassGroupUpdateIn
 )
 
+// Collections: the API decodes the generated types and hands
+// schema/collection's Item (the shape the staff import shares) on.
+type (
+	collectionCreateIn        = apitypes.CollectionCreateIn
+	collectionItemIn          = apitypes.CollectionItemCreateIn
+	collectionUpdateIn        = apitypes.CollectionAndItemsUpdateIn
+	collectionItemUpdateIn    = apitypes.CollectionItemUpdate
+	collectionItemAndStatusIn = apitypes.CollectionItemAndStatusCreateIn
+)
+
 // Collection items.
 type collectionItemActivityIn = apitypes.CollectionItemActivityBase
 

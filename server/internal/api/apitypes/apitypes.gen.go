@@ -907,7 +907,7 @@ type ClassMemberChange struct {
 
 // CollectionAndItemsUpdateIn defines model for CollectionAndItemsUpdateIn.
 type CollectionAndItemsUpdateIn struct {
-	Info  nullable.Nullable[map[string]interface{}] `json:"info,omitempty"`
+	Info  nullable.Nullable[json.RawMessage]        `json:"info,omitempty"`
 	Items nullable.Nullable[[]CollectionItemUpdate] `json:"items,omitempty"`
 	Name  nullable.Nullable[string]                 `json:"name,omitempty"`
 }
@@ -938,7 +938,7 @@ type CollectionBrief struct {
 
 // CollectionCreateIn defines model for CollectionCreateIn.
 type CollectionCreateIn struct {
-	Info     nullable.Nullable[map[string]interface{}]   `json:"info,omitempty"`
+	Info     nullable.Nullable[json.RawMessage]          `json:"info,omitempty"`
 	Items    nullable.Nullable[[]CollectionItemCreateIn] `json:"items,omitempty"`
 	Name     *string                                     `json:"name,omitempty"`
 	SchoolId nullable.Nullable[string]                   `json:"school_id,omitempty"`
@@ -979,9 +979,9 @@ type CollectionItemAndStatusCreateIn struct {
 	CopiesAvailable nullable.Nullable[int]                                       `json:"copies_available,omitempty"`
 	CopiesTotal     nullable.Nullable[int]                                       `json:"copies_total,omitempty"`
 	EditionIsbn     nullable.Nullable[string]                                    `json:"edition_isbn,omitempty"`
-	Info            nullable.Nullable[map[string]interface{}]                    `json:"info,omitempty"`
+	Info            nullable.Nullable[json.RawMessage]                           `json:"info,omitempty"`
 	ReadStatus      nullable.Nullable[CollectionItemAndStatusCreateInReadStatus] `json:"read_status,omitempty"`
-	ReaderId        nullable.Nullable[openapi_types.UUID]                        `json:"reader_id,omitempty"`
+	ReaderId        nullable.Nullable[string]                                    `json:"reader_id,omitempty"`
 }
 
 // CollectionItemAndStatusCreateInReadStatus defines model for CollectionItemAndStatusCreateIn.ReadStatus.
@@ -1006,7 +1006,7 @@ type CollectionItemDetail struct {
 }
 
 // CollectionItemInfo defines model for CollectionItemInfo.
-type CollectionItemInfo map[string]interface{}
+type CollectionItemInfo = json.RawMessage
 
 // CollectionItemUpdate defines model for CollectionItemUpdate.
 type CollectionItemUpdate struct {
