@@ -56,6 +56,17 @@ type (
 // Collection items.
 type collectionItemActivityIn = apitypes.CollectionItemActivityBase
 
+// Catalogue writes.
+type (
+	editionCreateIn = apitypes.EditionCreateIn
+	editionUpdateIn = apitypes.EditionUpdateIn
+	workCreateIn    = apitypes.WorkCreateWithEditionsIn
+	workUpdateIn    = apitypes.WorkUpdateIn
+	labelSetIn      = apitypes.LabelSetCreateIn
+	labelSetPatchIn = apitypes.LabelSetPatch
+	personIn        = apitypes.PersonCreateIn
+)
+
 // Catalogue: the ISBN lists of POST /editions/compare and POST /hydrate.
 type (
 	editionsCompareIn = apitypes.PostEditionsCompareJSONBody
