@@ -15,7 +15,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 
 	"github.com/wriveted/huey-api/schema/catalog"
@@ -33,34 +32,6 @@ import (
 
 // ---------------------------------------------------------------------------
 // Input models
-
-// personIn is AuthorCreateIn / IllustratorCreateIn.
-type personIn struct {
-	FirstName *string        `json:"first_name"`
-	LastName  *string        `json:"last_name"`
-	Info      map[string]any `json:"info"`
-}
-
-// labelSetIn is LabelSetCreateIn (api.md §1.5).
-type labelSetIn struct {
-	HuePrimaryKey         *string        `json:"hue_primary_key"`
-	HueSecondaryKey       *string        `json:"hue_secondary_key"`
-	HueTertiaryKey        *string        `json:"hue_tertiary_key"`
-	HueOrigin             *string        `json:"hue_origin"`
-	MinAge                *int           `json:"min_age"`
-	MaxAge                *int           `json:"max_age"`
-	AgeOrigin             *string        `json:"age_origin"`
-	ReadingAbilityKeys    []string       `json:"reading_ability_keys"`
-	ReadingAbilityOrigin  *string        `json:"reading_ability_origin"`
-	HueySummary           *string        `json:"huey_summary"`
-	SummaryOrigin         *string        `json:"summary_origin"`
-	LabelledByUserID      *uuid.UUID     `json:"labelled_by_user_id"`
-	LabelledBySAID        *uuid.UUID     `json:"labelled_by_sa_id"`
-	Info                  map[string]any `json:"info"`
-	RecommendStatus       *string        `json:"recommend_status"`
-	RecommendStatusOrigin *string        `json:"recommend_status_origin"`
-	Checked               *bool          `json:"checked"`
-}
 
 var labelOrigins = func() []enumValue {
 	var out []enumValue
@@ -85,43 +56,44 @@ func origin(s *string) *catalog.Origin {
 	return &o
 }
 
-// patch validates a LabelSetCreateIn and returns the catalogue's patch.
-func (in *labelSetIn) patch(c *checks, loc []any) catalog.LabelSetPatch {
+// labelSetPatchOf checks a LabelSetCreateIn the document has validated and
+// returns the catalogue's patch: origins and statuses are names in any case
+// (c.enum) and the ages int4 (int_overflow), which the document cannot say.
+func labelSetPatchOf(c *checks, loc []any, in labelSetIn) catalog.LabelSetPatch {
 	at := func(k string) []any { return append(append([]any{}, loc...), k) }
+	keys, _ := in.ReadingAbilityKeys.Get()
+	info, _ := in.Info.Get()
 	p := catalog.LabelSetPatch{
-		HuePrimaryKey: in.HuePrimaryKey, HueSecondaryKey: in.HueSecondaryKey, HueTertiaryKey: in.HueTertiaryKey,
-		HueOrigin: origin(c.enum(at("hue_origin"), labelOrigins, in.HueOrigin)),
-		MinAge:    in.MinAge, MaxAge: in.MaxAge,
-		AgeOrigin:            origin(c.enum(at("age_origin"), labelOrigins, in.AgeOrigin)),
-		ReadingAbilityKeys:   in.ReadingAbilityKeys,
-		ReadingAbilityOrigin: origin(c.enum(at("reading_ability_origin"), labelOrigins, in.ReadingAbilityOrigin)),
-		HueySummary:          in.HueySummary,
-		SummaryOrigin:        origin(c.enum(at("summary_origin"), labelOrigins, in.SummaryOrigin)),
-		LabelledByUserID:     in.LabelledByUserID, LabelledBySAID: in.LabelledBySAID,
-		Info:                  in.Info,
-		RecommendStatusOrigin: origin(c.enum(at("recommend_status_origin"), labelOrigins, in.RecommendStatusOrigin)),
-		Checked:               in.Checked,
+		HuePrimaryKey: valueOf(in.HuePrimaryKey), HueSecondaryKey: valueOf(in.HueSecondaryKey),
+		HueTertiaryKey: valueOf(in.HueTertiaryKey),
+		HueOrigin:      origin(c.enum(at("hue_origin"), labelOrigins, valueOf(in.HueOrigin))),
+		MinAge:         valueOf(in.MinAge), MaxAge: valueOf(in.MaxAge),
+		AgeOrigin:            origin(c.enum(at("age_origin"), labelOrigins, valueOf(in.AgeOrigin))),
+		ReadingAbilityKeys:   keys,
+		ReadingAbilityOrigin: origin(c.enum(at("reading_ability_origin"), labelOrigins, valueOf(in.ReadingAbilityOrigin))),
+		HueySummary:          valueOf(in.HueySummary),
+		SummaryOrigin:        origin(c.enum(at("summary_origin"), labelOrigins, valueOf(in.SummaryOrigin))),
+		LabelledByUserID:     valueOf(in.LabelledByUserId), LabelledBySAID: valueOf(in.LabelledBySaId),
+		Info:                  info,
+		RecommendStatusOrigin: origin(c.enum(at("recommend_status_origin"), labelOrigins, valueOf(in.RecommendStatusOrigin))),
+		Checked:               valueOf(in.Checked),
 	}
-	if rs := c.enum(at("recommend_status"), recommendStatuses, in.RecommendStatus); rs != nil {
+	if rs := c.enum(at("recommend_status"), recommendStatuses, valueOf(in.RecommendStatus)); rs != nil {
 		v := catalog.RecommendStatus(*rs)
 		p.RecommendStatus = &v
 	}
-	c.int32(at("min_age"), in.MinAge)
-	c.int32(at("max_age"), in.MaxAge)
+	c.int32(at("min_age"), p.MinAge)
+	c.int32(at("max_age"), p.MaxAge)
 	return p
 }
 
-func (c *checks) people(loc []any, in []personIn) []catalog.Person {
+// people turns people the document has validated (last_name required, both
+// names at most 200 characters) into the catalogue's.
+func people(in []personIn) []catalog.Person {
 	out := make([]catalog.Person, 0, len(in))
-	for i, p := range in {
-		l := append(append([]any{}, loc...), i)
-		if p.LastName == nil {
-			c.add(append(l, "last_name"), "missing", "Field required", nil)
-			continue
-		}
-		c.str(append(l, "first_name"), p.FirstName, 200)
-		c.str(append(l, "last_name"), p.LastName, 200)
-		out = append(out, catalog.Person{FirstName: p.FirstName, LastName: *p.LastName, Info: p.Info})
+	for _, p := range in {
+		info, _ := p.Info.Get()
+		out = append(out, catalog.Person{FirstName: valueOf(p.FirstName), LastName: p.LastName, Info: info})
 	}
 	return out
 }
@@ -189,53 +161,33 @@ func (c *checks) editionInfo(loc []any, info map[string]any) map[string]any {
 	return info
 }
 
-// editionCreateIn is EditionCreateIn (api.md §1.4); work_id is ignored.
-type editionCreateIn struct {
-	ISBN           *string         `json:"isbn"`
-	OtherISBNs     []string        `json:"other_isbns"`
-	LeadingArticle *string         `json:"leading_article"`
-	Title          *string         `json:"title"`
-	Subtitle       *string         `json:"subtitle"`
-	SeriesName     *string         `json:"series_name"`
-	SeriesNumber   *int            `json:"series_number"`
-	Authors        []personIn      `json:"authors"`
-	Illustrators   []personIn      `json:"illustrators"`
-	CoverURL       *string         `json:"cover_url"`
-	DatePublished  *int            `json:"date_published"`
-	LabelSet       *labelSetIn     `json:"labelset"`
-	Info           json.RawMessage `json:"info"`
-	Hydrated       *bool           `json:"hydrated"`
-}
-
-func (in *editionCreateIn) edition(c *checks, loc []any) catalog.EditionIn {
+// editionOf checks an EditionCreateIn the document has validated (isbn
+// required, info an object; work_id is ignored). The lengths stay here (the
+// validator's entry would add ctx.max_length), as do the int4 ranges
+// (int_overflow), the cover URL and the info's rules.
+func editionOf(c *checks, loc []any, in editionCreateIn) catalog.EditionIn {
 	at := func(k string) []any { return append(append([]any{}, loc...), k) }
-	var out catalog.EditionIn
-	if in.ISBN == nil {
-		c.add(at("isbn"), "missing", "Field required", nil)
-		return out
-	}
-	c.str(at("leading_article"), in.LeadingArticle, 20)
-	c.str(at("title"), in.Title, 512)
-	c.str(at("subtitle"), in.Subtitle, 512)
-	c.str(at("series_name"), in.SeriesName, 512)
-	c.int32(at("series_number"), in.SeriesNumber)
-	c.int32(at("date_published"), in.DatePublished)
-	c.coverURL(at("cover_url"), in.CoverURL)
-	out = catalog.EditionIn{ISBN: *in.ISBN, OtherISBNs: in.OtherISBNs, LeadingArticle: in.LeadingArticle,
-		Title: in.Title, Subtitle: in.Subtitle, SeriesName: in.SeriesName, SeriesNumber: in.SeriesNumber,
-		Authors: c.people(at("authors"), in.Authors), Illustrators: c.people(at("illustrators"), in.Illustrators),
-		CoverURL: in.CoverURL, DatePublished: in.DatePublished, Hydrated: in.Hydrated != nil && *in.Hydrated}
-	if in.LabelSet != nil {
-		p := in.LabelSet.patch(c, at("labelset"))
+	leading, title, subtitle := valueOf(in.LeadingArticle), valueOf(in.Title), valueOf(in.Subtitle)
+	series, number, date, cover := valueOf(in.SeriesName), valueOf(in.SeriesNumber), valueOf(in.DatePublished), valueOf(in.CoverUrl)
+	c.str(at("leading_article"), leading, 20)
+	c.str(at("title"), title, 512)
+	c.str(at("subtitle"), subtitle, 512)
+	c.str(at("series_name"), series, 512)
+	c.int32(at("series_number"), number)
+	c.int32(at("date_published"), date)
+	c.coverURL(at("cover_url"), cover)
+	others, _ := in.OtherIsbns.Get()
+	out := catalog.EditionIn{ISBN: in.Isbn, OtherISBNs: others, LeadingArticle: leading,
+		Title: title, Subtitle: subtitle, SeriesName: series, SeriesNumber: number,
+		Authors:      people(in.Authors.GetOrEmpty()),
+		Illustrators: people(in.Illustrators.GetOrEmpty()),
+		CoverURL:     cover, DatePublished: date, Hydrated: in.Hydrated != nil && *in.Hydrated}
+	if ls := valueOf(in.Labelset); ls != nil {
+		p := labelSetPatchOf(c, at("labelset"), *ls)
 		out.LabelSet = &p
 	}
-	if len(in.Info) > 0 && string(in.Info) != "null" {
-		var info map[string]any
-		if err := json.Unmarshal(in.Info, &info); err != nil {
-			c.add(at("info"), "model_type", "Input should be a valid dictionary", nil)
-		} else {
-			out.Info = c.editionInfo(at("info"), info)
-		}
+	if info, _ := in.Info.Get(); info != nil {
+		out.Info = c.editionInfo(at("info"), info)
 	}
 	return out
 }
@@ -251,7 +203,7 @@ func (s *Server) postEdition(c echo.Context) error {
 		return err
 	}
 	var ck checks
-	ed := in.edition(&ck, []any{"body"})
+	ed := editionOf(&ck, []any{"body"}, in)
 	if err := ck.err(); err != nil {
 		return err
 	}
@@ -289,7 +241,7 @@ func (s *Server) postEditions(c echo.Context) error {
 	var ck checks
 	items := make([]catalog.EditionIn, len(in))
 	for i := range in {
-		items[i] = in[i].edition(&ck, []any{"body", i})
+		items[i] = editionOf(&ck, []any{"body", i}, in[i])
 	}
 	if err := ck.err(); err != nil {
 		return err
@@ -309,19 +261,6 @@ func (s *Server) postEditions(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, map[string]string{"msg": msg})
-}
-
-// editionUpdateIn is EditionUpdateIn; raw keeps which fields were sent.
-type editionUpdateIn struct {
-	LeadingArticle  *string           `json:"leading_article"`
-	EditionTitle    *string           `json:"edition_title"`
-	EditionSubtitle *string           `json:"edition_subtitle"`
-	DatePublished   *string           `json:"date_published"`
-	Illustrators    []json.RawMessage `json:"illustrators"`
-	CoverURL        *string           `json:"cover_url"`
-	WorkID          *int64            `json:"work_id"`
-	Info            map[string]any    `json:"info"`
-	HydratedAt      *string           `json:"hydrated_at"`
 }
 
 var datetimeLayouts = []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999", "2006-01-02 15:04:05.999999999", "2006-01-02"}
@@ -370,8 +309,8 @@ type editionPatch struct {
 	merge      bool // merge_dicts: info deep-merges into the stored info
 	date       *int64
 	hydratedAt *time.Time
-	illusIDs   []int64    // illustrators given by id
-	illusNew   []personIn // illustrators to create
+	illusIDs   []int64          // illustrators given by id
+	illusNew   []catalog.Person // illustrators to create
 	info       map[string]any
 	changes    map[string]any // the event's changes: the fields sent, not null
 }
@@ -381,37 +320,40 @@ type editionPatch struct {
 func parseEditionPatch(in editionUpdateIn, merge *bool, sent map[string]any) (editionPatch, error) {
 	p := editionPatch{in: in, merge: merge != nil && *merge, changes: map[string]any{}}
 	var ck checks
-	ck.str([]any{"body", "leading_article"}, in.LeadingArticle, 20)
-	ck.str([]any{"body", "edition_title"}, in.EditionTitle, 512)
-	ck.str([]any{"body", "edition_subtitle"}, in.EditionSubtitle, 512)
-	ck.coverURL([]any{"body", "cover_url"}, in.CoverURL)
-	if in.DatePublished != nil {
-		n, err := strconv.ParseInt(strings.TrimSpace(*in.DatePublished), 10, 32)
+	// The lengths stay here (the validator's entry would add
+	// ctx.max_length), as do the URL, the numeric string and the datetime.
+	ck.str([]any{"body", "leading_article"}, valueOf(in.LeadingArticle), 20)
+	ck.str([]any{"body", "edition_title"}, valueOf(in.EditionTitle), 512)
+	ck.str([]any{"body", "edition_subtitle"}, valueOf(in.EditionSubtitle), 512)
+	ck.coverURL([]any{"body", "cover_url"}, valueOf(in.CoverUrl))
+	if d := valueOf(in.DatePublished); d != nil {
+		n, err := strconv.ParseInt(strings.TrimSpace(*d), 10, 32)
 		if err != nil {
-			ck.add([]any{"body", "date_published"}, "value_error", "Value error, date_published must be numeric", *in.DatePublished)
+			ck.add([]any{"body", "date_published"}, "value_error", "Value error, date_published must be numeric", *d)
 		}
 		p.date = &n
 	}
-	if in.HydratedAt != nil {
-		if p.hydratedAt = parseDatetime(*in.HydratedAt); p.hydratedAt == nil {
-			ck.add([]any{"body", "hydrated_at"}, "datetime_from_date_parsing", "Input should be a valid datetime", *in.HydratedAt)
+	if h := valueOf(in.HydratedAt); h != nil {
+		if p.hydratedAt = parseDatetime(*h); p.hydratedAt == nil {
+			ck.add([]any{"body", "hydrated_at"}, "datetime_from_date_parsing", "Input should be a valid datetime", *h)
 		}
 	}
-	for i, raw := range in.Illustrators {
-		var id int64
-		if err := json.Unmarshal(raw, &id); err == nil {
-			p.illusIDs = append(p.illusIDs, id)
+	var persons []personIn
+	for i, it := range in.Illustrators.GetOrEmpty() { // the document has checked: an id or a person
+		if id, err := it.AsEditionUpdateInIllustrators0(); err == nil {
+			p.illusIDs = append(p.illusIDs, int64(id))
 			continue
 		}
-		var person personIn
-		if err := json.Unmarshal(raw, &person); err != nil || person.LastName == nil {
+		person, err := it.AsPersonCreateIn()
+		if err != nil {
 			ck.add([]any{"body", "illustrators", i}, "model_type", "Input should be an illustrator id or IllustratorCreateIn", nil)
 			continue
 		}
-		p.illusNew = append(p.illusNew, person)
+		persons = append(persons, person)
 	}
-	ck.people([]any{"body", "illustrators"}, p.illusNew)
-	p.info = ck.editionInfo([]any{"body", "info"}, in.Info)
+	p.illusNew = people(persons)
+	info, _ := in.Info.Get()
+	p.info = ck.editionInfo([]any{"body", "info"}, info)
 	for k, v := range sent {
 		if v != nil && slices.Contains([]string{"leading_article", "edition_title", "edition_subtitle", "date_published",
 			"illustrators", "cover_url", "work_id", "info", "hydrated_at"}, k) {
@@ -447,7 +389,7 @@ func applyEditionPatch(ctx context.Context, tx *db.Tx, ident *Identity, isbn str
 	if err := updateEditionColumns(ctx, tx, q, cur, p); err != nil {
 		return nil, err
 	}
-	if p.in.Illustrators != nil {
+	if valueOf(p.in.Illustrators) != nil {
 		if err := setEditionIllustrators(ctx, q, cur.ID, p); err != nil {
 			return nil, err
 		}
@@ -468,33 +410,34 @@ func applyEditionPatch(ctx context.Context, tx *db.Tx, ident *Identity, isbn str
 // with merge_dicts, deep-merges into it.
 func updateEditionColumns(ctx context.Context, tx *db.Tx, q *queries.Queries, cur queries.LockEditionForPatchRow, p editionPatch) error {
 	var u queries.EditionUpdate
-	if p.in.LeadingArticle != nil {
-		u.Set("leading_article", *p.in.LeadingArticle)
+	if v := valueOf(p.in.LeadingArticle); v != nil {
+		u.Set("leading_article", *v)
 	}
-	if p.in.EditionTitle != nil {
-		u.Set("edition_title", *p.in.EditionTitle)
+	if v := valueOf(p.in.EditionTitle); v != nil {
+		u.Set("edition_title", *v)
 	}
-	if p.in.EditionSubtitle != nil {
-		u.Set("edition_subtitle", *p.in.EditionSubtitle)
+	if v := valueOf(p.in.EditionSubtitle); v != nil {
+		u.Set("edition_subtitle", *v)
 	}
 	if p.date != nil {
 		u.Set("date_published", *p.date)
 	}
-	if p.in.CoverURL != nil {
-		u.Set("cover_url", *p.in.CoverURL)
+	if v := valueOf(p.in.CoverUrl); v != nil {
+		u.Set("cover_url", *v)
 	}
 	if p.hydratedAt != nil {
 		u.Set("hydrated_at", *p.hydratedAt)
 	}
-	if p.in.WorkID != nil {
-		exists, err := q.WorkExists(ctx, int32(clampInt4(*p.in.WorkID)))
+	if w := valueOf(p.in.WorkId); w != nil {
+		work := int64(*w)
+		exists, err := q.WorkExists(ctx, int32(clampInt4(work)))
 		if err != nil {
 			return err
 		}
 		if !exists {
-			return errWorkNotFound(*p.in.WorkID)
+			return errWorkNotFound(work)
 		}
-		u.Set("work_id", *p.in.WorkID)
+		u.Set("work_id", work)
 	}
 	if p.info != nil {
 		info := p.info
@@ -531,7 +474,7 @@ func setEditionIllustrators(ctx context.Context, q *queries.Queries, edition int
 
 // resolveIllustrators returns the ids of PATCH /edition's illustrators: ids
 // must exist (404); objects are new illustrators (409 when the name exists).
-func resolveIllustrators(ctx context.Context, q *queries.Queries, ids []int64, people []personIn) ([]int32, error) {
+func resolveIllustrators(ctx context.Context, q *queries.Queries, ids []int64, people []catalog.Person) ([]int32, error) {
 	out := make([]int32, 0, len(ids)+len(people))
 	for _, id := range ids {
 		exists, err := q.IllustratorExists(ctx, int32(clampInt4(id)))
@@ -552,13 +495,13 @@ func resolveIllustrators(ctx context.Context, q *queries.Queries, ids []int64, p
 		if err != nil {
 			return nil, err
 		}
-		id, err := q.InsertIllustrator(ctx, queries.InsertIllustratorParams{FirstName: p.FirstName, LastName: *p.LastName, Info: b})
+		id, err := q.InsertIllustrator(ctx, queries.InsertIllustratorParams{FirstName: p.FirstName, LastName: p.LastName, Info: b})
 		if db.IsNotFound(err) {
 			first := ""
 			if p.FirstName != nil {
 				first = *p.FirstName
 			}
-			return nil, httpError(http.StatusConflict, msgIllustratorExists.format(first, *p.LastName))
+			return nil, httpError(http.StatusConflict, msgIllustratorExists.format(first, p.LastName))
 		}
 		if err != nil {
 			return nil, err
@@ -580,17 +523,6 @@ func clampInt4(id int64) int64 {
 // ---------------------------------------------------------------------------
 // §2.8 Work writes
 
-// workCreateIn is WorkCreateWithEditionsIn.
-type workCreateIn struct {
-	Type           *string           `json:"type"`
-	LeadingArticle *string           `json:"leading_article"`
-	Title          *string           `json:"title"`
-	Subtitle       *string           `json:"subtitle"`
-	Authors        []json.RawMessage `json:"authors"`
-	Editions       []string          `json:"editions"`
-	Info           map[string]any    `json:"info"`
-}
-
 // POST /work: authors by id must exist (422, the original's 500 fixed);
 // editions are got or created and moved to the new work. Event "Work created".
 func (s *Server) postWork(c echo.Context) error {
@@ -599,45 +531,36 @@ func (s *Server) postWork(c echo.Context) error {
 	if err := decodeBody(c, &in); err != nil {
 		return err
 	}
+	// The document has checked title, authors and editions are there and
+	// each author an id or a person; the type in any case, the lengths
+	// (no ctx.max_length in today's entries) and int4 ids stay here.
 	var ck checks
-	w := catalog.WorkIn{LeadingArticle: in.LeadingArticle, Subtitle: in.Subtitle, EditionISBNs: in.Editions, Info: in.Info}
+	info, _ := in.Info.Get()
+	w := catalog.WorkIn{LeadingArticle: valueOf(in.LeadingArticle), Subtitle: valueOf(in.Subtitle), EditionISBNs: in.Editions,
+		Info: info, Title: in.Title}
 	if in.Type != nil {
 		if t := ck.enum([]any{"body", "type"}, workTypes, in.Type); t != nil {
 			w.Type = catalog.WorkType(*t)
 		}
 	}
-	if in.Title == nil {
-		ck.add([]any{"body", "title"}, "missing", "Field required", nil)
-	} else {
-		w.Title = *in.Title
-	}
-	if in.Authors == nil {
-		ck.add([]any{"body", "authors"}, "missing", "Field required", nil)
-	}
-	if in.Editions == nil {
-		ck.add([]any{"body", "editions"}, "missing", "Field required", nil)
-	}
-	ck.str([]any{"body", "title"}, in.Title, 512)
-	ck.str([]any{"body", "subtitle"}, in.Subtitle, 512)
-	ck.str([]any{"body", "leading_article"}, in.LeadingArticle, 20)
-	for i, raw := range in.Authors {
-		var id int64
-		if err := json.Unmarshal(raw, &id); err == nil {
+	ck.str([]any{"body", "title"}, &in.Title, 512)
+	ck.str([]any{"body", "subtitle"}, w.Subtitle, 512)
+	ck.str([]any{"body", "leading_article"}, w.LeadingArticle, 20)
+	for i, a := range in.Authors {
+		if n, err := a.AsWorkCreateWithEditionsInAuthors0(); err == nil {
+			id := int64(n)
 			if id < math.MinInt32 || id > math.MaxInt32 {
 				ck.add([]any{"body", "authors", i}, "value_error", fmt.Sprintf("Value error, Author with id %d not found", id), id)
 			}
 			w.Authors = append(w.Authors, catalog.AuthorRef{ID: id})
 			continue
 		}
-		var p personIn
-		if err := json.Unmarshal(raw, &p); err != nil {
+		p, err := a.AsPersonCreateIn()
+		if err != nil {
 			ck.add([]any{"body", "authors", i}, "model_type", "Input should be an author id or AuthorCreateIn", nil)
 			continue
 		}
-		people := ck.people([]any{"body", "authors"}, []personIn{p})
-		if len(people) == 1 {
-			w.Authors = append(w.Authors, catalog.AuthorRef{New: &people[0]})
-		}
+		w.Authors = append(w.Authors, catalog.AuthorRef{New: &people([]personIn{p})[0]})
 	}
 	if err := ck.err(); err != nil {
 		return err
@@ -667,14 +590,6 @@ func (s *Server) postWork(c echo.Context) error {
 	return rawJSON(c, out)
 }
 
-// workUpdateIn is WorkUpdateIn.
-type workUpdateIn struct {
-	LeadingArticle *string     `json:"leading_article"`
-	Title          *string     `json:"title"`
-	Subtitle       *string     `json:"subtitle"`
-	LabelSet       *labelSetIn `json:"labelset"`
-}
-
 // PATCH /work/{work_id}: the labelset patch (origin rules, domain.md §7.6),
 // then the given fields. Event "Work updated" with the before/after diff.
 func (s *Server) patchWork(c echo.Context) error {
@@ -687,13 +602,15 @@ func (s *Server) patchWork(c echo.Context) error {
 	if err := decodeBody(c, &in); err != nil {
 		return err
 	}
+	// Lengths stay here: the validator's entry would add ctx.max_length.
 	var ck checks
-	ck.str([]any{"body", "title"}, in.Title, 512)
-	ck.str([]any{"body", "subtitle"}, in.Subtitle, 512)
-	ck.str([]any{"body", "leading_article"}, in.LeadingArticle, 20)
+	leading, title, subtitle := valueOf(in.LeadingArticle), valueOf(in.Title), valueOf(in.Subtitle)
+	ck.str([]any{"body", "title"}, title, 512)
+	ck.str([]any{"body", "subtitle"}, subtitle, 512)
+	ck.str([]any{"body", "leading_article"}, leading, 20)
 	var patch *catalog.LabelSetPatch
-	if in.LabelSet != nil {
-		p := in.LabelSet.patch(&ck, []any{"body", "labelset"})
+	if ls := valueOf(in.Labelset); ls != nil {
+		p := labelSetPatchOf(&ck, []any{"body", "labelset"}, *ls)
 		patch = &p
 	}
 	if err := ck.err(); err != nil {
@@ -719,7 +636,7 @@ func (s *Server) patchWork(c echo.Context) error {
 		}
 		if _, err := tx.Exec(ctx, `UPDATE public.works SET leading_article = CASE WHEN $2 THEN $3 ELSE leading_article END,
   title = coalesce($4, title), subtitle = CASE WHEN $5 THEN $6 ELSE subtitle END WHERE id = $1`,
-			id, in.LeadingArticle != nil, in.LeadingArticle, in.Title, in.Subtitle != nil, in.Subtitle); err != nil {
+			id, leading != nil, leading, title, subtitle != nil, subtitle); err != nil {
 			return err
 		}
 		after, err := txJSON(ctx, tx, workSnapshotSQL, id)
@@ -845,12 +762,6 @@ func (s *Server) postWorkGenerateLabels(c echo.Context) error {
 // ---------------------------------------------------------------------------
 // §2.10 PATCH /labelsets (ADMIN)
 
-type labelSetPatchIn struct {
-	ISBN      *string     `json:"isbn"`
-	PatchData *labelSetIn `json:"patch_data"`
-	HueyPick  *bool       `json:"huey_pick"`
-}
-
 // PATCH /labelsets: each patch finds the work of the edition with exactly
 // that ISBN (unknown += 1 when none), then applies the origin rules. One
 // transaction; each patch runs under a savepoint so a failing one counts as
@@ -865,21 +776,14 @@ func (s *Server) patchLabelSets(c echo.Context) error {
 	var ck checks
 	patches := make([]catalog.LabelSetPatch, len(in))
 	isbns := make([]string, 0, len(in))
-	for i, p := range in {
-		loc := []any{"body", i}
-		if p.ISBN == nil {
-			ck.add(append(loc, "isbn"), "missing", "Field required", nil)
-		} else {
-			isbns = append(isbns, *p.ISBN)
-		}
-		if p.HueyPick == nil {
-			ck.add(append(loc, "huey_pick"), "missing", "Field required", nil)
-		}
-		if p.PatchData == nil {
-			ck.add(append(loc, "patch_data"), "missing", "Field required", nil)
+	for i, p := range in { // isbn, huey_pick and patch_data: required by the document
+		isbns = append(isbns, p.Isbn)
+		d := valueOf(p.PatchData)
+		if d == nil { // a null patch_data, which the document lets through: pydantic's entry
+			ck.add([]any{"body", i, "patch_data"}, "missing", "Field required", nil)
 			continue
 		}
-		patches[i] = p.PatchData.patch(&ck, append(loc, "patch_data"))
+		patches[i] = labelSetPatchOf(&ck, []any{"body", i, "patch_data"}, *d)
 	}
 	if err := ck.err(); err != nil {
 		return err
@@ -905,7 +809,7 @@ func (s *Server) patchLabelSets(c echo.Context) error {
 			return err
 		}
 		for i, p := range in {
-			w, ok := works[*p.ISBN]
+			w, ok := works[p.Isbn]
 			if !ok {
 				unknown++
 				continue
@@ -914,7 +818,7 @@ func (s *Server) patchLabelSets(c echo.Context) error {
 				return err
 			}
 			if _, err := catalog.ApplyLabelSetPatch(ctx, tx, w, patches[i]); err != nil {
-				s.logger.WarnContext(ctx, "labelset patch failed", "isbn", *p.ISBN, "error", err.Error())
+				s.logger.WarnContext(ctx, "labelset patch failed", "isbn", p.Isbn, "error", err.Error())
 				if _, err := tx.Exec(ctx, `ROLLBACK TO SAVEPOINT labelset_patch`); err != nil {
 					return err
 				}

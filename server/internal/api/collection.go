@@ -297,18 +297,6 @@ func (s *Server) getCollectionItemByISBN(c echo.Context) error {
 // ---------------------------------------------------------------------------
 // Create, replace, delete.
 
-// collectionItemIn is CollectionItemCreateIn (and, with action and id,
-// CollectionItemUpdate): schema/collection's Item, shared with the staff import.
-type collectionItemIn = collection.Item
-
-type collectionCreateIn struct {
-	Name     *string            `json:"name"`
-	SchoolID *string            `json:"school_id"`
-	UserID   *string            `json:"user_id"`
-	Info     json.RawMessage    `json:"info"`
-	Items    []collectionItemIn `json:"items"`
-}
-
 // rawBody reads the body and leaves it readable again.
 func rawBody(c echo.Context) ([]byte, error) {
 	b, err := io.ReadAll(c.Request().Body)
@@ -410,61 +398,73 @@ func (s *Server) decideCollectionOwner(ctx context.Context, raw []byte, replacin
 }
 
 // validateCollectionCreate validates a CollectionCreateIn after the checks.
-func (s *Server) validateCollectionCreate(c echo.Context, o collectionOwner) (collectionCreateIn, error) {
+func (s *Server) validateCollectionCreate(c echo.Context, o collectionOwner) (collectionCreate, error) {
 	var in collectionCreateIn
 	if err := s.validateRequest(c); err != nil {
-		return in, err
+		return collectionCreate{}, err
 	}
 	if err := decodeBody(c, &in); err != nil {
-		return in, err
+		return collectionCreate{}, err
 	}
+	// The owner rules answer first (pydantic's model validator), so school_id
+	// and user_id are plain strings and name is neither required nor bounded
+	// in the document: these checks keep today's order of 422 entries.
+	schoolID, userID := valueOf(in.SchoolId), valueOf(in.UserId)
 	switch {
-	case in.SchoolID == nil && in.UserID == nil:
-		return in, invalid([]any{"body"}, "Value error, Must provide either school_id or user_id", nil)
-	case in.SchoolID != nil && in.UserID != nil:
-		return in, invalid([]any{"body"}, "Value error, Must provide only one of school_id or user_id", nil)
+	case schoolID == nil && userID == nil:
+		return collectionCreate{}, invalid([]any{"body"}, "Value error, Must provide either school_id or user_id", nil)
+	case schoolID != nil && userID != nil:
+		return collectionCreate{}, invalid([]any{"body"}, "Value error, Must provide only one of school_id or user_id", nil)
 	}
 	if o.schoolID == nil && o.userID == nil { // an owner that did not parse
-		field, v := "school_id", in.SchoolID
+		field, v := "school_id", schoolID
 		if v == nil {
-			field, v = "user_id", in.UserID
+			field, v = "user_id", userID
 		}
-		return in, errValidation(validationError{Type: "uuid_parsing", Loc: []any{"body", field},
+		return collectionCreate{}, errValidation(validationError{Type: "uuid_parsing", Loc: []any{"body", field},
 			Msg: "Input should be a valid UUID", Input: *v})
 	}
 	if in.Name == nil {
-		return in, errValidation(validationError{Type: "missing", Loc: []any{"body", "name"}, Msg: "Field required", Input: nil})
+		return collectionCreate{}, errValidation(validationError{Type: "missing", Loc: []any{"body", "name"}, Msg: "Field required", Input: nil})
 	}
 	if n := len([]rune(*in.Name)); n > collectionNameMax {
-		return in, errValidation(validationError{Type: "string_too_long", Loc: []any{"body", "name"},
+		return collectionCreate{}, errValidation(validationError{Type: "string_too_long", Loc: []any{"body", "name"},
 			Msg: fmt.Sprintf("String should have at most %d characters", collectionNameMax), Input: *in.Name,
 			Ctx: map[string]any{"max_length": collectionNameMax}})
 	}
-	if err := validateItems(in.Items, false); err != nil {
-		return in, err
+	items := createItems(in.Items.GetOrEmpty())
+	if err := validateItems(items, false); err != nil {
+		return collectionCreate{}, err
 	}
-	return in, nil
+	return collectionCreate{name: *in.Name, info: rawOf(in.Info), items: items}, nil
+}
+
+// collectionCreate is a validated POST /collection (or PUT /collection) body.
+type collectionCreate struct {
+	name  string
+	info  json.RawMessage
+	items []collection.Item
 }
 
 // insertCollection inserts a collection and its items (single-add semantics)
 // in tx and returns its brief.
-func insertCollection(ctx context.Context, tx *db.Tx, ident *Identity, o collectionOwner, in collectionCreateIn,
+func insertCollection(ctx context.Context, tx *db.Tx, ident *Identity, o collectionOwner, in collectionCreate,
 	ignoreConflicts bool) (*collectionBrief, error) {
 	var id uuid.UUID
 	info := []byte(nil)
-	if len(in.Info) > 0 && string(in.Info) != "null" {
-		info = in.Info
+	if len(in.info) > 0 && string(in.info) != "null" {
+		info = in.info
 	}
 	if err := tx.QueryRow(ctx, `INSERT INTO collections (school_id, user_id, name, info, created_at, updated_at)
 		VALUES ($1, $2, $3, $4, huey.utcnow(), huey.utcnow()) RETURNING id`,
-		o.schoolWID, o.userID, *in.Name, info).Scan(&id); err != nil {
+		o.schoolWID, o.userID, in.name, info).Scan(&id); err != nil {
 		return nil, err
 	}
 	mode := conflictReplace
 	if !ignoreConflicts {
 		mode = conflictFail
 	}
-	if _, err := addItems(ctx, tx, ident, id, o.schoolID, in.Items, addOptions{conflict: mode}); err != nil {
+	if _, err := addItems(ctx, tx, ident, id, o.schoolID, in.items, addOptions{conflict: mode}); err != nil {
 		return nil, err
 	}
 	return readCollectionBriefTx(ctx, tx, id)

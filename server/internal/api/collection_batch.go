@@ -41,9 +41,34 @@ type addOptions struct {
 	isbnOnly bool
 }
 
-// validateItems checks what the document does not: copies ≥ 0, info an
-// object, actions known (accepted as in api.md §0.6).
-func validateItems(items []collectionItemIn, withAction bool) error {
+// createItems and updateItems turn the decoded items into schema/collection's
+// Item, the shape the staff import shares.
+func createItems(in []collectionItemIn) []collection.Item {
+	out := make([]collection.Item, len(in))
+	for i, it := range in {
+		out[i] = collection.Item{EditionISBN: valueOf(it.EditionIsbn), Info: rawOf(it.Info),
+			CopiesTotal: valueOf(it.CopiesTotal), CopiesAvailable: valueOf(it.CopiesAvailable)}
+	}
+	return out
+}
+
+func updateItems(in []collectionItemUpdateIn) []collection.Item {
+	out := make([]collection.Item, len(in))
+	for i, it := range in {
+		out[i] = collection.Item{EditionISBN: valueOf(it.EditionIsbn), Info: rawOf(it.Info),
+			CopiesTotal: valueOf(it.CopiesTotal), CopiesAvailable: valueOf(it.CopiesAvailable), Action: it.Action}
+		if id := valueOf(it.Id); id != nil {
+			n := int64(*id)
+			out[i].ID = &n
+		}
+	}
+	return out
+}
+
+// validateItems checks what the document cannot say (it has checked copies
+// ≥ 0 and info an object): actions in any case (api.md §0.6) and the int4
+// columns' range (R6).
+func validateItems(items []collection.Item, withAction bool) error {
 	for i := range items {
 		it := &items[i]
 		loc := func(f string) []any { return []any{"body", "items", i, f} }
@@ -62,19 +87,12 @@ func validateItems(items []collectionItemIn, withAction bool) error {
 		}
 		for _, f := range []string{"copies_total", "copies_available"} {
 			v := map[string]*int{"copies_total": it.CopiesTotal, "copies_available": it.CopiesAvailable}[f]
-			switch {
-			case v != nil && *v < 0:
-				return errValidation(tooSmall(loc(f), *v, 0))
-			case v != nil && *v > math.MaxInt32: // R6: the column is int4; 2³¹+1 was stored negative
+			if v != nil && *v > math.MaxInt32 { // R6: the column is int4; 2³¹+1 was stored negative
 				return errValidation(tooLarge(loc(f), *v, math.MaxInt32))
 			}
 		}
 		if it.ID != nil && (*it.ID < math.MinInt32 || *it.ID > math.MaxInt32) {
 			return errValidation(notInt32(loc("id"), *it.ID))
-		}
-		if len(it.Info) > 0 && string(it.Info) != "null" && it.Info[0] != '{' {
-			return errValidation(validationError{Type: "model_type", Loc: loc("info"),
-				Msg: "Input should be a valid dictionary or instance of CollectionItemInfoCreateIn", Input: it.Info})
 		}
 	}
 	return nil
@@ -86,7 +104,7 @@ func infoOrNil(raw json.RawMessage) *string { return collection.InfoOrNil(raw) }
 // (the set-based path the staff import shares), the actor taken from ident;
 // a duplicate under conflictFail is the 409.
 func addItems(ctx context.Context, tx *db.Tx, ident *Identity, id uuid.UUID, schoolID *int64,
-	items []collectionItemIn, opt addOptions) (addResult, error) {
+	items []collection.Item, opt addOptions) (addResult, error) {
 	userID, saID := actor(ident)
 	r, err := collection.AddItems(ctx, tx, id, items, collection.AddOptions{Conflict: opt.conflict, Bulk: opt.bulk,
 		ISBNOnly: opt.isbnOnly, SchoolID: schoolID, UserID: userID, ServiceAccount: saID})
@@ -115,10 +133,11 @@ func (s *Server) putCollectionItems(c echo.Context) error {
 	if err := s.validateRequest(c); err != nil {
 		return err
 	}
-	var items []collectionItemIn
-	if err := decodeBody(c, &items); err != nil {
+	var in []collectionItemIn
+	if err := decodeBody(c, &in); err != nil {
 		return err
 	}
+	items := createItems(in)
 	if err := validateItems(items, false); err != nil {
 		return err
 	}
@@ -157,12 +176,6 @@ func (s *Server) putCollectionItems(c echo.Context) error {
 		"collection_size": size})
 }
 
-type collectionUpdateIn struct {
-	Name  *string            `json:"name"`
-	Info  json.RawMessage    `json:"info"`
-	Items []collectionItemIn `json:"items"`
-}
-
 // PATCH /collection/{collection_id}: the LMS batch update, in one pass with
 // the intended semantics (api.md §2.11): add = upsert (info merged on
 // conflict with ignore_conflicts, else 409 and nothing applied), update =
@@ -178,84 +191,106 @@ func (s *Server) patchCollection(c echo.Context) error {
 	if err := s.validateRequest(c); err != nil {
 		return err
 	}
-	mergeDicts, err := queryBool(c, "merge_dicts")
+	p, err := parseCollectionPatch(c)
 	if err != nil {
 		return err
 	}
-	ignore, err := queryBool(c, "ignore_conflicts")
-	if err != nil {
-		return err
-	}
-	var in collectionUpdateIn
-	if err := decodeBody(c, &in); err != nil {
-		return err
-	}
-	if err := validateItems(in.Items, true); err != nil {
-		return err
-	}
-	if in.Name != nil && len([]rune(*in.Name)) > collectionNameMax {
-		return errValidation(validationError{Type: "string_too_long", Loc: []any{"body", "name"},
-			Msg: fmt.Sprintf("String should have at most %d characters", collectionNameMax), Input: *in.Name,
-			Ctx: map[string]any{"max_length": collectionNameMax}})
-	}
-
-	plan, err := collection.PlanPatch(in.Items)
-	var badInfo *collection.InvalidInfoError
-	if errors.As(err, &badInfo) {
-		return invalid([]any{"body", "items", badInfo.Index, "info"}, "Input should be a valid dictionary", nil)
-	}
-	if err != nil {
-		return err
-	}
-	mode := conflictMerge
-	if ignore != nil && !*ignore {
-		mode = conflictFail
-	}
-	userID, saID := actor(ident)
-
 	var size int64
-	err = db.InTx(ctx, s.pool, ident.Claims, func(tx *db.Tx) error {
-		if err := collection.UsePlanPerCall(ctx, tx); err != nil {
-			return err
-		}
-		r, err := collection.ApplyPatch(ctx, tx, id, plan, collection.AddOptions{Conflict: mode, SchoolID: a.schoolID,
-			UserID: userID, ServiceAccount: saID})
-		if errors.Is(err, collection.ErrDuplicate) {
-			return httpError(http.StatusConflict, msgCollectionDuplicates)
-		}
-		if err != nil {
-			return err
-		}
-		if plan.HadISBNAdd && r.ValidISBNs == 0 {
-			return httpError(http.StatusUnprocessableEntity, msgNoValidISBNs)
-		}
-		if r.ValidISBNs > 0 {
-			if err := recordBulkAdd(ctx, tx, ident, id, a.schoolID, r); err != nil {
-				return err
-			}
-		}
-		info := infoOrNil(in.Info)
-		tag, err := tx.Exec(ctx, `UPDATE collections SET name = coalesce($2, name),
-			info = CASE WHEN $3::jsonb IS NULL THEN info
-			            WHEN $4 THEN huey.jsonb_merge_deep(coalesce(info, '{}'::jsonb), $3::jsonb)
-			            ELSE $3::jsonb END,
-			updated_at = huey.utcnow()
-			WHERE id = $1`, id, in.Name, info, mergeDicts != nil && *mergeDicts)
-		if err != nil {
-			return err
-		}
-		if tag.RowsAffected() != 1 {
-			return errForbidden()
-		}
-		if err := recordEvent(ctx, tx, ident, "Collection Update", "Updates made to collection", "NORMAL", a.schoolID,
-			map[string]any{"collection_id": id.String()}); err != nil {
-			return err
-		}
-		size, err = collection.Size(ctx, tx, id)
+	err = db.InTx(ctx, s.pool, ident.Claims, func(tx *db.Tx) (err error) {
+		size, err = applyCollectionPatch(ctx, tx, ident, id, a, p)
 		return err
 	})
 	if err := collectionWriteError(err, id); err != nil {
 		return err
 	}
 	return c.JSON(http.StatusOK, map[string]any{"msg": "updated", "collection_size": size})
+}
+
+// collectionPatch is a validated PATCH /collection body with its query
+// flags, parsed once and then applied.
+type collectionPatch struct {
+	name  *string
+	info  *string // the info to write (nil: keep)
+	merge bool    // merge_dicts: info deep-merges into the stored one
+	mode  conflictMode
+	plan  collection.Patch
+}
+
+// parseCollectionPatch reads the query flags and the body the document has
+// validated, and plans the item changes: 422 on the first problem.
+func parseCollectionPatch(c echo.Context) (collectionPatch, error) {
+	var p collectionPatch
+	mergeDicts, err := queryBool(c, "merge_dicts")
+	if err != nil {
+		return p, err
+	}
+	ignore, err := queryBool(c, "ignore_conflicts")
+	if err != nil {
+		return p, err
+	}
+	var in collectionUpdateIn
+	if err := decodeBody(c, &in); err != nil {
+		return p, err
+	}
+	items := updateItems(in.Items.GetOrEmpty())
+	if err := validateItems(items, true); err != nil {
+		return p, err
+	}
+	plan, err := collection.PlanPatch(items)
+	var badInfo *collection.InvalidInfoError
+	if errors.As(err, &badInfo) {
+		return p, invalid([]any{"body", "items", badInfo.Index, "info"}, "Input should be a valid dictionary", nil)
+	}
+	if err != nil {
+		return p, err
+	}
+	p = collectionPatch{name: valueOf(in.Name), info: infoOrNil(rawOf(in.Info)), merge: mergeDicts != nil && *mergeDicts,
+		mode: conflictMerge, plan: plan}
+	if ignore != nil && !*ignore {
+		p.mode = conflictFail
+	}
+	return p, nil
+}
+
+// applyCollectionPatch writes p to collection id in tx, records its events
+// and returns the collection's size.
+func applyCollectionPatch(ctx context.Context, tx *db.Tx, ident *Identity, id uuid.UUID, a collectionAttrs,
+	p collectionPatch) (int64, error) {
+	if err := collection.UsePlanPerCall(ctx, tx); err != nil {
+		return 0, err
+	}
+	userID, saID := actor(ident)
+	r, err := collection.ApplyPatch(ctx, tx, id, p.plan, collection.AddOptions{Conflict: p.mode, SchoolID: a.schoolID,
+		UserID: userID, ServiceAccount: saID})
+	if errors.Is(err, collection.ErrDuplicate) {
+		return 0, httpError(http.StatusConflict, msgCollectionDuplicates)
+	}
+	if err != nil {
+		return 0, err
+	}
+	if p.plan.HadISBNAdd && r.ValidISBNs == 0 {
+		return 0, httpError(http.StatusUnprocessableEntity, msgNoValidISBNs)
+	}
+	if r.ValidISBNs > 0 {
+		if err := recordBulkAdd(ctx, tx, ident, id, a.schoolID, r); err != nil {
+			return 0, err
+		}
+	}
+	tag, err := tx.Exec(ctx, `UPDATE collections SET name = coalesce($2, name),
+		info = CASE WHEN $3::jsonb IS NULL THEN info
+		            WHEN $4 THEN huey.jsonb_merge_deep(coalesce(info, '{}'::jsonb), $3::jsonb)
+		            ELSE $3::jsonb END,
+		updated_at = huey.utcnow()
+		WHERE id = $1`, id, p.name, p.info, p.merge)
+	if err != nil {
+		return 0, err
+	}
+	if tag.RowsAffected() != 1 {
+		return 0, errForbidden()
+	}
+	if err := recordEvent(ctx, tx, ident, "Collection Update", "Updates made to collection", "NORMAL", a.schoolID,
+		map[string]any{"collection_id": id.String()}); err != nil {
+		return 0, err
+	}
+	return collection.Size(ctx, tx, id)
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/wriveted/huey-api/policies"
 	"github.com/wriveted/huey-api/schema/catalog"
+	"github.com/wriveted/huey-api/schema/collection"
 	"github.com/wriveted/huey-api/schema/db"
 )
 
@@ -128,51 +129,48 @@ const (
 )
 
 // collectionItemAndStatusIn is CollectionItemAndStatusCreateIn.
-type collectionItemAndStatusIn struct {
-	collectionItemIn
-	ReadStatus *string `json:"read_status"`
-	ReaderID   *string `json:"reader_id"`
-}
-
-// validate checks the item's fields and the reader pair; it returns the
-// normalised ISBN (nil without one), the reader and the status.
-func (in *collectionItemAndStatusIn) validate() (*string, *uuid.UUID, string, error) {
-	for f, v := range map[string]*int{"copies_total": in.CopiesTotal, "copies_available": in.CopiesAvailable} {
+// validateItemAndStatus checks the item's fields and the reader pair; it
+// returns the item (its ISBN normalised), the reader and the status. The
+// route is not validated against the document (read_status in any case,
+// pydantic's model_type entry for info), so these checks are all here.
+func validateItemAndStatus(in collectionItemAndStatusIn) (collection.Item, *uuid.UUID, string, error) {
+	item := collection.Item{Info: rawOf(in.Info), CopiesTotal: valueOf(in.CopiesTotal), CopiesAvailable: valueOf(in.CopiesAvailable)}
+	for f, v := range map[string]*int{"copies_total": item.CopiesTotal, "copies_available": item.CopiesAvailable} {
 		if v != nil && *v < 0 {
-			return nil, nil, "", errValidation(tooSmall([]any{"body", f}, *v, 0))
+			return item, nil, "", errValidation(tooSmall([]any{"body", f}, *v, 0))
 		}
 	}
-	if len(in.Info) > 0 && string(in.Info) != "null" && in.Info[0] != '{' {
-		return nil, nil, "", errValidation(validationError{Type: "model_type", Loc: []any{"body", "info"},
-			Msg: "Input should be a valid dictionary or instance of CollectionItemInfoCreateIn", Input: in.Info})
+	if len(item.Info) > 0 && string(item.Info) != "null" && item.Info[0] != '{' {
+		return item, nil, "", errValidation(validationError{Type: "model_type", Loc: []any{"body", "info"},
+			Msg: "Input should be a valid dictionary or instance of CollectionItemInfoCreateIn", Input: item.Info})
 	}
-	var isbn *string
-	if in.EditionISBN != nil {
+	if isbn := valueOf(in.EditionIsbn); isbn != nil {
 		// The original silently skips an invalid ISBN and has no item to answer with; 422 instead.
-		n, err := catalog.NormalizeISBN(*in.EditionISBN)
+		n, err := catalog.NormalizeISBN(*isbn)
 		if err != nil {
-			return nil, nil, "", errValidation(validationError{Type: "value_error", Loc: []any{"body", "edition_isbn"},
-				Msg: "Invalid ISBN", Input: *in.EditionISBN})
+			return item, nil, "", errValidation(validationError{Type: "value_error", Loc: []any{"body", "edition_isbn"},
+				Msg: "Invalid ISBN", Input: *isbn})
 		}
-		isbn = &n
+		item.EditionISBN = &n
 	}
-	if (in.ReadStatus == nil) != (in.ReaderID == nil) {
-		return nil, nil, "", invalid([]any{"body"}, msgReaderStatusPair.detail, nil)
+	readStatus, readerID := valueOf(in.ReadStatus), valueOf(in.ReaderId)
+	if (readStatus == nil) != (readerID == nil) {
+		return item, nil, "", invalid([]any{"body"}, msgReaderStatusPair.detail, nil)
 	}
-	if in.ReaderID == nil {
-		return isbn, nil, "", nil
+	if readerID == nil {
+		return item, nil, "", nil
 	}
-	reader, err := uuid.Parse(*in.ReaderID)
+	reader, err := uuid.Parse(*readerID)
 	if err != nil {
-		return nil, nil, "", errValidation(validationError{Type: "uuid_parsing", Loc: []any{"body", "reader_id"},
-			Msg: "Input should be a valid UUID", Input: *in.ReaderID})
+		return item, nil, "", errValidation(validationError{Type: "uuid_parsing", Loc: []any{"body", "reader_id"},
+			Msg: "Input should be a valid UUID", Input: *readerID})
 	}
-	status, ok := parseEnum(readStatuses, *in.ReadStatus)
+	status, ok := parseEnum(readStatuses, string(*readStatus))
 	if !ok {
-		return nil, nil, "", errValidation(validationError{Type: "enum", Loc: []any{"body", "read_status"},
-			Msg: "Input should be " + strings.Join(enumValues(readStatuses), ", "), Input: *in.ReadStatus})
+		return item, nil, "", errValidation(validationError{Type: "enum", Loc: []any{"body", "read_status"},
+			Msg: "Input should be " + strings.Join(enumValues(readStatuses), ", "), Input: string(*readStatus)})
 	}
-	return isbn, &reader, status, nil
+	return item, &reader, status, nil
 }
 
 // readerMayRead is the reader check of POST /collection/{id}/item (api.md
@@ -201,7 +199,7 @@ func (s *Server) postCollectionItem(c echo.Context) error {
 	if err := decodeBody(c, &in); err != nil {
 		return err
 	}
-	isbn, readerID, status, err := in.validate()
+	add, readerID, status, err := validateItemAndStatus(in)
 	if err != nil {
 		return err
 	}
@@ -226,10 +224,9 @@ func (s *Server) postCollectionItem(c echo.Context) error {
 			return httpError(http.StatusForbidden, msgReaderCannotRead)
 		}
 	}
-	in.EditionISBN = isbn
 	var item []byte
 	err = db.InTx(ctx, s.pool, ident.Claims, func(tx *db.Tx) error {
-		if _, err := addItems(ctx, tx, ident, id, a.schoolID, []collectionItemIn{in.collectionItemIn},
+		if _, err := addItems(ctx, tx, ident, id, a.schoolID, []collection.Item{add},
 			addOptions{conflict: conflictFail}); err != nil {
 			return err
 		}
@@ -245,8 +242,8 @@ func (s *Server) postCollectionItem(c echo.Context) error {
 		}
 		return tx.QueryRow(ctx, `SELECT `+collectionItemDetailSQL+` `+collectionItemJoins+` WHERE i.id = $1`, itemID).Scan(&item)
 	})
-	if err != nil && isbn != nil && isUniqueViolation(err) {
-		return httpError(http.StatusConflict, msgCollectionItemExists.format(*isbn))
+	if err != nil && add.EditionISBN != nil && isUniqueViolation(err) {
+		return httpError(http.StatusConflict, msgCollectionItemExists.format(*add.EditionISBN))
 	}
 	if readerID != nil && isForeignKeyViolation(err) { // a reader_id naming an account that is not a reader
 		return invalid([]any{"body", "reader_id"}, "Value error, reader_id must name a reader (public or student)", readerID.String())

@@ -25,6 +25,12 @@ type (
 	registerStudentIn = apitypes.RegisterStudentIn
 )
 
+// Users.
+type (
+	userCreateIn = apitypes.UserCreateIn
+	userUpdateIn = apitypes.UserUpdateIn
+)
+
 // Booklists.
 type (
 	booklistCreateIn = apitypes.BookListCreateIn
@@ -37,8 +43,29 @@ type (
 	classGroupUpdateIn = apitypes.ClassGroupUpdateIn
 )
 
+// Collections: the API decodes the generated types and hands
+// schema/collection's Item (the shape the staff import shares) on.
+type (
+	collectionCreateIn        = apitypes.CollectionCreateIn
+	collectionItemIn          = apitypes.CollectionItemCreateIn
+	collectionUpdateIn        = apitypes.CollectionAndItemsUpdateIn
+	collectionItemUpdateIn    = apitypes.CollectionItemUpdate
+	collectionItemAndStatusIn = apitypes.CollectionItemAndStatusCreateIn
+)
+
 // Collection items.
 type collectionItemActivityIn = apitypes.CollectionItemActivityBase
+
+// Catalogue writes.
+type (
+	editionCreateIn = apitypes.EditionCreateIn
+	editionUpdateIn = apitypes.EditionUpdateIn
+	workCreateIn    = apitypes.WorkCreateWithEditionsIn
+	workUpdateIn    = apitypes.WorkUpdateIn
+	labelSetIn      = apitypes.LabelSetCreateIn
+	labelSetPatchIn = apitypes.LabelSetPatch
+	personIn        = apitypes.PersonCreateIn
+)
 
 // Catalogue: the ISBN lists of POST /editions/compare and POST /hydrate.
 type (

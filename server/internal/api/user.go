@@ -16,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/labstack/echo/v4"
+	"github.com/oapi-codegen/nullable"
 
 	"github.com/wriveted/huey-api/policies"
 	"github.com/wriveted/huey-api/schema/db"
@@ -85,29 +86,6 @@ func hasSchool(label string) bool { return label == "STUDENT" || isStaff(label) 
 // Input validation shared by create and patch.
 
 // optional is a JSON field that tracks whether it was present (even null).
-type optional[T any] struct {
-	Set   bool
-	Null  bool
-	Value T
-}
-
-func (o *optional[T]) UnmarshalJSON(b []byte) error {
-	o.Set = true
-	if string(b) == "null" {
-		o.Null = true
-		return nil
-	}
-	return json.Unmarshal(b, &o.Value)
-}
-
-func (o optional[T]) ptr() *T {
-	if !o.Set || o.Null {
-		return nil
-	}
-	v := o.Value
-	return &v
-}
-
 // userInfo validates UserInfo and normalises the phone number (E.164).
 func (c *checks) userInfo(loc []any, raw json.RawMessage) map[string]any {
 	if len(raw) == 0 || string(raw) == "null" {
@@ -218,7 +196,13 @@ func (c *checks) hueyAttributes(loc []any, raw json.RawMessage) map[string]any {
 // schoolRef is a school given as its wriveted_identifier (uuid) or internal id (int).
 type schoolRef struct{ raw json.RawMessage }
 
-func (r *schoolRef) UnmarshalJSON(b []byte) error { r.raw = append([]byte(nil), b...); return nil }
+// schoolRefOf is the school_id field n: nil when absent or null.
+func schoolRefOf(n nullable.Nullable[json.RawMessage]) *schoolRef {
+	if v := valueOf(n); v != nil {
+		return &schoolRef{raw: *v}
+	}
+	return nil
+}
 
 // resolve finds the school's internal id within tx (RLS lets every signed-in
 // account read schools); unknown → 422 "School with the id <id> does not exist".
@@ -390,26 +374,10 @@ func readUserTx(ctx context.Context, tx *db.Tx, id uuid.UUID) (map[string]any, e
 // ---------------------------------------------------------------------------
 // POST /user (ADMIN)
 
-type userCreateIn struct {
-	Name              *string         `json:"name"`
-	Email             *string         `json:"email"`
-	Info              json.RawMessage `json:"info"`
-	Type              *string         `json:"type"`
-	Newsletter        *bool           `json:"newsletter"`
-	Username          *string         `json:"username"`
-	FirstName         *string         `json:"first_name"`
-	LastNameInitial   *string         `json:"last_name_initial"`
-	HueyAttributes    json.RawMessage `json:"huey_attributes"`
-	ParentID          *string         `json:"parent_id"`
-	SchoolID          *schoolRef      `json:"school_id"`
-	ClassGroupID      *string         `json:"class_group_id"`
-	Children          []userCreateIn  `json:"children"`
-	CheckoutSessionID *string         `json:"checkout_session_id"`
-}
-
 // newUser is a validated UserCreateIn.
 type newUser struct {
 	in                      userCreateIn
+	school                  *schoolRef
 	label                   string
 	name                    string
 	firstName, lastInitial  *string
@@ -429,30 +397,31 @@ type newUser struct {
 
 // validateCreate applies the derivation and validation rules of api.md §1.2.
 func validateCreate(in userCreateIn, loc []any, ck *checks) *newUser {
-	u := &newUser{in: in, label: "PUBLIC", errLocPrefix: loc, checkoutSessionID: in.CheckoutSessionID}
+	u := &newUser{in: in, school: schoolRefOf(in.SchoolId), label: "PUBLIC", errLocPrefix: loc,
+		checkoutSessionID: valueOf(in.CheckoutSessionId), parentID: valueOf(in.ParentId), classGroupID: valueOf(in.ClassGroupId)}
 	at := func(f string) []any { return append(append([]any{}, loc...), f) }
-	if in.Type != nil {
-		l, ok := parseEnum(userTypes, *in.Type)
+	if t := valueOf(in.Type); t != nil { // member names in any case: not expressible in the document
+		l, ok := parseEnum(userTypes, *t)
 		if !ok {
-			ck.add(at("type"), "enum", "Input should be "+strings.Join(enumValues(userTypes), ", "), *in.Type)
+			ck.add(at("type"), "enum", "Input should be "+strings.Join(enumValues(userTypes), ", "), *t)
 		}
 		u.label = l
 	}
-	ck.str(at("name"), in.Name, maxNameLen)
-	ck.str(at("first_name"), in.FirstName, 200)
-	ck.str(at("last_name_initial"), in.LastNameInitial, 200)
-	ck.str(at("username"), in.Username, 200)
-	if in.Email != nil {
-		if !emailRE.MatchString(*in.Email) || utf8.RuneCountInString(*in.Email) > maxEmailLen {
-			ck.add(at("email"), "value_error", "value is not a valid email address", *in.Email)
+	// The document bounds name; these lengths stay here because the
+	// validator's entry would add ctx.max_length to today's 422 body.
+	ck.str(at("first_name"), valueOf(in.FirstName), 200)
+	ck.str(at("last_name_initial"), valueOf(in.LastNameInitial), 200)
+	ck.str(at("username"), valueOf(in.Username), 200)
+	if e := valueOf(in.Email); e != nil { // pydantic's email syntax: no document format says it
+		if !emailRE.MatchString(*e) || utf8.RuneCountInString(*e) > maxEmailLen {
+			ck.add(at("email"), "value_error", "value is not a valid email address", *e)
 		}
-		e := *in.Email
-		u.email = &e
+		u.email = e
 	}
-	u.firstName, u.lastInitial = in.FirstName, in.LastNameInitial
+	u.firstName, u.lastInitial = valueOf(in.FirstName), valueOf(in.LastNameInitial)
 	name := ""
-	if in.Name != nil {
-		name = strings.TrimSpace(*in.Name)
+	if n := valueOf(in.Name); n != nil {
+		name = strings.TrimSpace(*n)
 	}
 	if name == "" && u.firstName != nil && u.lastInitial != nil {
 		name = *u.firstName + " " + *u.lastInitial
@@ -470,48 +439,34 @@ func validateCreate(in userCreateIn, loc []any, ck *checks) *newUser {
 	u.name = name
 	switch u.label {
 	case "STUDENT":
-		if u.firstName == nil || u.lastInitial == nil || in.SchoolID == nil || in.ClassGroupID == nil {
+		if u.firstName == nil || u.lastInitial == nil || u.school == nil || u.classGroupID == nil {
 			ck.add(loc, "value_error", "Student users must provide first_name, last_name_initial, school_id, and class_group_id.", nil)
 		}
 	case "EDUCATOR":
-		if u.firstName == nil || u.lastInitial == nil || in.SchoolID == nil {
+		if u.firstName == nil || u.lastInitial == nil || u.school == nil {
 			ck.add(loc, "value_error", "Educator users must provide first_name, last_name_initial, and school_id.", nil)
 		}
 	case "SCHOOL_ADMIN":
-		if in.SchoolID == nil {
+		if u.school == nil {
 			ck.add(loc, "value_error", "SchoolAdmin users must provide school_id.", nil)
 		}
 	}
 	if name == "" { // the original reports a NOT NULL violation as 409 [defect]
 		ck.add(at("name"), "missing", "name is required (or first_name and last_name_initial)", nil)
 	}
-	u.info = ck.userInfo(at("info"), in.Info)
-	u.huey = ck.hueyAttributes(at("huey_attributes"), in.HueyAttributes)
-	for field, raw := range map[string]*string{"parent_id": in.ParentID, "class_group_id": in.ClassGroupID} {
-		if raw == nil {
-			continue
-		}
-		id, err := uuid.Parse(*raw)
-		if err != nil {
-			ck.add(at(field), "uuid_parsing", "Input should be a valid UUID", *raw)
-			continue
-		}
-		if field == "parent_id" {
-			u.parentID = &id
-		} else {
-			u.classGroupID = &id
-		}
+	u.info = ck.userInfo(at("info"), rawOf(in.Info))
+	u.huey = ck.hueyAttributes(at("huey_attributes"), rawOf(in.HueyAttributes))
+	if n := valueOf(in.Newsletter); n != nil {
+		u.newsletter = *n
 	}
-	if in.Newsletter != nil {
-		u.newsletter = *in.Newsletter
-	}
-	if len(in.Children) > 0 && u.label != "PARENT" {
+	children, _ := in.Children.Get()
+	if len(children) > 0 && u.label != "PARENT" {
 		ck.add(at("children"), "value_error", "Only parent users may be created with children", nil)
 	}
-	for i, ch := range in.Children {
+	for i, ch := range children {
 		child := validateCreate(ch, append(at("children"), i), ck)
 		if !isReader(child.label) {
-			ck.add(append(at("children"), i, "type"), "value_error", "Children must be readers (public or student)", ch.Type)
+			ck.add(append(at("children"), i, "type"), "value_error", "Children must be readers (public or student)", valueOf(ch.Type))
 		}
 		u.children = append(u.children, child)
 	}
@@ -521,7 +476,7 @@ func validateCreate(in userCreateIn, loc []any, ck *checks) *newUser {
 // insertUser creates the account (users row plus its type rows) in tx.
 func insertUser(ctx context.Context, tx *db.Tx, u *newUser, parent *uuid.UUID) error {
 	u.createdID = uuid.New()
-	school, err := u.in.SchoolID.resolve(ctx, tx)
+	school, err := u.school.resolve(ctx, tx)
 	if err != nil {
 		return err
 	}
@@ -540,7 +495,7 @@ func insertUser(ctx context.Context, tx *db.Tx, u *newUser, parent *uuid.UUID) e
 	}
 	if err := insertTypeRows(ctx, tx, u.createdID, u.label, typeFields{
 		firstName: u.firstName, lastInitial: u.lastInitial, huey: u.huey, parentID: u.parentID,
-		schoolID: school, classGroupID: u.classGroupID, username: u.in.Username, generateUsername: true,
+		schoolID: school, classGroupID: u.classGroupID, username: valueOf(u.in.Username), generateUsername: true,
 	}, &u.createdUsername); err != nil {
 		return err
 	}
@@ -774,21 +729,6 @@ func errAccountConflict(err error) error {
 // ---------------------------------------------------------------------------
 // PATCH /user/{user_id}
 
-type userUpdateIn struct {
-	Name            optional[string]          `json:"name"`
-	IsActive        optional[bool]            `json:"is_active"`
-	Email           optional[string]          `json:"email"`
-	Info            optional[json.RawMessage] `json:"info"`
-	Newsletter      optional[bool]            `json:"newsletter"`
-	FirstName       optional[string]          `json:"first_name"`
-	LastNameInitial optional[string]          `json:"last_name_initial"`
-	HueyAttributes  optional[json.RawMessage] `json:"huey_attributes"`
-	Username        optional[string]          `json:"username"`
-	SchoolID        *schoolRef                `json:"school_id"`
-	ClassGroupID    optional[string]          `json:"class_group_id"`
-	Type            optional[string]          `json:"type"`
-}
-
 // requiredFor lists the attributes a type change to label needs (api.md §1.2).
 var requiredFor = map[string][]string{
 	"PUBLIC":   {"name", "first_name", "last_name_initial"},
@@ -852,8 +792,9 @@ func (s *Server) patchUser(c echo.Context) error {
 // userPatch is a validated PATCH /user body, parsed once and then applied.
 type userPatch struct {
 	in                 userUpdateIn
-	merge              bool   // merge_dicts: info and huey_attributes deep-merge into the stored ones
-	curLabel, newLabel string // the account's type before and after
+	school             *schoolRef // school_id, when given and not null
+	merge              bool       // merge_dicts: info and huey_attributes deep-merge into the stored ones
+	curLabel, newLabel string     // the account's type before and after
 	info, huey         map[string]any
 	classGroup         *uuid.UUID
 }
@@ -861,37 +802,34 @@ type userPatch struct {
 // parseUserPatch checks in for an account of type curLabel: 422 with every
 // problem found.
 func parseUserPatch(in userUpdateIn, curLabel string, mergeDicts *bool) (userPatch, error) {
-	p := userPatch{in: in, merge: mergeDicts != nil && *mergeDicts, curLabel: curLabel, newLabel: curLabel}
+	p := userPatch{in: in, school: schoolRefOf(in.SchoolId), merge: mergeDicts != nil && *mergeDicts,
+		curLabel: curLabel, newLabel: curLabel, classGroup: valueOf(in.ClassGroupId)}
 	var ck checks
-	if in.Type.Set && !in.Type.Null {
-		l, ok := parseEnum(userTypes, in.Type.Value)
+	if t := valueOf(in.Type); t != nil { // member names in any case: not expressible in the document
+		l, ok := parseEnum(userTypes, *t)
 		if !ok {
-			ck.add([]any{"body", "type"}, "enum", "Input should be "+strings.Join(enumValues(userTypes), ", "), in.Type.Value)
+			ck.add([]any{"body", "type"}, "enum", "Input should be "+strings.Join(enumValues(userTypes), ", "), *t)
 		}
 		p.newLabel = l
 	}
-	ck.str([]any{"body", "name"}, in.Name.ptr(), maxNameLen)
-	ck.str([]any{"body", "first_name"}, in.FirstName.ptr(), 200)
-	ck.str([]any{"body", "last_name_initial"}, in.LastNameInitial.ptr(), 200)
-	ck.str([]any{"body", "username"}, in.Username.ptr(), 200)
-	if in.Name.Set && (in.Name.Null || strings.TrimSpace(in.Name.Value) == "") {
+	// The document bounds name; these lengths stay here because the
+	// validator's entry would add ctx.max_length to today's 422 body.
+	ck.str([]any{"body", "first_name"}, valueOf(in.FirstName), 200)
+	ck.str([]any{"body", "last_name_initial"}, valueOf(in.LastNameInitial), 200)
+	ck.str([]any{"body", "username"}, valueOf(in.Username), 200)
+	// Blank after trimming (or null) is a pydantic validator's rule.
+	if in.Name.IsSpecified() && (in.Name.IsNull() || strings.TrimSpace(in.Name.MustGet()) == "") {
 		ck.add([]any{"body", "name"}, "string_too_short", "name must not be empty", nil)
 	}
-	if e := in.Email.ptr(); e != nil && (!emailRE.MatchString(*e) || utf8.RuneCountInString(*e) > maxEmailLen) {
+	// pydantic's email syntax: no document format says it.
+	if e := valueOf(in.Email); e != nil && (!emailRE.MatchString(*e) || utf8.RuneCountInString(*e) > maxEmailLen) {
 		ck.add([]any{"body", "email"}, "value_error", "value is not a valid email address", *e)
 	}
-	if v := in.Info.ptr(); v != nil {
+	if v := valueOf(in.Info); v != nil {
 		p.info = ck.userInfo([]any{"body", "info"}, *v)
 	}
-	if v := in.HueyAttributes.ptr(); v != nil {
+	if v := valueOf(in.HueyAttributes); v != nil {
 		p.huey = ck.hueyAttributes([]any{"body", "huey_attributes"}, *v)
-	}
-	if v := in.ClassGroupID.ptr(); v != nil {
-		g, err := uuid.Parse(*v)
-		if err != nil {
-			ck.add([]any{"body", "class_group_id"}, "uuid_parsing", "Input should be a valid UUID", *v)
-		}
-		p.classGroup = &g
 	}
 	return p, ck.err()
 }
@@ -907,7 +845,7 @@ func (s *Server) authorizeUserPatch(ctx context.Context, res policies.Resource, 
 	if p.newLabel == "WRIVETED" && p.curLabel != "WRIVETED" && !identityOf(ctx).Principals.Has("role:admin") {
 		return httpError(http.StatusUnauthorized, msgAccountTypePrivileges)
 	}
-	if p.typeChange() || p.in.IsActive.Set || p.in.SchoolID != nil || p.in.ClassGroupID.Set {
+	if p.typeChange() || p.in.IsActive.IsSpecified() || p.school != nil || p.in.ClassGroupId.IsSpecified() {
 		return s.check(ctx, res, "change-privileged")
 	}
 	return nil
@@ -926,7 +864,7 @@ func (s *Server) checkUserDestination(ctx context.Context, res policies.Resource
 
 // applyUserPatch writes p to account id in tx and reads the account back.
 func (s *Server) applyUserPatch(ctx context.Context, tx *db.Tx, id uuid.UUID, res policies.Resource, p userPatch) (map[string]any, error) {
-	school, err := p.in.SchoolID.resolve(ctx, tx)
+	school, err := p.school.resolve(ctx, tx)
 	if err != nil {
 		return nil, err
 	}
@@ -964,9 +902,9 @@ func (p userPatch) requireTypeAttributes(schoolGiven bool) error {
 		return nil
 	}
 	have := attributesOf(p.curLabel)
-	given := map[string]bool{"name": p.in.Name.ptr() != nil, "first_name": p.in.FirstName.ptr() != nil,
-		"last_name_initial": p.in.LastNameInitial.ptr() != nil, "school_id": schoolGiven,
-		"class_group_id": p.classGroup != nil, "username": p.in.Username.ptr() != nil}
+	given := map[string]bool{"name": valueOf(p.in.Name) != nil, "first_name": valueOf(p.in.FirstName) != nil,
+		"last_name_initial": valueOf(p.in.LastNameInitial) != nil, "school_id": schoolGiven,
+		"class_group_id": p.classGroup != nil, "username": valueOf(p.in.Username) != nil}
 	var missing []string
 	for _, a := range requiredFor[p.newLabel] {
 		if !given[a] && !have[a] {
@@ -1004,7 +942,7 @@ func (p userPatch) placement(ctx context.Context, tx *db.Tx, cur queries.LockUse
 	if pl.school == nil || pl.classGroup == nil {
 		return pl, invalid([]any{"body"}, "Student users must provide school_id and class_group_id", nil)
 	}
-	if p.in.ClassGroupID.Set || p.in.SchoolID != nil {
+	if p.in.ClassGroupId.IsSpecified() || p.school != nil {
 		return pl, checkClassInSchool(ctx, tx, *pl.classGroup, *pl.school)
 	}
 	return pl, nil
@@ -1033,12 +971,12 @@ func (p *userPatch) mergeStored(cur queries.LockUserForPatchRow) {
 // old type's other rows removed; updateUserRows then sets users.type.
 func changeUserType(ctx context.Context, tx *db.Tx, q *queries.Queries, id uuid.UUID, p userPatch,
 	cur queries.LockUserForPatchRow, pl userPlacement) error {
-	username := p.in.Username.ptr()
+	username := valueOf(p.in.Username)
 	if username == nil {
 		username = cur.Username
 	}
 	if err := insertTypeRows(ctx, tx, id, p.newLabel, typeFields{
-		firstName: p.in.FirstName.ptr(), lastInitial: p.in.LastNameInitial.ptr(), huey: p.huey,
+		firstName: valueOf(p.in.FirstName), lastInitial: valueOf(p.in.LastNameInitial), huey: p.huey,
 		schoolID: pl.school, classGroupID: pl.classGroup, username: username, educatorInfo: cur.EducatorInfo,
 	}, new(*string)); err != nil {
 		return err
@@ -1084,20 +1022,20 @@ func deleteTypeRow(ctx context.Context, q *queries.Queries, table string, id uui
 // updateUserRows writes p's fields to the users row and to the type rows
 // the account keeps.
 func updateUserRows(ctx context.Context, q *queries.Queries, id uuid.UUID, p userPatch, pl userPlacement) error {
-	if err := q.UpdateUserPatch(ctx, queries.UpdateUserPatchParams{ID: id, Name: p.in.Name.ptr(),
-		SetEmail: p.in.Email.Set, Email: p.in.Email.ptr(), IsActive: p.in.IsActive.ptr(),
-		Newsletter: p.in.Newsletter.ptr(), Info: jsonOrNil(p.info), Type: p.newLabel}); err != nil {
+	if err := q.UpdateUserPatch(ctx, queries.UpdateUserPatchParams{ID: id, Name: valueOf(p.in.Name),
+		SetEmail: p.in.Email.IsSpecified(), Email: valueOf(p.in.Email), IsActive: valueOf(p.in.IsActive),
+		Newsletter: valueOf(p.in.Newsletter), Info: jsonOrNil(p.info), Type: p.newLabel}); err != nil {
 		return err
 	}
 	if isReader(p.newLabel) {
-		if err := q.UpdateReaderPatch(ctx, queries.UpdateReaderPatchParams{ID: id, FirstName: p.in.FirstName.ptr(),
-			LastNameInitial: p.in.LastNameInitial.ptr(), HueyAttributes: jsonOrNil(p.huey)}); err != nil {
+		if err := q.UpdateReaderPatch(ctx, queries.UpdateReaderPatchParams{ID: id, FirstName: valueOf(p.in.FirstName),
+			LastNameInitial: valueOf(p.in.LastNameInitial), HueyAttributes: jsonOrNil(p.huey)}); err != nil {
 			return err
 		}
 	}
 	if p.newLabel == "STUDENT" && !p.typeChange() {
 		if err := q.UpdateStudentPatch(ctx, queries.UpdateStudentPatchParams{ID: id, SchoolID: int32(*pl.school),
-			ClassGroupID: *pl.classGroup, Username: p.in.Username.ptr()}); err != nil {
+			ClassGroupID: *pl.classGroup, Username: valueOf(p.in.Username)}); err != nil {
 			return err
 		}
 	}

@@ -907,7 +907,7 @@ type ClassMemberChange struct {
 
 // CollectionAndItemsUpdateIn defines model for CollectionAndItemsUpdateIn.
 type CollectionAndItemsUpdateIn struct {
-	Info  nullable.Nullable[map[string]interface{}] `json:"info,omitempty"`
+	Info  nullable.Nullable[json.RawMessage]        `json:"info,omitempty"`
 	Items nullable.Nullable[[]CollectionItemUpdate] `json:"items,omitempty"`
 	Name  nullable.Nullable[string]                 `json:"name,omitempty"`
 }
@@ -938,7 +938,7 @@ type CollectionBrief struct {
 
 // CollectionCreateIn defines model for CollectionCreateIn.
 type CollectionCreateIn struct {
-	Info     nullable.Nullable[map[string]interface{}]   `json:"info,omitempty"`
+	Info     nullable.Nullable[json.RawMessage]          `json:"info,omitempty"`
 	Items    nullable.Nullable[[]CollectionItemCreateIn] `json:"items,omitempty"`
 	Name     *string                                     `json:"name,omitempty"`
 	SchoolId nullable.Nullable[string]                   `json:"school_id,omitempty"`
@@ -979,9 +979,9 @@ type CollectionItemAndStatusCreateIn struct {
 	CopiesAvailable nullable.Nullable[int]                                       `json:"copies_available,omitempty"`
 	CopiesTotal     nullable.Nullable[int]                                       `json:"copies_total,omitempty"`
 	EditionIsbn     nullable.Nullable[string]                                    `json:"edition_isbn,omitempty"`
-	Info            nullable.Nullable[map[string]interface{}]                    `json:"info,omitempty"`
+	Info            nullable.Nullable[json.RawMessage]                           `json:"info,omitempty"`
 	ReadStatus      nullable.Nullable[CollectionItemAndStatusCreateInReadStatus] `json:"read_status,omitempty"`
-	ReaderId        nullable.Nullable[openapi_types.UUID]                        `json:"reader_id,omitempty"`
+	ReaderId        nullable.Nullable[string]                                    `json:"reader_id,omitempty"`
 }
 
 // CollectionItemAndStatusCreateInReadStatus defines model for CollectionItemAndStatusCreateIn.ReadStatus.
@@ -1006,7 +1006,7 @@ type CollectionItemDetail struct {
 }
 
 // CollectionItemInfo defines model for CollectionItemInfo.
-type CollectionItemInfo map[string]interface{}
+type CollectionItemInfo = json.RawMessage
 
 // CollectionItemUpdate defines model for CollectionItemUpdate.
 type CollectionItemUpdate struct {
@@ -1273,25 +1273,7 @@ type Hue struct {
 }
 
 // HueyAttributesIn A reader's attributes (the handler checks the patterns and keys)
-type HueyAttributesIn struct {
-	Age nullable.Nullable[int] `json:"age,omitempty"`
-
-	// Birthdate YYYY-MM-DD, optionally followed by a space and HH:MM:SS
-	Birthdate  nullable.Nullable[string]   `json:"birthdate,omitempty"`
-	Characters nullable.Nullable[[]string] `json:"characters,omitempty"`
-	Genres     nullable.Nullable[[]string] `json:"genres,omitempty"`
-	Goals      nullable.Nullable[[]string] `json:"goals,omitempty"`
-
-	// Hues HueKeys (legacy aliases accepted)
-	Hues nullable.Nullable[[]string] `json:"hues,omitempty"`
-
-	// LastVisited YYYY-MM-DD, optionally followed by a space and HH:MM:SS
-	LastVisited    nullable.Nullable[string] `json:"last_visited,omitempty"`
-	ParentNickname nullable.Nullable[string] `json:"parent_nickname,omitempty"`
-
-	// ReadingAbility ReadingAbilityKey values
-	ReadingAbility nullable.Nullable[[]string] `json:"reading_ability,omitempty"`
-}
+type HueyAttributesIn = json.RawMessage
 
 // HueyBook defines model for HueyBook.
 type HueyBook struct {
@@ -1995,24 +1977,24 @@ type UserBrief struct {
 
 // UserCreateIn defines model for UserCreateIn.
 type UserCreateIn struct {
-	CheckoutSessionId nullable.Nullable[string]         `json:"checkout_session_id,omitempty"`
-	Children          nullable.Nullable[[]UserCreateIn] `json:"children,omitempty"`
-	ClassGroupId      nullable.Nullable[string]         `json:"class_group_id,omitempty"`
-	Email             nullable.Nullable[string]         `json:"email,omitempty"`
-	FirstName         nullable.Nullable[string]         `json:"first_name,omitempty"`
+	CheckoutSessionId nullable.Nullable[string]             `json:"checkout_session_id,omitempty"`
+	Children          nullable.Nullable[[]UserCreateIn]     `json:"children,omitempty"`
+	ClassGroupId      nullable.Nullable[openapi_types.UUID] `json:"class_group_id,omitempty"`
+	Email             nullable.Nullable[string]             `json:"email,omitempty"`
+	FirstName         nullable.Nullable[string]             `json:"first_name,omitempty"`
 
 	// HueyAttributes A reader's attributes (the handler checks the patterns and keys)
-	HueyAttributes  nullable.Nullable[HueyAttributesIn]       `json:"huey_attributes,omitempty"`
-	Info            nullable.Nullable[map[string]interface{}] `json:"info,omitempty"`
-	LastNameInitial nullable.Nullable[string]                 `json:"last_name_initial,omitempty"`
-	Name            nullable.Nullable[string]                 `json:"name,omitempty"`
-	Newsletter      nullable.Nullable[bool]                   `json:"newsletter,omitempty"`
-	ParentId        nullable.Nullable[string]                 `json:"parent_id,omitempty"`
+	HueyAttributes  nullable.Nullable[HueyAttributesIn]   `json:"huey_attributes,omitempty"`
+	Info            nullable.Nullable[json.RawMessage]    `json:"info,omitempty"`
+	LastNameInitial nullable.Nullable[string]             `json:"last_name_initial,omitempty"`
+	Name            nullable.Nullable[string]             `json:"name,omitempty"`
+	Newsletter      nullable.Nullable[bool]               `json:"newsletter,omitempty"`
+	ParentId        nullable.Nullable[openapi_types.UUID] `json:"parent_id,omitempty"`
 
 	// SchoolId the school's wriveted_identifier (uuid) or internal id (int)
-	SchoolId nullable.Nullable[interface{}] `json:"school_id,omitempty"`
-	Type     nullable.Nullable[string]      `json:"type,omitempty"`
-	Username nullable.Nullable[string]      `json:"username,omitempty"`
+	SchoolId nullable.Nullable[json.RawMessage] `json:"school_id,omitempty"`
+	Type     nullable.Nullable[string]          `json:"type,omitempty"`
+	Username nullable.Nullable[string]          `json:"username,omitempty"`
 }
 
 // UserIdentity defines model for UserIdentity.
@@ -2027,22 +2009,22 @@ type UserType string
 
 // UserUpdateIn defines model for UserUpdateIn.
 type UserUpdateIn struct {
-	ClassGroupId nullable.Nullable[string] `json:"class_group_id,omitempty"`
-	Email        nullable.Nullable[string] `json:"email,omitempty"`
-	FirstName    nullable.Nullable[string] `json:"first_name,omitempty"`
+	ClassGroupId nullable.Nullable[openapi_types.UUID] `json:"class_group_id,omitempty"`
+	Email        nullable.Nullable[string]             `json:"email,omitempty"`
+	FirstName    nullable.Nullable[string]             `json:"first_name,omitempty"`
 
 	// HueyAttributes A reader's attributes (the handler checks the patterns and keys)
-	HueyAttributes  nullable.Nullable[HueyAttributesIn]       `json:"huey_attributes,omitempty"`
-	Info            nullable.Nullable[map[string]interface{}] `json:"info,omitempty"`
-	IsActive        nullable.Nullable[bool]                   `json:"is_active,omitempty"`
-	LastNameInitial nullable.Nullable[string]                 `json:"last_name_initial,omitempty"`
-	Name            nullable.Nullable[string]                 `json:"name,omitempty"`
-	Newsletter      nullable.Nullable[bool]                   `json:"newsletter,omitempty"`
+	HueyAttributes  nullable.Nullable[HueyAttributesIn] `json:"huey_attributes,omitempty"`
+	Info            nullable.Nullable[json.RawMessage]  `json:"info,omitempty"`
+	IsActive        nullable.Nullable[bool]             `json:"is_active,omitempty"`
+	LastNameInitial nullable.Nullable[string]           `json:"last_name_initial,omitempty"`
+	Name            nullable.Nullable[string]           `json:"name,omitempty"`
+	Newsletter      nullable.Nullable[bool]             `json:"newsletter,omitempty"`
 
 	// SchoolId the school's wriveted_identifier (uuid) or internal id (int)
-	SchoolId nullable.Nullable[interface{}] `json:"school_id,omitempty"`
-	Type     nullable.Nullable[string]      `json:"type,omitempty"`
-	Username nullable.Nullable[string]      `json:"username,omitempty"`
+	SchoolId nullable.Nullable[json.RawMessage] `json:"school_id,omitempty"`
+	Type     nullable.Nullable[string]          `json:"type,omitempty"`
+	Username nullable.Nullable[string]          `json:"username,omitempty"`
 }
 
 // UsersSchool defines model for UsersSchool.
