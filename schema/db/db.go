@@ -103,8 +103,35 @@ func Read(ctx context.Context, pool *pgxpool.Pool, claims Claims, queue func(b *
 
 // InTx runs fn in one transaction carrying claims, and commits when fn
 // returns nil (rolls back otherwise). BEGIN, role and claims travel in the
-// same round trip as the first statement fn sends.
+// same round trip as the first statement fn sends. A transaction Postgres
+// aborts for a deadlock or a serialization failure is run again, up to
+// txAttempts times in all (see Retryable).
 func InTx(ctx context.Context, pool *pgxpool.Pool, claims Claims, fn func(tx *Tx) error) error {
+	var err error
+	for attempt := 1; ; attempt++ {
+		err = inTxOnce(ctx, pool, claims, fn)
+		if attempt == txAttempts || !Retryable(err) || ctx.Err() != nil {
+			return err
+		}
+	}
+}
+
+// txAttempts bounds InTx's runs of one transaction: a deadlock or a
+// serialization failure aborts one of the transactions involved, and
+// running it again (after the other committed) is Postgres's remedy.
+const txAttempts = 3
+
+// Retryable reports a transaction Postgres aborted so another could go on
+// (deadlock_detected 40P01, serialization_failure 40001): nothing of it was
+// written, and the same transaction may succeed when run again. InTx runs fn
+// again for these, so fn must only set, never accumulate, what it returns
+// through its closure.
+func Retryable(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && (pe.Code == "40P01" || pe.Code == "40001")
+}
+
+func inTxOnce(ctx context.Context, pool *pgxpool.Pool, claims Claims, fn func(tx *Tx) error) error {
 	enc, err := claims.encode()
 	if err != nil {
 		return err

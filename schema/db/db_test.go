@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"os"
+	"sync"
 	"sync/atomic"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/wriveted/huey-api/schema/db"
@@ -274,4 +276,48 @@ func TestOpenPoolSize(t *testing.T) {
 		}
 		pool.Close()
 	}
+}
+
+// Two transactions that take two locks in opposite orders deadlock; Postgres
+// aborts one (40P01) and InTx runs it again, so both succeed and the request
+// never sees the deadlock.
+func TestInTxRunsADeadlockedTransactionAgain(t *testing.T) {
+	t.Parallel()
+	pool, _ := dbtest.NewDB(t).CountingPool(t, dbtest.RoleAPI, 2) // two transactions at once
+	ctx := context.Background()
+	var (
+		runs    atomic.Int32
+		holding sync.WaitGroup
+	)
+	holding.Add(2)
+	first := [2]atomic.Bool{}
+	lockBoth := func(i int, a, b int64) error {
+		return db.InTx(ctx, pool, educatorClaims(), func(tx *db.Tx) error {
+			runs.Add(1)
+			if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, a); err != nil {
+				return err
+			}
+			if first[i].CompareAndSwap(false, true) {
+				holding.Done()
+				holding.Wait() // both hold their first lock: the second locks deadlock
+			}
+			_, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, b)
+			return err
+		})
+	}
+	errs := make(chan error, 2)
+	go func() { errs <- lockBoth(0, 41, 42) }()
+	go func() { errs <- lockBoth(1, 42, 41) }()
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Fatalf("InTx returned %v after a deadlock, want it run again and committed", err)
+		}
+	}
+	if n := runs.Load(); n != 3 {
+		t.Errorf("the transactions ran %d times, want 3 (one run again)", n)
+	}
+	if !db.Retryable(&pgconn.PgError{Code: "40001"}) || db.Retryable(errors.New("boom")) {
+		t.Error("Retryable: serialization failures are retryable, other errors are not")
+	}
+	afterwards(t, pool)
 }

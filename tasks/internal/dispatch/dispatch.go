@@ -141,6 +141,7 @@ func (d *Dispatcher) Claim(ctx context.Context) ([]Task, int, error) {
 	var tasks []Task
 	var buried int
 	err := db.InTx(ctx, d.Pool, d.Claims, func(tx *db.Tx) error {
+		tasks = tasks[:0] // InTx may run this again (db.Retryable)
 		tag, err := tx.Exec(ctx, buryExpiredSQL)
 		if err != nil {
 			return err
