@@ -108,3 +108,6 @@ var CompareEditions = `
 SELECT count(*), count(*) FILTER (WHERE l.checked IS TRUE)
 FROM public.editions e ` + LatestLabelSet("e.work_id") + `
 WHERE e.isbn = ANY($1::text[])`
+
+// WorkSnapshotForUpdate is WorkSnapshot, locking the work (PATCH /work).
+var WorkSnapshotForUpdate = WorkSnapshot + ` FOR UPDATE OF w`

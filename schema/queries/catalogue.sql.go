@@ -56,3 +56,61 @@ func (q *Queries) ListAuthors(ctx context.Context, arg ListAuthorsParams) ([][]b
 	}
 	return items, nil
 }
+
+const UpdateWork = `-- name: UpdateWork :exec
+UPDATE public.works SET leading_article = CASE WHEN $2 THEN $3 ELSE leading_article END,
+  title = coalesce($4, title), subtitle = CASE WHEN $5 THEN $6 ELSE subtitle END WHERE id = $1
+`
+
+type UpdateWorkParams struct {
+	ID               int32
+	LeadingArticle   *string
+	LeadingArticle_2 *string
+	Title            string
+	Subtitle         *string
+	Subtitle_2       *string
+}
+
+// PATCH /work: leading_article when $2, title when $4 is not NULL, subtitle
+// when $5.
+func (q *Queries) UpdateWork(ctx context.Context, arg UpdateWorkParams) error {
+	_, err := q.db.Exec(ctx, UpdateWork,
+		arg.ID,
+		arg.LeadingArticle,
+		arg.LeadingArticle_2,
+		arg.Title,
+		arg.Subtitle,
+		arg.Subtitle_2,
+	)
+	return err
+}
+
+const WorksOfEditions = `-- name: WorksOfEditions :many
+SELECT isbn, work_id FROM public.editions WHERE isbn = ANY($1::text[]) AND work_id IS NOT NULL
+`
+
+type WorksOfEditionsRow struct {
+	Isbn   string
+	WorkID *int32
+}
+
+// PATCH /labelsets: the work of each edition of ISBNs $1 that has one.
+func (q *Queries) WorksOfEditions(ctx context.Context, dollar_1 []string) ([]WorksOfEditionsRow, error) {
+	rows, err := q.db.Query(ctx, WorksOfEditions, dollar_1)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []WorksOfEditionsRow{}
+	for rows.Next() {
+		var i WorksOfEditionsRow
+		if err := rows.Scan(&i.Isbn, &i.WorkID); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}

@@ -26,3 +26,17 @@ SELECT sqlc.arg(edition_id)::integer, x FROM unnest(sqlc.arg(illustrator_ids)::i
 -- name: GetEditionEventTitle :one
 -- The title an edition's events name it by.
 SELECT coalesce(e.title, e.isbn)::text AS title FROM public.editions e WHERE e.id = @id;
+
+-- name: SelectEditionsToHydrate :many
+-- POST /hydrate without a list: the $1 unhydrated editions most often held
+-- in collections, leaving out those the provider did not know in the last
+-- 30 days (info.hydration.not_found_at).
+SELECT e.isbn
+FROM public.editions e
+LEFT JOIN (SELECT ci.edition_isbn, count(*) AS n FROM public.collection_items ci
+           WHERE ci.edition_isbn IS NOT NULL GROUP BY ci.edition_isbn) c ON c.edition_isbn = e.isbn
+WHERE e.hydrated_at IS NULL
+  AND coalesce(e.info #>> '{hydration,not_found_at}', '')
+      < to_char(huey.utcnow() - interval '30 days', 'YYYY-MM-DD"T"HH24:MI:SS')
+ORDER BY coalesce(c.n, 0) DESC, e.id
+LIMIT $1;

@@ -95,6 +95,41 @@ func (q *Queries) LockEditionForPatch(ctx context.Context, isbn string) (LockEdi
 	return i, err
 }
 
+const SelectEditionsToHydrate = `-- name: SelectEditionsToHydrate :many
+SELECT e.isbn
+FROM public.editions e
+LEFT JOIN (SELECT ci.edition_isbn, count(*) AS n FROM public.collection_items ci
+           WHERE ci.edition_isbn IS NOT NULL GROUP BY ci.edition_isbn) c ON c.edition_isbn = e.isbn
+WHERE e.hydrated_at IS NULL
+  AND coalesce(e.info #>> '{hydration,not_found_at}', '')
+      < to_char(huey.utcnow() - interval '30 days', 'YYYY-MM-DD"T"HH24:MI:SS')
+ORDER BY coalesce(c.n, 0) DESC, e.id
+LIMIT $1
+`
+
+// POST /hydrate without a list: the $1 unhydrated editions most often held
+// in collections, leaving out those the provider did not know in the last
+// 30 days (info.hydration.not_found_at).
+func (q *Queries) SelectEditionsToHydrate(ctx context.Context, limit int32) ([]string, error) {
+	rows, err := q.db.Query(ctx, SelectEditionsToHydrate, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []string{}
+	for rows.Next() {
+		var isbn string
+		if err := rows.Scan(&isbn); err != nil {
+			return nil, err
+		}
+		items = append(items, isbn)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const WorkExists = `-- name: WorkExists :one
 SELECT EXISTS (SELECT 1 FROM public.works WHERE id = $1)
 `

@@ -31,3 +31,8 @@ SELECT DISTINCT e.title::text FROM events e WHERE ($1::eventlevel IS NULL OR e.l
 -- Whether collection item $2 is in reader $1's own, parent's or school's
 -- collections (R1).
 SELECT huey.reading_log_item_allowed($1, $2);
+
+-- name: RecordEvent :one
+-- huey.record_event (DECISIONS §6) and the event's timestamp: title,
+-- description, level, school, user, service account, info.
+SELECT huey.record_event($1, $2, $3::eventlevel, $4, $5, $6, $7), huey.utcnow();

@@ -7,6 +7,7 @@ package queries
 
 import (
 	"context"
+	"time"
 
 	"github.com/google/uuid"
 )
@@ -130,6 +131,42 @@ func (q *Queries) ReadingLogItemAllowed(ctx context.Context, arg ReadingLogItemA
 	var reading_log_item_allowed bool
 	err := row.Scan(&reading_log_item_allowed)
 	return reading_log_item_allowed, err
+}
+
+const RecordEvent = `-- name: RecordEvent :one
+SELECT huey.record_event($1, $2, $3::eventlevel, $4, $5, $6, $7), huey.utcnow()
+`
+
+type RecordEventParams struct {
+	PTitle            string
+	PDescription      string
+	Column3           Eventlevel
+	PSchoolID         int32
+	PUserID           uuid.UUID
+	PServiceAccountID uuid.UUID
+	PInfo             []byte
+}
+
+type RecordEventRow struct {
+	RecordEvent uuid.UUID
+	Utcnow      time.Time
+}
+
+// huey.record_event (DECISIONS §6) and the event's timestamp: title,
+// description, level, school, user, service account, info.
+func (q *Queries) RecordEvent(ctx context.Context, arg RecordEventParams) (RecordEventRow, error) {
+	row := q.db.QueryRow(ctx, RecordEvent,
+		arg.PTitle,
+		arg.PDescription,
+		arg.Column3,
+		arg.PSchoolID,
+		arg.PUserID,
+		arg.PServiceAccountID,
+		arg.PInfo,
+	)
+	var i RecordEventRow
+	err := row.Scan(&i.RecordEvent, &i.Utcnow)
+	return i, err
 }
 
 const ServiceAccountExists = `-- name: ServiceAccountExists :one

@@ -15,7 +15,6 @@ import (
 	"github.com/oapi-codegen/nullable"
 
 	"github.com/wriveted/huey-api/policies"
-	"github.com/wriveted/huey-api/schema/catalog"
 	"github.com/wriveted/huey-api/schema/db"
 	"github.com/wriveted/huey-api/schema/queries"
 )
@@ -66,49 +65,6 @@ func errBooklistNotFound(id uuid.UUID) error {
 
 // ---------------------------------------------------------------------------
 // JSON built by Postgres.
-
-const sqlBooklistType = `CASE b.type WHEN 'PERSONAL' THEN 'Personal' WHEN 'SCHOOL' THEN 'School'
-  WHEN 'REGION' THEN 'Regional' WHEN 'HUEY' THEN 'Huey' ELSE 'Other' END`
-
-// sqlBooklistBrief is BooklistBrief of list row b, and its book_count.
-var sqlBooklistBrief = `json_build_object('id', b.id, 'name', b.name, 'type', ` + sqlBooklistType + `,
-  'book_count', (SELECT count(*) FROM public.book_list_works bw WHERE bw.booklist_id = b.id),
-  'created_at', ` + sqlTime("b.created_at") + `, 'updated_at', ` + sqlTime("b.updated_at") + `,
-  'user', (SELECT json_build_object('id', u.id, 'type', lower(u.type::text), 'name', u.name)
-           FROM public.users u WHERE u.id = b.user_id),
-  'school', (SELECT json_build_object('wriveted_identifier', s.wriveted_identifier, 'name', s.name)
-             FROM public.schools s WHERE s.id = b.school_id),
-  'sharing', lower(b.sharing::text), 'slug', b.slug, 'info', b.info),
-  (SELECT count(*) FROM public.book_list_works bw WHERE bw.booklist_id = b.id)`
-
-var booklistBriefByIDSQL = `SELECT ` + sqlBooklistBrief + ` FROM public.book_lists b WHERE b.id = $1`
-
-var booklistBriefBySlugSQL = `SELECT ` + sqlBooklistBrief + ` FROM public.book_lists b WHERE b.slug = $1`
-
-// booklistItemsSQL is a page of BooklistItemDetail (or, enriched,
-// BooklistItemEnriched) of the list the SQL expression list names; $2, $3
-// are skip and limit. Enriched items carry the edition named by info.edition
-// when it exists, else the work's first edition (covers first); items whose
-// work has no edition are left out (api.md §2.12).
-func booklistItemsSQL(list string, enriched bool) string {
-	edition, join := "", ""
-	if enriched {
-		edition = `, 'edition', ` + catalog.SQLEditionDetail
-		join = `
-JOIN LATERAL (SELECT x.* FROM public.editions x
-              WHERE x.work_id = w.id OR x.isbn = (bw.info ->> 'edition')
-              ORDER BY (x.isbn = (bw.info ->> 'edition')) IS TRUE DESC, x.cover_url IS NULL, x.id LIMIT 1) e ON true`
-	}
-	return `
-SELECT json_build_object('order_id', bw.order_id, 'work_id', bw.work_id, 'info', bw.info,
-  'work', json_build_object('id', w.id::text, 'type', lower(w.type::text), 'leading_article', w.leading_article,
-    'title', w.title, 'subtitle', w.subtitle, 'authors', ` + sqlAuthorsOfWork("w.id") + `,
-    'labelset', ` + sqlLabelSetBasic + `, 'cover_url', NULL)` + edition + `)
-FROM public.book_list_works bw
-JOIN public.works w ON w.id = bw.work_id ` + sqlLatestLabelSet("w.id") + join + `
-WHERE bw.booklist_id = ` + list + `
-ORDER BY bw.order_id NULLS LAST, bw.work_id OFFSET $2 LIMIT $3`
-}
 
 // queueBrief queues a brief query; *out stays nil when no list is visible.
 func queueBrief(b batchQueuer, out *json.RawMessage, count *int64, q string, args ...any) {
@@ -244,8 +200,7 @@ func (s *Server) getBooklists(c echo.Context) error {
 	if err := ck.err(); err != nil {
 		return err
 	}
-	where := `($1::text IS NULL OR b.type::text = $1) AND ($2::text IS NULL OR b.sharing::text = $2)`
-	return s.listBooklists(c, where, skip, limit, typ, sharing)
+	return s.listBooklists(c, queries.BooklistsWhere, skip, limit, typ, sharing)
 }
 
 // GET /public-lists (PUBLIC): public Huey lists.
@@ -254,7 +209,7 @@ func (s *Server) getPublicBooklists(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.listBooklists(c, `b.type = 'HUEY' AND b.sharing = 'PUBLIC'`, skip, limit)
+	return s.listBooklists(c, queries.PublicBooklistsWhere, skip, limit)
 }
 
 // listBooklists answers a BooklistsResponse: a page of the visible lists
@@ -262,8 +217,7 @@ func (s *Server) getPublicBooklists(c echo.Context) error {
 func (s *Server) listBooklists(c echo.Context, where string, skip, limit int, args ...any) error {
 	ctx := c.Request().Context()
 	n := len(args)
-	q := fmt.Sprintf(`SELECT %s FROM public.book_lists b WHERE %s ORDER BY b.created_at DESC, b.id OFFSET $%d LIMIT $%d`,
-		sqlBooklistBrief, where, n+1, n+2)
+	q := queries.ListBooklists(where, n)
 	data := []json.RawMessage{}
 	var total int64
 	err := db.Read(ctx, s.pool, identityOf(ctx).Claims, func(b *pgx.Batch) {
@@ -278,7 +232,7 @@ func (s *Server) listBooklists(c echo.Context, where string, skip, limit int, ar
 			}
 			return rows.Err()
 		})
-		b.Queue(`SELECT count(*) FROM public.book_lists b WHERE `+where, args...).QueryRow(func(row pgx.Row) error {
+		b.Queue(queries.CountBooklists(where), args...).QueryRow(func(row pgx.Row) error {
 			return row.Scan(&total)
 		})
 	})
@@ -312,8 +266,8 @@ func (s *Server) getBooklist(c echo.Context) error {
 	)
 	err = db.Read(ctx, s.pool, identityOf(ctx).Claims, func(b *pgx.Batch) {
 		queueBooklistAttrs(b, id, &a)
-		queueBrief(b, &brief, &count, booklistBriefByIDSQL, id)
-		queueJSONList(b, &items, booklistItemsSQL("$1", enriched != nil && *enriched), id, skip, limit)
+		queueBrief(b, &brief, &count, queries.BooklistBriefByID, id)
+		queueJSONList(b, &items, queries.BooklistItems("$1", enriched != nil && *enriched), id, skip, limit)
 	})
 	if err != nil {
 		return err
@@ -360,9 +314,8 @@ func (s *Server) getPublicBooklist(c echo.Context) error {
 			}
 			return rows.Err()
 		})
-		queueBrief(b, &brief, &count, booklistBriefBySlugSQL+` AND b.type = 'HUEY' AND b.sharing = 'PUBLIC'`, slug)
-		queueJSONList(b, &items, booklistItemsSQL(`(SELECT b.id FROM public.book_lists b
-			WHERE b.slug = $1 AND b.type = 'HUEY' AND b.sharing = 'PUBLIC')`, enriched != nil && *enriched), slug, skip, limit)
+		queueBrief(b, &brief, &count, queries.PublicBooklistBriefBySlug, slug)
+		queueJSONList(b, &items, queries.BooklistItems(queries.PublicBooklistIDBySlug, enriched != nil && *enriched), slug, skip, limit)
 	})
 	if err != nil {
 		return err
@@ -724,7 +677,7 @@ func (s *Server) postBooklist(c echo.Context) error {
 			map[string]any{"type": apiListType(label), "id": id}); err != nil {
 			return err
 		}
-		rows, err := tx.Query(ctx, booklistBriefByIDSQL, id)
+		rows, err := tx.Query(ctx, queries.BooklistBriefByID, id)
 		if err != nil {
 			return err
 		}
@@ -923,7 +876,7 @@ func (s *Server) patchBooklist(c echo.Context) error {
 				return err
 			}
 		}
-		rows, err := tx.Query(ctx, booklistBriefByIDSQL, id)
+		rows, err := tx.Query(ctx, queries.BooklistBriefByID, id)
 		if err != nil {
 			return err
 		}
@@ -970,7 +923,7 @@ func (s *Server) deleteBooklist(c echo.Context) error {
 	var brief json.RawMessage
 	err = db.InTx(ctx, s.pool, ident.Claims, func(tx *db.Tx) error {
 		var count int64
-		rows, err := tx.Query(ctx, booklistBriefByIDSQL, id)
+		rows, err := tx.Query(ctx, queries.BooklistBriefByID, id)
 		if err != nil {
 			return err
 		}

@@ -24,23 +24,15 @@ import (
 // ---------------------------------------------------------------------------
 // JSON fragments. Each takes the SQL expression naming its row.
 
-var (
-	sqlTime          = catalog.SQLTime
-	sqlAuthorsOfWork = catalog.SQLAuthorsOfWork
-)
-
 const editionDetailSQL = catalog.EditionDetailSQL
 
 // The statements are schema/queries/catalogue.go (built from schema/catalog's
 // fragments) and catalogue.sql; these names are the ones the other handlers
 // (booklists, collections, PATCH /work) use.
 var (
-	sqlLatestLabelSet = queries.LatestLabelSet
-	workDetailSQL     = queries.WorkDetail
-	workSnapshotSQL   = queries.WorkSnapshot
+	workDetailSQL   = queries.WorkDetail
+	workSnapshotSQL = queries.WorkSnapshot
 )
-
-const sqlLabelSetBasic = queries.LabelSetBasic
 
 // sqlWorkBrief is WorkBrief of work row w.
 var sqlWorkBrief = catalog.SQLWorkBrief

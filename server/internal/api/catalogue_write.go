@@ -622,7 +622,7 @@ func (s *Server) patchWork(c echo.Context) error {
 	ident := identityOf(ctx)
 	var out json.RawMessage
 	err = db.InTx(ctx, s.pool, ident.Claims, func(tx *db.Tx) error {
-		before, err := txJSON(ctx, tx, workSnapshotSQL+` FOR UPDATE OF w`, id)
+		before, err := txJSON(ctx, tx, queries.WorkSnapshotForUpdate, id)
 		if err != nil {
 			return err
 		}
@@ -634,8 +634,7 @@ func (s *Server) patchWork(c echo.Context) error {
 				return err
 			}
 		}
-		if _, err := tx.Exec(ctx, `UPDATE public.works SET leading_article = CASE WHEN $2 THEN $3 ELSE leading_article END,
-  title = coalesce($4, title), subtitle = CASE WHEN $5 THEN $6 ELSE subtitle END WHERE id = $1`,
+		if _, err := tx.Exec(ctx, queries.UpdateWork,
 			id, leading != nil, leading, title, subtitle != nil, subtitle); err != nil {
 			return err
 		}
@@ -745,7 +744,7 @@ func (s *Server) postWorkGenerateLabels(c echo.Context) error {
 	}
 	err = db.InTx(ctx, s.pool, identityOf(ctx).Claims, func(tx *db.Tx) error {
 		var exists bool
-		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM public.works WHERE id = $1)`, id).Scan(&exists); err != nil {
+		if err := tx.QueryRow(ctx, queries.WorkExists, id).Scan(&exists); err != nil {
 			return err
 		}
 		if !exists {
@@ -791,7 +790,7 @@ func (s *Server) patchLabelSets(c echo.Context) error {
 	var patched, unknown, failed int
 	err = db.InTx(ctx, s.pool, identityOf(ctx).Claims, func(tx *db.Tx) error {
 		works := map[string]int64{}
-		rows, err := tx.Query(ctx, `SELECT isbn, work_id FROM public.editions WHERE isbn = ANY($1::text[]) AND work_id IS NOT NULL`, isbns)
+		rows, err := tx.Query(ctx, queries.WorksOfEditions, isbns)
 		if err != nil {
 			return err
 		}

@@ -17,6 +17,7 @@ import (
 	"github.com/wriveted/huey-api/schema/catalog"
 	"github.com/wriveted/huey-api/schema/catalog/hydrate"
 	"github.com/wriveted/huey-api/schema/db"
+	"github.com/wriveted/huey-api/schema/queries"
 	"github.com/wriveted/huey-api/tasks/jobs"
 )
 
@@ -42,22 +43,6 @@ const (
 	hydrationLogsURL = "https://console.cloud.google.com/logs/query;query=%22hydrate-bulk%22"
 )
 
-// hydrateSelectSQL picks the $1 unhydrated editions most often held in
-// collections (collection_count, domain.md §11.3) — the selection the
-// original meant (its filter was constant false, F-T5). Editions the
-// provider did not know in the last 30 days (hydrate-bulk's marker
-// info.hydration.not_found_at) are left out.
-const hydrateSelectSQL = `
-SELECT e.isbn
-FROM public.editions e
-LEFT JOIN (SELECT ci.edition_isbn, count(*) AS n FROM public.collection_items ci
-           WHERE ci.edition_isbn IS NOT NULL GROUP BY ci.edition_isbn) c ON c.edition_isbn = e.isbn
-WHERE e.hydrated_at IS NULL
-  AND coalesce(e.info #>> '{hydration,not_found_at}', '')
-      < to_char(huey.utcnow() - interval '30 days', 'YYYY-MM-DD"T"HH24:MI:SS')
-ORDER BY coalesce(c.n, 0) DESC, e.id
-LIMIT $1`
-
 // POST /hydrate (ADMIN): queues hydrate-bulk with the body's ISBNs or, for
 // an absent or empty list, the `limit` unhydrated editions with the highest
 // collection_count, in tasks of at most 500 ISBNs, in the request's
@@ -81,7 +66,9 @@ func (s *Server) postHydrate(c echo.Context) error {
 	}
 	err = db.InTx(ctx, s.pool, identityOf(ctx).Claims, func(tx *db.Tx) error {
 		if len(isbns) == 0 {
-			rows, err := tx.Query(ctx, hydrateSelectSQL, limit)
+			// By collection_count (domain.md §11.3): the selection the original
+			// meant (its filter was constant false, F-T5).
+			rows, err := tx.Query(ctx, queries.SelectEditionsToHydrate, limit)
 			if err != nil {
 				return fmt.Errorf("select editions to hydrate: %w", err)
 			}

@@ -11,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/wriveted/huey-api/schema/db"
+	"github.com/wriveted/huey-api/schema/queries"
 )
 
 type versionOut struct {
@@ -42,7 +43,7 @@ func (s *Server) getVersion(c echo.Context) error {
 func (s *Server) getHealthDB(c echo.Context) error {
 	var n int64
 	err := db.Read(c.Request().Context(), s.pool, db.Anonymous(), func(b *pgx.Batch) {
-		b.Queue(`SELECT floor(random() * 1000 + 1)::bigint`).QueryRow(func(r pgx.Row) error { return r.Scan(&n) })
+		b.Queue(queries.HealthRandom).QueryRow(func(r pgx.Row) error { return r.Scan(&n) })
 	})
 	if err != nil {
 		return fmt.Errorf("healthcheck: %w", err)

@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/wriveted/huey-api/schema/db"
+	"github.com/wriveted/huey-api/schema/queries"
 )
 
 // Recording events: the helpers every handler that writes an event uses
@@ -53,7 +54,7 @@ func recordEventAs(ctx context.Context, tx *db.Tx, userID, serviceAccountID *uui
 		id uuid.UUID
 		ts time.Time
 	)
-	err = tx.QueryRow(ctx, `SELECT huey.record_event($1, $2, $3::eventlevel, $4, $5, $6, $7), huey.utcnow()`,
+	err = tx.QueryRow(ctx, queries.RecordEvent,
 		title, description, level, schoolID, userID, serviceAccountID, b).Scan(&id, &ts)
 	if err != nil {
 		return uuid.Nil, time.Time{}, fmt.Errorf("record event %q: %w", title, err)
