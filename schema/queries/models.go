@@ -97,6 +97,99 @@ func (ns NullEnumBookListType) Value() (driver.Value, error) {
 	return string(ns.EnumBookListType), nil
 }
 
+type EnumCollectionItemReadStatus string
+
+const (
+	EnumCollectionItemReadStatusUNREAD         EnumCollectionItemReadStatus = "UNREAD"
+	EnumCollectionItemReadStatusTOREAD         EnumCollectionItemReadStatus = "TO_READ"
+	EnumCollectionItemReadStatusNOTINTERESTED  EnumCollectionItemReadStatus = "NOT_INTERESTED"
+	EnumCollectionItemReadStatusREADING        EnumCollectionItemReadStatus = "READING"
+	EnumCollectionItemReadStatusSTOPPEDREADING EnumCollectionItemReadStatus = "STOPPED_READING"
+	EnumCollectionItemReadStatusREAD           EnumCollectionItemReadStatus = "READ"
+)
+
+func (e *EnumCollectionItemReadStatus) Scan(src interface{}) error {
+	switch s := src.(type) {
+	case []byte:
+		*e = EnumCollectionItemReadStatus(s)
+	case string:
+		*e = EnumCollectionItemReadStatus(s)
+	default:
+		return fmt.Errorf("unsupported scan type for EnumCollectionItemReadStatus: %T", src)
+	}
+	return nil
+}
+
+type NullEnumCollectionItemReadStatus struct {
+	EnumCollectionItemReadStatus EnumCollectionItemReadStatus
+	Valid                        bool // Valid is true if EnumCollectionItemReadStatus is not NULL
+}
+
+// Scan implements the Scanner interface.
+func (ns *NullEnumCollectionItemReadStatus) Scan(value interface{}) error {
+	if value == nil {
+		ns.EnumCollectionItemReadStatus, ns.Valid = "", false
+		return nil
+	}
+	ns.Valid = true
+	return ns.EnumCollectionItemReadStatus.Scan(value)
+}
+
+// Value implements the driver Valuer interface.
+func (ns NullEnumCollectionItemReadStatus) Value() (driver.Value, error) {
+	if !ns.Valid {
+		return nil, nil
+	}
+	return string(ns.EnumCollectionItemReadStatus), nil
+}
+
+type EnumUserAccountType string
+
+const (
+	EnumUserAccountTypeEDUCATOR    EnumUserAccountType = "EDUCATOR"
+	EnumUserAccountTypePARENT      EnumUserAccountType = "PARENT"
+	EnumUserAccountTypePUBLIC      EnumUserAccountType = "PUBLIC"
+	EnumUserAccountTypeSCHOOLADMIN EnumUserAccountType = "SCHOOL_ADMIN"
+	EnumUserAccountTypeSTUDENT     EnumUserAccountType = "STUDENT"
+	EnumUserAccountTypeSUPPORTER   EnumUserAccountType = "SUPPORTER"
+	EnumUserAccountTypeWRIVETED    EnumUserAccountType = "WRIVETED"
+)
+
+func (e *EnumUserAccountType) Scan(src interface{}) error {
+	switch s := src.(type) {
+	case []byte:
+		*e = EnumUserAccountType(s)
+	case string:
+		*e = EnumUserAccountType(s)
+	default:
+		return fmt.Errorf("unsupported scan type for EnumUserAccountType: %T", src)
+	}
+	return nil
+}
+
+type NullEnumUserAccountType struct {
+	EnumUserAccountType EnumUserAccountType
+	Valid               bool // Valid is true if EnumUserAccountType is not NULL
+}
+
+// Scan implements the Scanner interface.
+func (ns *NullEnumUserAccountType) Scan(value interface{}) error {
+	if value == nil {
+		ns.EnumUserAccountType, ns.Valid = "", false
+		return nil
+	}
+	ns.Valid = true
+	return ns.EnumUserAccountType.Scan(value)
+}
+
+// Value implements the driver Valuer interface.
+func (ns NullEnumUserAccountType) Value() (driver.Value, error) {
+	if !ns.Valid {
+		return nil, nil
+	}
+	return string(ns.EnumUserAccountType), nil
+}
+
 type Eventlevel string
 
 const (

@@ -99,3 +99,33 @@ SELECT c::text FROM (SELECT sqlc.arg(base)::text || (10 + floor(random() * 90)):
   FROM generate_series(1, 1000)) x
 WHERE NOT EXISTS (SELECT 1 FROM students s WHERE s.school_id = @school_id AND lower(s.username) = lower(x.c))
 LIMIT 1;
+
+-- name: SchoolIDByID :one
+-- A user's school given as an integer id: the id when the school exists.
+SELECT id FROM schools WHERE id = $1;
+
+-- name: SchoolIDByWID :one
+-- A user's school given as a wriveted_identifier: its integer id.
+SELECT id FROM schools WHERE wriveted_identifier = $1;
+
+-- name: InsertUserRow :exec
+-- POST /user: the users row; the type's own row follows.
+INSERT INTO users (id, is_active, email, name, info, created_at, updated_at, type, newsletter)
+		VALUES ($1, true, $2, $3, $4, huey.utcnow(), huey.utcnow(), $5::enum_user_account_type, $6);
+
+-- name: ClaimCheckoutSubscription :exec
+-- The new parent claims the subscription its checkout session created.
+UPDATE subscriptions SET parent_id = $1, updated_at = huey.utcnow()
+				WHERE latest_checkout_session_id = $2 AND parent_id IS NULL;
+
+-- name: LockUserName :one
+SELECT name FROM users WHERE id = $1 FOR UPDATE;
+
+-- name: DeactivateUser :exec
+UPDATE users SET is_active = false, updated_at = huey.utcnow() WHERE id = $1;
+
+-- name: DeleteUserEvents :exec
+DELETE FROM events WHERE user_id = $1;
+
+-- name: DeleteUser :exec
+DELETE FROM users WHERE id = $1;

@@ -11,6 +11,22 @@ import (
 	"github.com/google/uuid"
 )
 
+const ClaimCheckoutSubscription = `-- name: ClaimCheckoutSubscription :exec
+UPDATE subscriptions SET parent_id = $1, updated_at = huey.utcnow()
+				WHERE latest_checkout_session_id = $2 AND parent_id IS NULL
+`
+
+type ClaimCheckoutSubscriptionParams struct {
+	ParentID                *uuid.UUID
+	LatestCheckoutSessionID *string
+}
+
+// The new parent claims the subscription its checkout session created.
+func (q *Queries) ClaimCheckoutSubscription(ctx context.Context, arg ClaimCheckoutSubscriptionParams) error {
+	_, err := q.db.Exec(ctx, ClaimCheckoutSubscription, arg.ParentID, arg.LatestCheckoutSessionID)
+	return err
+}
+
 const ClassInSchool = `-- name: ClassInSchool :one
 SELECT EXISTS (SELECT 1 FROM class_groups g JOIN schools s ON s.wriveted_identifier = g.school_id
   WHERE g.id = $1 AND s.id = $2)
@@ -26,6 +42,15 @@ func (q *Queries) ClassInSchool(ctx context.Context, arg ClassInSchoolParams) (b
 	var exists bool
 	err := row.Scan(&exists)
 	return exists, err
+}
+
+const DeactivateUser = `-- name: DeactivateUser :exec
+UPDATE users SET is_active = false, updated_at = huey.utcnow() WHERE id = $1
+`
+
+func (q *Queries) DeactivateUser(ctx context.Context, id uuid.UUID) error {
+	_, err := q.db.Exec(ctx, DeactivateUser, id)
+	return err
 }
 
 const DeleteEducatorRow = `-- name: DeleteEducatorRow :exec
@@ -90,6 +115,24 @@ DELETE FROM supporters WHERE id = $1
 
 func (q *Queries) DeleteSupporterRow(ctx context.Context, id uuid.UUID) error {
 	_, err := q.db.Exec(ctx, DeleteSupporterRow, id)
+	return err
+}
+
+const DeleteUser = `-- name: DeleteUser :exec
+DELETE FROM users WHERE id = $1
+`
+
+func (q *Queries) DeleteUser(ctx context.Context, id uuid.UUID) error {
+	_, err := q.db.Exec(ctx, DeleteUser, id)
+	return err
+}
+
+const DeleteUserEvents = `-- name: DeleteUserEvents :exec
+DELETE FROM events WHERE user_id = $1
+`
+
+func (q *Queries) DeleteUserEvents(ctx context.Context, userID *uuid.UUID) error {
+	_, err := q.db.Exec(ctx, DeleteUserEvents, userID)
 	return err
 }
 
@@ -224,6 +267,33 @@ func (q *Queries) InsertSupporterRow(ctx context.Context, id uuid.UUID) error {
 	return err
 }
 
+const InsertUserRow = `-- name: InsertUserRow :exec
+INSERT INTO users (id, is_active, email, name, info, created_at, updated_at, type, newsletter)
+		VALUES ($1, true, $2, $3, $4, huey.utcnow(), huey.utcnow(), $5::enum_user_account_type, $6)
+`
+
+type InsertUserRowParams struct {
+	ID         uuid.UUID
+	Email      *string
+	Name       string
+	Info       []byte
+	Column5    EnumUserAccountType
+	Newsletter bool
+}
+
+// POST /user: the users row; the type's own row follows.
+func (q *Queries) InsertUserRow(ctx context.Context, arg InsertUserRowParams) error {
+	_, err := q.db.Exec(ctx, InsertUserRow,
+		arg.ID,
+		arg.Email,
+		arg.Name,
+		arg.Info,
+		arg.Column5,
+		arg.Newsletter,
+	)
+	return err
+}
+
 const InsertWrivetedAdminRow = `-- name: InsertWrivetedAdminRow :exec
 INSERT INTO wriveted_admins (id, wriveted_admin_info) VALUES ($1, '{}') ON CONFLICT (id) DO NOTHING
 `
@@ -266,6 +336,41 @@ func (q *Queries) LockUserForPatch(ctx context.Context, id uuid.UUID) (LockUserF
 		&i.EducatorInfo,
 	)
 	return i, err
+}
+
+const LockUserName = `-- name: LockUserName :one
+SELECT name FROM users WHERE id = $1 FOR UPDATE
+`
+
+func (q *Queries) LockUserName(ctx context.Context, id uuid.UUID) (string, error) {
+	row := q.db.QueryRow(ctx, LockUserName, id)
+	var name string
+	err := row.Scan(&name)
+	return name, err
+}
+
+const SchoolIDByID = `-- name: SchoolIDByID :one
+SELECT id FROM schools WHERE id = $1
+`
+
+// A user's school given as an integer id: the id when the school exists.
+func (q *Queries) SchoolIDByID(ctx context.Context, id int32) (int32, error) {
+	row := q.db.QueryRow(ctx, SchoolIDByID, id)
+	var id_2 int32
+	err := row.Scan(&id_2)
+	return id_2, err
+}
+
+const SchoolIDByWID = `-- name: SchoolIDByWID :one
+SELECT id FROM schools WHERE wriveted_identifier = $1
+`
+
+// A user's school given as a wriveted_identifier: its integer id.
+func (q *Queries) SchoolIDByWID(ctx context.Context, wrivetedIdentifier uuid.UUID) (int32, error) {
+	row := q.db.QueryRow(ctx, SchoolIDByWID, wrivetedIdentifier)
+	var id int32
+	err := row.Scan(&id)
+	return id, err
 }
 
 const UpdateEducatorSchool = `-- name: UpdateEducatorSchool :exec

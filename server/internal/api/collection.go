@@ -19,6 +19,7 @@ import (
 	"github.com/wriveted/huey-api/schema/catalog"
 	"github.com/wriveted/huey-api/schema/collection"
 	"github.com/wriveted/huey-api/schema/db"
+	"github.com/wriveted/huey-api/schema/queries"
 )
 
 // Collections (api.md §2.11). Who may do what is in policies/collection.rego
@@ -88,16 +89,6 @@ func (s *Server) decideCollectionPath(c echo.Context) (uuid.UUID, collectionAttr
 	return collectionDoor.open(s, c, nil)
 }
 
-const collectionBriefSQL = `
-SELECT c.id, c.name, c.item_count,
-       c.school_id, c.user_id, c.updated_at
-FROM collections c WHERE c.id = $1`
-
-var (
-	collectionItemDetailSQL = collection.ItemDetailSQL
-	collectionItemJoins     = collection.ItemJoins
-)
-
 // ---------------------------------------------------------------------------
 // Reads: the attributes and the data travel in one round trip; the policy
 // decides before anything is returned.
@@ -115,7 +106,7 @@ func (s *Server) getCollection(c echo.Context) error {
 	)
 	err = db.Read(ctx, s.pool, identityOf(ctx).Claims, func(b *pgx.Batch) {
 		queueCollectionAttrs(b, id, &a)
-		b.Queue(collectionBriefSQL, id).Query(func(rows pgx.Rows) error {
+		b.Queue(queries.GetCollectionBrief, id).Query(func(rows pgx.Rows) error {
 			var err error
 			out, err = scanCollectionBrief(rows)
 			return err
@@ -202,25 +193,6 @@ func (s *Server) getCollectionItems(c echo.Context) error {
 	return rawPage(c, data, skip, limit, &total)
 }
 
-// collectionInfoSQL counts the items joined to edition and work (api.md
-// §2.11), with the work's latest labelset.
-const collectionInfoSQL = `
-SELECT count(*),
-       count(*) FILTER (WHERE x.hydrated),
-       count(*) FILTER (WHERE x.hydrated AND x.labelled),
-       count(*) FILTER (WHERE x.hydrated AND x.labelled AND x.good)
-FROM (
-  SELECT e.title IS NOT NULL AND e.cover_url IS NOT NULL AS hydrated,
-         coalesce(l.min_age >= 0 AND l.max_age > 0 AND l.huey_summary IS NOT NULL
-           AND EXISTS (SELECT 1 FROM labelset_hue_association h WHERE h.labelset_id = l.id)
-           AND EXISTS (SELECT 1 FROM labelset_reading_ability_association r WHERE r.labelset_id = l.id), false) AS labelled,
-         coalesce(l.recommend_status = 'GOOD', false) AS good
-  FROM collection_items i
-  JOIN editions e ON e.isbn = i.edition_isbn
-  JOIN works w ON w.id = e.work_id
-  LEFT JOIN LATERAL (SELECT * FROM labelsets y WHERE y.work_id = w.id ORDER BY y.id DESC LIMIT 1) l ON true
-  WHERE i.collection_id = $1) x`
-
 // GET /collection/{collection_id}/info
 func (s *Server) getCollectionInfo(c echo.Context) error {
 	ctx := c.Request().Context()
@@ -234,7 +206,7 @@ func (s *Server) getCollectionInfo(c echo.Context) error {
 	)
 	err = db.Read(ctx, s.pool, identityOf(ctx).Claims, func(b *pgx.Batch) {
 		queueCollectionAttrs(b, id, &a)
-		b.Queue(collectionInfoSQL, id).QueryRow(func(row pgx.Row) error { return row.Scan(&total, &hyd, &labelled, &recomm) })
+		b.Queue(queries.CollectionInfoCounts, id).QueryRow(func(row pgx.Row) error { return row.Scan(&total, &hyd, &labelled, &recomm) })
 	})
 	if err != nil {
 		return err
@@ -266,10 +238,10 @@ func (s *Server) getCollectionItemByISBN(c echo.Context) error {
 	)
 	err = db.Read(ctx, s.pool, identityOf(ctx).Claims, func(b *pgx.Batch) {
 		queueCollectionAttrs(b, id, &a)
-		b.Queue(`SELECT EXISTS (SELECT 1 FROM editions WHERE isbn = $1)`, isbn).QueryRow(func(row pgx.Row) error {
+		b.Queue(queries.EditionISBNExists, isbn).QueryRow(func(row pgx.Row) error {
 			return row.Scan(&edition)
 		})
-		b.Queue(`SELECT `+collectionItemDetailSQL+` `+collectionItemJoins+` WHERE i.collection_id = $1 AND i.edition_isbn = $2`,
+		b.Queue(queries.CollectionItemByISBN,
 			id, isbn).Query(func(rows pgx.Rows) error {
 			for rows.Next() {
 				if err := rows.Scan(&item); err != nil {
@@ -336,7 +308,7 @@ func (s *Server) decideCollectionOwner(ctx context.Context, raw []byte, replacin
 		var existing *uuid.UUID
 		if err := db.Read(ctx, s.pool, claims, func(b *pgx.Batch) {
 			queueSchoolAttrs(b, wid, &id)
-			b.Queue(`SELECT huey.owner_collection_id($1, NULL)`, wid).QueryRow(func(row pgx.Row) error { return row.Scan(&existing) })
+			b.Queue(queries.SchoolCollectionID, wid).QueryRow(func(row pgx.Row) error { return row.Scan(&existing) })
 		}); err != nil {
 			return o, err
 		}
@@ -385,7 +357,7 @@ func (s *Server) decideCollectionOwner(ctx context.Context, raw []byte, replacin
 		}
 		var existing *uuid.UUID
 		if err := db.Read(ctx, s.pool, claims, func(b *pgx.Batch) {
-			b.Queue(`SELECT huey.owner_collection_id(NULL, $1)`, uid).QueryRow(func(row pgx.Row) error { return row.Scan(&existing) })
+			b.Queue(queries.UserCollectionID, uid).QueryRow(func(row pgx.Row) error { return row.Scan(&existing) })
 		}); err != nil {
 			return o, err
 		}
@@ -455,8 +427,7 @@ func insertCollection(ctx context.Context, tx *db.Tx, ident *Identity, o collect
 	if len(in.info) > 0 && string(in.info) != "null" {
 		info = in.info
 	}
-	if err := tx.QueryRow(ctx, `INSERT INTO collections (school_id, user_id, name, info, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, huey.utcnow(), huey.utcnow()) RETURNING id`,
+	if err := tx.QueryRow(ctx, queries.InsertCollection,
 		o.schoolWID, o.userID, in.name, info).Scan(&id); err != nil {
 		return nil, err
 	}
@@ -471,7 +442,7 @@ func insertCollection(ctx context.Context, tx *db.Tx, ident *Identity, o collect
 }
 
 func readCollectionBriefTx(ctx context.Context, tx *db.Tx, id uuid.UUID) (*collectionBrief, error) {
-	rows, err := tx.Query(ctx, collectionBriefSQL, id)
+	rows, err := tx.Query(ctx, queries.GetCollectionBrief, id)
 	if err != nil {
 		return nil, err
 	}
@@ -569,7 +540,7 @@ func (s *Server) putCollection(c echo.Context) error {
 	}
 	var out *collectionBrief
 	err = db.InTx(ctx, s.pool, ident.Claims, func(tx *db.Tx) error {
-		tag, err := tx.Exec(ctx, `DELETE FROM collections WHERE id = $1`, id)
+		tag, err := tx.Exec(ctx, queries.DeleteCollection, id)
 		if err != nil {
 			return err
 		}
@@ -593,7 +564,7 @@ func (s *Server) deleteCollection(c echo.Context) error {
 		return err
 	}
 	err = db.InTx(ctx, s.pool, identityOf(ctx).Claims, func(tx *db.Tx) error {
-		tag, err := tx.Exec(ctx, `DELETE FROM collections WHERE id = $1`, id)
+		tag, err := tx.Exec(ctx, queries.DeleteCollection, id)
 		if err != nil {
 			return err
 		}

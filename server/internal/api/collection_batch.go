@@ -14,6 +14,7 @@ import (
 
 	"github.com/wriveted/huey-api/schema/collection"
 	"github.com/wriveted/huey-api/schema/db"
+	"github.com/wriveted/huey-api/schema/queries"
 )
 
 // Batch writes of a collection (api.md §2.11, §3.2): PUT /collection/{id}/items
@@ -146,7 +147,7 @@ func (s *Server) putCollectionItems(c echo.Context) error {
 		if err := collection.UsePlanPerCall(ctx, tx); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `DELETE FROM collection_items WHERE collection_id = $1`, id); err != nil {
+		if _, err := tx.Exec(ctx, queries.DeleteCollectionItems, id); err != nil {
 			return err
 		}
 		if err := recordEvent(ctx, tx, ident, "Collection Reset", fmt.Sprintf("Reset collection #%s, deleting all items", id),
@@ -276,12 +277,7 @@ func applyCollectionPatch(ctx context.Context, tx *db.Tx, ident *Identity, id uu
 			return 0, err
 		}
 	}
-	tag, err := tx.Exec(ctx, `UPDATE collections SET name = coalesce($2, name),
-		info = CASE WHEN $3::jsonb IS NULL THEN info
-		            WHEN $4 THEN huey.jsonb_merge_deep(coalesce(info, '{}'::jsonb), $3::jsonb)
-		            ELSE $3::jsonb END,
-		updated_at = huey.utcnow()
-		WHERE id = $1`, id, p.name, p.info, p.merge)
+	tag, err := tx.Exec(ctx, queries.UpdateCollectionNameInfo, id, p.name, p.info, p.merge)
 	if err != nil {
 		return 0, err
 	}

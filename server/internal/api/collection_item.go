@@ -14,6 +14,7 @@ import (
 	"github.com/wriveted/huey-api/schema/catalog"
 	"github.com/wriveted/huey-api/schema/collection"
 	"github.com/wriveted/huey-api/schema/db"
+	"github.com/wriveted/huey-api/schema/queries"
 )
 
 // Collection items (api.md §2.11). Who may do what is in
@@ -51,7 +52,7 @@ func (a collectionItemAttrs) resource(id int64) policies.Resource {
 // look-up, so an existing item the caller may not read is refused, not
 // hidden).
 func queueCollectionItemAttrs(b batchQueuer, id int64, out *collectionItemAttrs) {
-	b.Queue(`SELECT collection_id, school_id, school_wid, user_id FROM huey.collection_item_attrs($1)`, id).Query(func(rows pgx.Rows) error {
+	b.Queue(queries.CollectionItemAttrs, id).Query(func(rows pgx.Rows) error {
 		for rows.Next() {
 			if err := rows.Scan(&out.collectionID, &out.schoolID, &out.schoolWID, &out.userID); err != nil {
 				return err
@@ -95,7 +96,7 @@ func (s *Server) getCollectionItem(c echo.Context) error {
 	)
 	err = db.Read(ctx, s.pool, identityOf(ctx).Claims, func(b *pgx.Batch) {
 		queueCollectionItemAttrs(b, id, &a)
-		b.Queue(`SELECT `+collectionItemDetailSQL+` `+collectionItemJoins+` WHERE i.id = $1`, id).Query(func(rows pgx.Rows) error {
+		b.Queue(queries.CollectionItemDetail, id).Query(func(rows pgx.Rows) error {
 			for rows.Next() {
 				if err := rows.Scan(&item); err != nil {
 					return err
@@ -122,11 +123,6 @@ func (s *Server) readCollectionItemAttrs(ctx context.Context, id int64) (collect
 	err := db.Read(ctx, s.pool, identityOf(ctx).Claims, func(b *pgx.Batch) { queueCollectionItemAttrs(b, id, &a) })
 	return a, err
 }
-
-const (
-	collectionItemInsertedBy = `SELECT i.id FROM collection_items i
-		WHERE i.collection_id = $1 AND i.xmin = pg_current_xact_id()::xid ORDER BY i.id DESC LIMIT 1`
-)
 
 // collectionItemAndStatusIn is CollectionItemAndStatusCreateIn.
 // validateItemAndStatus checks the item's fields and the reader pair; it
@@ -231,16 +227,15 @@ func (s *Server) postCollectionItem(c echo.Context) error {
 			return err
 		}
 		var itemID int64
-		if err := tx.QueryRow(ctx, collectionItemInsertedBy, id).Scan(&itemID); err != nil {
+		if err := tx.QueryRow(ctx, queries.CollectionItemInsertedBy, id).Scan(&itemID); err != nil {
 			return err
 		}
 		if readerID != nil {
-			if _, err := tx.Exec(ctx, `INSERT INTO collection_item_activity_log (collection_item_id, reader_id, status, "timestamp")
-				VALUES ($1, $2, $3::enum_collection_item_read_status, huey.utcnow())`, itemID, *readerID, status); err != nil {
+			if _, err := tx.Exec(ctx, queries.InsertCollectionItemReadStatus, itemID, *readerID, status); err != nil {
 				return err
 			}
 		}
-		return tx.QueryRow(ctx, `SELECT `+collectionItemDetailSQL+` `+collectionItemJoins+` WHERE i.id = $1`, itemID).Scan(&item)
+		return tx.QueryRow(ctx, queries.CollectionItemDetail, itemID).Scan(&item)
 	})
 	if err != nil && add.EditionISBN != nil && isUniqueViolation(err) {
 		return httpError(http.StatusConflict, msgCollectionItemExists.format(*add.EditionISBN))

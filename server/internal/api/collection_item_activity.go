@@ -9,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/wriveted/huey-api/schema/db"
+	"github.com/wriveted/huey-api/schema/queries"
 )
 
 // POST /collection-item-activity: `update` on the reader and `update` on the
@@ -55,15 +56,14 @@ func (s *Server) postCollectionItemActivity(c echo.Context) error {
 		ts         time.Time
 	)
 	err = db.InTx(ctx, s.pool, ident.Claims, func(tx *db.Tx) error {
-		if err := tx.QueryRow(ctx, `INSERT INTO collection_item_activity_log (collection_item_id, reader_id, status, "timestamp")
-			VALUES ($1, $2, $3::enum_collection_item_read_status, huey.utcnow()) RETURNING id, "timestamp"`,
+		if err := tx.QueryRow(ctx, queries.InsertCollectionItemActivity,
 			itemID, readerID, status).Scan(&activityID, &ts); err != nil {
 			return err
 		}
 		// The event is attributed to the reader (api.md §2.11).
 		info, _ := json.Marshal(map[string]string{"collection_id": a.collectionID.String(),
 			"collection_item_id": fmt.Sprint(itemID), "activity_id": fmt.Sprint(activityID)})
-		_, err := tx.Exec(ctx, `SELECT huey.record_event($1, $2, 'NORMAL', NULL, $3, NULL, $4)`,
+		_, err := tx.Exec(ctx, queries.RecordCollectionItemActivityEvent,
 			"Collection item activity created",
 			fmt.Sprintf("Collection item activity 'CollectionItemReadStatus.%s' created for collection item %d", status, itemID),
 			readerID, info)

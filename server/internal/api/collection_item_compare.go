@@ -8,22 +8,8 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/wriveted/huey-api/schema/db"
+	"github.com/wriveted/huey-api/schema/queries"
 )
-
-// collectionCompareSQL is a page of CollectionBooklistIntersection rows:
-// the booklist's items ($2) in order, each with the ISBNs of the collection's
-// ($1) items whose edition belongs to the item's work; $3, $4 are skip and
-// limit (applied to the booklist).
-var collectionCompareSQL = `
-SELECT json_build_object('in_collection', cardinality(x.isbns) > 0, 'work_id', w.id::text,
-  'work_brief', ` + sqlWorkBrief + `, 'editions_in_collection', to_json(x.isbns))
-FROM (SELECT bw.work_id, bw.order_id FROM public.book_list_works bw WHERE bw.booklist_id = $2
-      ORDER BY bw.order_id NULLS LAST, bw.work_id OFFSET $3 LIMIT $4) bw
-JOIN public.works w ON w.id = bw.work_id
-CROSS JOIN LATERAL (SELECT coalesce(array_agg(i.edition_isbn ORDER BY i.edition_isbn), '{}'::text[]) AS isbns
-                    FROM public.collection_items i JOIN public.editions e ON e.isbn = i.edition_isbn
-                    WHERE i.collection_id = $1 AND e.work_id = w.id) x
-ORDER BY bw.order_id NULLS LAST, bw.work_id`
 
 // GET /collection/{collection_id}/compare-with-booklist/{booklist_identifier}:
 // `read` on the collection and on the booklist (404 for either missing);
@@ -53,9 +39,9 @@ func (s *Server) getCollectionCompareWithBooklist(c echo.Context) error {
 	err = db.Read(ctx, s.pool, ident.Claims, func(b *pgx.Batch) {
 		queueCollectionAttrs(b, id, &a)
 		queueBooklistAttrs(b, listID, &la)
-		b.Queue(`SELECT count(*) FROM public.book_list_works bw WHERE bw.booklist_id = $1`, listID).
+		b.Queue(queries.CountBooklistWorks, listID).
 			QueryRow(func(row pgx.Row) error { return row.Scan(&total) })
-		b.Queue(collectionCompareSQL, id, listID, skip, limit).Query(func(rows pgx.Rows) error {
+		b.Queue(queries.CollectionCompare, id, listID, skip, limit).Query(func(rows pgx.Rows) error {
 			for rows.Next() {
 				var raw []byte
 				if err := rows.Scan(&raw); err != nil {

@@ -217,12 +217,12 @@ func (r *schoolRef) resolve(ctx context.Context, tx *db.Tx) (*int64, error) {
 	switch {
 	case json.Unmarshal(r.raw, &n) == nil:
 		s = strconv.FormatInt(n, 10)
-		err = tx.QueryRow(ctx, `SELECT id FROM schools WHERE id = $1`, n).Scan(&id)
+		err = tx.QueryRow(ctx, queries.SchoolIDByID, n).Scan(&id)
 	case json.Unmarshal(r.raw, &s) == nil:
 		if u, perr := uuid.Parse(s); perr == nil {
-			err = tx.QueryRow(ctx, `SELECT id FROM schools WHERE wriveted_identifier = $1`, u).Scan(&id)
+			err = tx.QueryRow(ctx, queries.SchoolIDByWID, u).Scan(&id)
 		} else if n, perr := strconv.ParseInt(s, 10, 64); perr == nil {
-			err = tx.QueryRow(ctx, `SELECT id FROM schools WHERE id = $1`, n).Scan(&id)
+			err = tx.QueryRow(ctx, queries.SchoolIDByID, n).Scan(&id)
 		} else {
 			err = db.ErrNotFound
 		}
@@ -488,8 +488,7 @@ func insertUser(ctx context.Context, tx *db.Tx, u *newUser, parent *uuid.UUID) e
 		u.parentID = parent
 	}
 	info, _ := json.Marshal(orEmpty(u.info))
-	if _, err := tx.Exec(ctx, `INSERT INTO users (id, is_active, email, name, info, created_at, updated_at, type, newsletter)
-		VALUES ($1, true, $2, $3, $4, huey.utcnow(), huey.utcnow(), $5::enum_user_account_type, $6)`,
+	if _, err := tx.Exec(ctx, queries.InsertUserRow,
 		u.createdID, u.email, u.name, info, u.label, u.newsletter); err != nil {
 		return err
 	}
@@ -654,8 +653,7 @@ func (s *Server) postUser(c echo.Context) error {
 			return err
 		}
 		if u.label == "PARENT" && u.checkoutSessionID != nil {
-			if _, err := tx.Exec(ctx, `UPDATE subscriptions SET parent_id = $1, updated_at = huey.utcnow()
-				WHERE latest_checkout_session_id = $2 AND parent_id IS NULL`, u.createdID, *u.checkoutSessionID); err != nil {
+			if _, err := tx.Exec(ctx, queries.ClaimCheckoutSubscription, u.createdID, *u.checkoutSessionID); err != nil {
 				return err
 			}
 		}
@@ -1082,7 +1080,7 @@ func (s *Server) deleteUser(c echo.Context) error {
 	ident := identityOf(ctx)
 	err = db.InTx(ctx, s.pool, ident.Claims, func(tx *db.Tx) error {
 		var name string
-		if err := tx.QueryRow(ctx, `SELECT name FROM users WHERE id = $1 FOR UPDATE`, id).Scan(&name); err != nil {
+		if err := tx.QueryRow(ctx, queries.LockUserName, id).Scan(&name); err != nil {
 			return err
 		}
 		if err := recordEvent(ctx, tx, ident, "User account deleted",
@@ -1091,13 +1089,13 @@ func (s *Server) deleteUser(c echo.Context) error {
 			return err
 		}
 		if purge == nil || !*purge {
-			_, err := tx.Exec(ctx, `UPDATE users SET is_active = false, updated_at = huey.utcnow() WHERE id = $1`, id)
+			_, err := tx.Exec(ctx, queries.DeactivateUser, id)
 			return err
 		}
-		if _, err := tx.Exec(ctx, `DELETE FROM events WHERE user_id = $1`, id); err != nil {
+		if _, err := tx.Exec(ctx, queries.DeleteUserEvents, id); err != nil {
 			return err
 		}
-		_, err := tx.Exec(ctx, `DELETE FROM users WHERE id = $1`, id)
+		_, err := tx.Exec(ctx, queries.DeleteUser, id)
 		return err
 	})
 	s.accounts.forget(id)
