@@ -272,43 +272,23 @@ func (s *Server) getUsers(c echo.Context) error {
 		}
 		subType = &l
 	}
-	var where []string
-	var args []any
-	add := func(cond string, v any) {
-		args = append(args, v)
-		where = append(where, strings.ReplaceAll(cond, "$?", "$"+strconv.Itoa(len(args))))
-	}
+	filter := queries.UsersFilter{Active: active, Type: typ, SubscriptionType: subType}
 	if q != nil {
-		add("(u.name ILIKE $? OR u.email ILIKE $?)", likePattern(*q))
+		pattern := likePattern(*q)
+		filter.Pattern = &pattern
 	}
-	if active != nil {
-		add("u.is_active = $?", *active)
-	}
-	if typ != nil {
-		add("u.type = $?::enum_user_account_type", *typ)
-	}
-	if subType != nil { // the intended filter (the original's is constant false)
-		add(`EXISTS (SELECT 1 FROM subscriptions x WHERE x.parent_id = u.id AND x.is_active
-			AND x.type = $?::enum_subscription_type)`, *subType)
-	}
-	cond := "true"
-	if len(where) > 0 {
-		cond = strings.Join(where, " AND ")
-	}
-	args = append(args, skip, limit)
-	listSQL := fmt.Sprintf(`SELECT u.id FROM users u WHERE %s ORDER BY u.is_active DESC, u.name ASC, u.id
-		OFFSET $%d LIMIT $%d`, cond, len(args)-1, len(args))
-	countSQL := fmt.Sprintf(`SELECT count(*) FROM users u WHERE %s`, cond)
+	listSQL, listArgs := queries.ListUsers(filter, skip, limit)
+	countSQL, countArgs := queries.CountUsers(filter)
 	var ids []uuid.UUID
 	var total int64
 	ident := identityOf(ctx)
 	err = db.Read(ctx, s.pool, ident.Claims, func(b *pgx.Batch) {
-		b.Queue(listSQL, args...).Query(func(rows pgx.Rows) error {
+		b.Queue(listSQL, listArgs...).Query(func(rows pgx.Rows) error {
 			var err error
 			ids, err = pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
 			return err
 		})
-		b.Queue(countSQL, args[:len(args)-2]...).QueryRow(func(r pgx.Row) error { return r.Scan(&total) })
+		b.Queue(countSQL, countArgs...).QueryRow(func(r pgx.Row) error { return r.Scan(&total) })
 	})
 	if err != nil {
 		return err
