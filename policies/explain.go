@@ -11,7 +11,6 @@ import (
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/rego"
-	"github.com/open-policy-agent/opa/v1/storage/inmem"
 )
 
 // An Entry is one entry of a resource's ordered ACL: one branch of the `decision := … else := …`
@@ -96,16 +95,7 @@ func newExplainer(ctx context.Context, srcs map[string]string) (*explainer, erro
 	if err != nil {
 		return nil, fmt.Errorf("policies: generated entry rules: %w", err)
 	}
-	opts := []func(*rego.Rego){
-		rego.Query(explainQuery),
-		rego.Store(inmem.NewFromObject(map[string]any{})),
-		rego.StrictBuiltinErrors(true),
-		rego.Capabilities(capabilities()),
-	}
-	for _, n := range slices.Sorted(maps.Keys(allMods)) {
-		opts = append(opts, rego.ParsedModule(allMods[n]))
-	}
-	x.pq, err = rego.New(opts...).PrepareForEval(ctx)
+	x.pq, err = prepare(ctx, explainQuery, allMods)
 	if err != nil {
 		return nil, fmt.Errorf("policies: compiling entry rules: %w", err)
 	}

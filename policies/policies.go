@@ -177,15 +177,11 @@ func capabilities() *ast.Capabilities {
 	return c
 }
 
-// newEngine compiles srcs (Rego v1, by file name) into an Engine whose decision cache holds up to
-// cacheSize entries; cacheSize <= 0 disables the cache.
-func newEngine(ctx context.Context, srcs map[string]string, cacheSize int) (*Engine, error) {
-	mods, err := parseModules(srcs)
-	if err != nil {
-		return nil, err
-	}
+// prepare compiles query over mods: no data, strict built-in errors, the
+// pinned capabilities, modules in name order.
+func prepare(ctx context.Context, q string, mods map[string]*ast.Module) (rego.PreparedEvalQuery, error) {
 	opts := []func(*rego.Rego){
-		rego.Query(query),
+		rego.Query(q),
 		rego.Store(inmem.NewFromObject(map[string]any{})),
 		rego.StrictBuiltinErrors(true),
 		rego.Capabilities(capabilities()),
@@ -193,7 +189,17 @@ func newEngine(ctx context.Context, srcs map[string]string, cacheSize int) (*Eng
 	for _, name := range slices.Sorted(maps.Keys(mods)) {
 		opts = append(opts, rego.ParsedModule(mods[name]))
 	}
-	pq, err := rego.New(opts...).PrepareForEval(ctx)
+	return rego.New(opts...).PrepareForEval(ctx)
+}
+
+// newEngine compiles srcs (Rego v1, by file name) into an Engine whose decision cache holds up to
+// cacheSize entries; cacheSize <= 0 disables the cache.
+func newEngine(ctx context.Context, srcs map[string]string, cacheSize int) (*Engine, error) {
+	mods, err := parseModules(srcs)
+	if err != nil {
+		return nil, err
+	}
+	pq, err := prepare(ctx, query, mods)
 	if err != nil {
 		return nil, fmt.Errorf("policies: compiling: %w", err)
 	}

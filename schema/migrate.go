@@ -10,6 +10,7 @@ import (
 	"ariga.io/atlas/sql/migrate"
 	"ariga.io/atlas/sql/postgres"
 	atlasschema "ariga.io/atlas/sql/schema"
+	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx" (MigrateURL)
 )
 
 // lockName is the advisory lock the Atlas CLI takes while applying, so this
@@ -213,4 +214,15 @@ func firstVersion(dir migrate.Dir) string {
 		return "?"
 	}
 	return files[0].Version()
+}
+
+// MigrateURL is Migrate of this module's migrations (Dir) on the database at
+// url, through a connection of its own.
+func MigrateURL(ctx context.Context, url string, opts MigrateOptions) ([]string, error) {
+	db, err := sql.Open("pgx", url)
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	return Migrate(ctx, db, Dir(), opts)
 }

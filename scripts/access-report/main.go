@@ -16,7 +16,6 @@ package main
 
 import (
 	"context"
-	"database/sql"
 	"flag"
 	"fmt"
 	"net/url"
@@ -171,12 +170,7 @@ func server() (string, func(), error) {
 }
 
 func migrate(ctx context.Context, u string) error {
-	sqlDB, err := sql.Open("pgx", u)
-	if err != nil {
-		return err
-	}
-	defer sqlDB.Close()
-	if _, err := schema.Migrate(ctx, sqlDB, schema.Dir(), schema.MigrateOptions{}); err != nil {
+	if _, err := schema.MigrateURL(ctx, u, schema.MigrateOptions{}); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
 	return nil

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -178,12 +177,7 @@ func quoteLiteral(s string) string {
 }
 
 func migrate(ctx context.Context, u string) error {
-	sqlDB, err := sql.Open("pgx", u)
-	if err != nil {
-		return err
-	}
-	defer sqlDB.Close()
-	if _, err := schema.Migrate(ctx, sqlDB, schema.Dir(), schema.MigrateOptions{}); err != nil {
+	if _, err := schema.MigrateURL(ctx, u, schema.MigrateOptions{}); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
 	return nil

@@ -17,7 +17,6 @@ package main
 import (
 	"context"
 	"crypto/rand"
-	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -181,12 +180,7 @@ func createDatabase(ctx context.Context, c *pglocal.Cluster) error {
 }
 
 func migrate(ctx context.Context, url string) error {
-	sqlDB, err := sql.Open("pgx", url)
-	if err != nil {
-		return err
-	}
-	defer sqlDB.Close()
-	applied, err := schema.Migrate(ctx, sqlDB, schema.Dir(), schema.MigrateOptions{Log: say})
+	applied, err := schema.MigrateURL(ctx, url, schema.MigrateOptions{Log: say})
 	if err != nil {
 		return fmt.Errorf("migrate %s: %w", db.Redact(url), err)
 	}
